@@ -1,0 +1,88 @@
+"""Serving the app: in the foreground (the CLI), or in a thread for tests and scripts.
+
+with running("chat.sqlite3") as server:
+    client = ChatClient(server.url, token="dev-token-alice")
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from .app import create_app
+from .store import Store
+
+DEV_TOKENS: Mapping[str, str] = {"dev-token-alice": "alice", "dev-token-bob": "bob"}
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    port: int
+    tokens: Mapping[str, str]
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _server(store: Store, tokens: Mapping[str, str]) -> uvicorn.Server:
+    # The app logs one line per request itself; uvicorn's access log would be a second.
+    config = uvicorn.Config(create_app(store, tokens), log_config=None, access_log=False, lifespan="off")
+    return uvicorn.Server(config)
+
+
+def serve_forever(
+    host: str, port: int, db: str | Path, tokens: Mapping[str, str], *, port_file: str | None = None
+) -> None:
+    """Serve until interrupted, printing the URL and the users' tokens."""
+    sock = _bind(host, port)
+    bound = sock.getsockname()[1]
+    store = Store(db)
+    print(f"Clann dev server on http://{host}:{bound} (database {db})", file=sys.stderr)
+    for token, user in tokens.items():
+        print(f"  user {user}: CLANN_TOKEN={token}", file=sys.stderr)
+    if port_file:
+        Path(port_file).write_text(str(bound))
+    try:
+        _server(store, tokens).run(sockets=[sock])
+    finally:
+        store.close()
+
+
+@contextmanager
+def running(db: str | Path, tokens: Mapping[str, str] = DEV_TOKENS, host: str = "127.0.0.1") -> Iterator[RunningServer]:
+    """Run the dev server in a thread on a free port of `host`; stop it on exit."""
+    sock = _bind(host, 0)
+    port = sock.getsockname()[1]
+    store = Store(db)
+    server = _server(store, tokens)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="clann-devserver", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the dev server did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningServer(f"http://{host}:{port}", port, tokens)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        store.close()
+        logging.getLogger("devserver").debug("stopped the server on port %d", port)

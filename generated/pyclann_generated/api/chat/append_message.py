@@ -1,0 +1,217 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.append_message_request import AppendMessageRequest
+from ...models.chat_message import ChatMessage
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    session_ulid: str,
+    *,
+    body: AppendMessageRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/chat/sessions/{session_ulid}/messages".format(
+            session_ulid=quote(str(session_ulid), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ChatMessage | Problem | None:
+    if response.status_code == 201:
+        response_201 = ChatMessage.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ChatMessage | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    session_ulid: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AppendMessageRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ChatMessage | Problem]:
+    """Append a message to a session; bumps the session's updated_at.
+
+    Args:
+        session_ulid (str):
+        idempotency_key (str | Unset):
+        body (AppendMessageRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ChatMessage | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        session_ulid=session_ulid,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    session_ulid: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AppendMessageRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> ChatMessage | Problem | None:
+    """Append a message to a session; bumps the session's updated_at.
+
+    Args:
+        session_ulid (str):
+        idempotency_key (str | Unset):
+        body (AppendMessageRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ChatMessage | Problem
+    """
+
+    return sync_detailed(
+        session_ulid=session_ulid,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    session_ulid: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AppendMessageRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ChatMessage | Problem]:
+    """Append a message to a session; bumps the session's updated_at.
+
+    Args:
+        session_ulid (str):
+        idempotency_key (str | Unset):
+        body (AppendMessageRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ChatMessage | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        session_ulid=session_ulid,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    session_ulid: str,
+    *,
+    client: AuthenticatedClient | Client,
+    body: AppendMessageRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> ChatMessage | Problem | None:
+    """Append a message to a session; bumps the session's updated_at.
+
+    Args:
+        session_ulid (str):
+        idempotency_key (str | Unset):
+        body (AppendMessageRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ChatMessage | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            session_ulid=session_ulid,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

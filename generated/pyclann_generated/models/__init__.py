@@ -1,0 +1,19 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .append_message_request import AppendMessageRequest
+from .chat_message import ChatMessage
+from .chat_session import ChatSession
+from .create_session_request import CreateSessionRequest
+from .field_error import FieldError
+from .problem import Problem
+from .role import Role
+
+__all__ = (
+    "AppendMessageRequest",
+    "ChatMessage",
+    "ChatSession",
+    "CreateSessionRequest",
+    "FieldError",
+    "Problem",
+    "Role",
+)

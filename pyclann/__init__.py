@@ -1,0 +1,58 @@
+"""pyclann: the Python SDK for the Clann chat API.
+
+from pyclann import ChatClient
+
+with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
+    session = chat.create_session("Planning", created_by="alice")
+    chat.append_message(session.id, "user", "Hello!")
+"""
+
+from ._version import __version__
+from .client import DEFAULT_TIMEOUT, AsyncChatClient, ChatClient
+from .errors import (
+    ClannAPIError,
+    ClannAuthError,
+    ClannBadRequestError,
+    ClannConfigError,
+    ClannConflictError,
+    ClannConnectionError,
+    ClannError,
+    ClannInvalidIdError,
+    ClannNotFoundError,
+    ClannPermissionError,
+    ClannRateLimitError,
+    ClannResponseError,
+    ClannServerError,
+    ClannTimeoutError,
+    ClannUnprocessableError,
+)
+from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
+from .models import ChatMessage, ChatSession, Role
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MESSAGE_TABLE",
+    "SESSION_TABLE",
+    "AsyncChatClient",
+    "ChatClient",
+    "ChatMessage",
+    "ChatSession",
+    "ClannAPIError",
+    "ClannAuthError",
+    "ClannBadRequestError",
+    "ClannConfigError",
+    "ClannConflictError",
+    "ClannConnectionError",
+    "ClannError",
+    "ClannInvalidIdError",
+    "ClannNotFoundError",
+    "ClannPermissionError",
+    "ClannRateLimitError",
+    "ClannResponseError",
+    "ClannServerError",
+    "ClannTimeoutError",
+    "ClannUnprocessableError",
+    "RecordId",
+    "Role",
+    "__version__",
+]
