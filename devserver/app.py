@@ -156,10 +156,11 @@ class ChatApp:
 
     def _authenticate(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        user = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        user = self.tokens.get(token.strip())
         if user is None:
-            detail = "a bearer token is required" if not token else "the bearer token is not valid"
-            raise Problem(401, detail, headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(401, "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"})
         return user
 
     def _run(self, request: Request, handler: Handler, call: Call, body: bytes) -> Response:
