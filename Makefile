@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 GEN_PKG := generated/pyclann_generated
 GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config generated/config.yaml \
 	--meta none --overwrite --fail-on-warning
-# Replays cassettes only: any real network access fails the test.
-PYTEST := $(PY) -m pytest --record-mode=none --block-network
+# Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
+PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
 .PHONY: help setup test lint types check-generated generate pytest record demo serve docs bench soak lock clean
 
@@ -67,7 +67,7 @@ serve: $(STAMP)
 	$(PY) -m devserver
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -12,16 +12,15 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from ulid import ULID
 
 from .contract import Contract, Problem, echo
@@ -248,11 +247,19 @@ def _problem_response(problem: Problem, request_id: str) -> Response:
     return Response(json.dumps(document), problem.status, headers, media_type=PROBLEM_JSON)
 
 
-def create_app(store: Store, tokens: Mapping[str, str]) -> Starlette:
+def create_app(store: Store, tokens: Mapping[str, str]) -> ASGIApp:
     """The ASGI app serving `store`, with `tokens` mapping bearer tokens to usernames."""
     chat = ChatApp(store, tokens)
-    endpoint: Callable[[Request], Awaitable[Response]] = chat.__call__
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
-    app.state.chat = chat
+
+    # No router: every path, even one a router's pattern would not match (a newline,
+    # say), gets its problem+json answer from the ChatApp.
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        response = await chat(Request(scope, receive))
+        await response(scope, receive, send)
+
     return app

@@ -69,7 +69,7 @@ class _BaseClient:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ClannConfigError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
-        if token is not None and not _TOKEN.fullmatch(token):
+        if token and not _TOKEN.fullmatch(token):
             # Never echo the token: it is a secret even when it is malformed.
             raise ClannConfigError("token must be visible ASCII characters with no spaces")
         if max_retries < 0:

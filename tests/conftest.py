@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.helpers import Recorder, async_client, sync_client
+from tests.recording import CASSETTES, RECORDED_HOST, REDACTED
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -14,3 +16,26 @@ def make_client(request: pytest.FixtureRequest) -> Any:
 
 
 __all__ = ["Recorder"]
+
+
+def _anywhere(request: Any) -> Any:
+    # Recorded on a free port, replayed against none: the cassette names no port at all.
+    parts = urlsplit(request.uri)
+    request.uri = urlunsplit(("http", RECORDED_HOST, parts.path, parts.query, ""))
+    return request
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": [("authorization", REDACTED), ("host", None)],
+        "before_record_request": _anywhere,
+        # Not host or port: a replay must not depend on where the server was recorded.
+        "match_on": ["method", "path", "query", "body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])

@@ -287,3 +287,10 @@ def test_one_log_line_per_request_without_the_token(http: TestClient, caplog: py
     assert len(lines) == 1
     assert lines[0].startswith("GET /api/chat/sessions 200 ")
     assert "token-a" not in caplog.text
+
+
+def test_a_path_no_router_would_match_still_gets_a_problem(http: TestClient) -> None:
+    response = http.get(f"{SESSIONS}/%C3%88%0A/messages", headers=ALICE)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"]

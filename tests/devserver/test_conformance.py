@@ -68,7 +68,7 @@ def _close_server() -> Iterator[None]:
 
 
 @schema.parametrize()
-@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case: schemathesis.Case) -> None:
     _call(case)
 
@@ -143,6 +143,7 @@ def test_stateful_workflow() -> None:
             max_examples=60,
             stateful_step_count=12,
             derandomize=True,
+            database=None,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         ),
