@@ -9,7 +9,12 @@ carrying `x-should-retry: false` is never retried, `x-should-retry: true` always
 is (within `max_retries`).
 
 POSTs are safe to retry because every attempt of one call carries the same
-`Idempotency-Key`; the decision therefore does not depend on the method.
+`Idempotency-Key`; the decision therefore does not depend on the method. One
+thing does: once an attempt of a POST may have reached the server (its response
+was lost, timed out or was a 5xx), the call gets up to `RESOLVE_RETRIES` (4)
+more retries to learn the outcome, since raising then would leave the caller
+unable to tell whether the message was written, and calling again would write it
+twice. `max_retries=0` still means no retries at all.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
+RESOLVE_RETRIES = 4
 
 
 @attrs.frozen
@@ -42,9 +48,13 @@ class RetryPolicy:
         ceiling = min(self.base_delay * 2.0 ** (retry - 1), self.max_delay)
         return ceiling * (0.5 + self.rng.random() / 2)
 
-    def delay_after_response(self, response: httpx.Response, retries_done: int) -> float | None:
+    def budget(self, resolving: bool) -> int:
+        """How many retries a call gets; more while a write's outcome is unknown."""
+        return self.max_retries + RESOLVE_RETRIES if resolving and self.max_retries else self.max_retries
+
+    def delay_after_response(self, response: httpx.Response, retries_done: int, budget: int) -> float | None:
         """Seconds to wait before retrying after `response`, or None to not retry."""
-        if retries_done >= self.max_retries or response.is_success:
+        if retries_done >= budget or response.is_success:
             return None
         should = response.headers.get("x-should-retry")
         if should == "false":
@@ -56,9 +66,9 @@ class RetryPolicy:
             return self.backoff(retries_done + 1)
         return retry_after if retry_after <= self.max_retry_after else None
 
-    def delay_after_error(self, retries_done: int) -> float | None:
+    def delay_after_error(self, retries_done: int, budget: int) -> float | None:
         """Seconds to wait before retrying after a connection error or timeout, or None."""
-        if retries_done >= self.max_retries:
+        if retries_done >= budget:
             return None
         return self.backoff(retries_done + 1)
 

@@ -47,6 +47,7 @@ class Operation:
         success: The status that means it worked.
         read: Turns the decoded JSON body of a success into the method's result.
         delete: A 404 on a retry of a DELETE means an earlier attempt did the work.
+        write: A POST: its outcome must be learned once an attempt may have reached the server.
     """
 
     name: str
@@ -54,6 +55,7 @@ class Operation:
     success: int
     read: Callable[[Any], Any] | None
     delete: bool = False
+    write: bool = False
 
 
 def session_ulid(session_id: SessionRef) -> str:
@@ -88,7 +90,8 @@ def create_session(title: str, created_by: str, tree: str | None) -> Operation:
     _text("created_by", created_by)
     _text("tree", tree, optional=True)
     body = _CreateSessionRequest(title=title, created_by=created_by, tree=_UNSET if tree is None else tree)
-    return Operation("create_session", _idempotent(_create_session._get_kwargs(body=body)), 201, models.parse_session)
+    kwargs = _idempotent(_create_session._get_kwargs(body=body))
+    return Operation("create_session", kwargs, 201, models.parse_session, write=True)
 
 
 def delete_session(session_id: SessionRef) -> Operation:
@@ -109,7 +112,7 @@ def append_message(session_id: SessionRef, role: str, content: str) -> Operation
     # The generated model admits only the roles of its enum; a newer server may accept
     # more, so the role is sent as given and the server decides (422 if it does not know it).
     kwargs["json"]["role"] = role
-    return Operation("append_message", kwargs, 201, models.parse_message)
+    return Operation("append_message", kwargs, 201, models.parse_message, write=True)
 
 
 def _read_sessions(value: Any) -> list[ChatSession]:

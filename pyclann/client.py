@@ -105,21 +105,28 @@ class _BaseClient:
             log.info("%s: 404 on a retry; an earlier attempt deleted the session", operation.name)
             return _Done(None)
         if status != operation.success:
-            delay = self._retry.delay_after_response(response, call.retries)
+            delay = self._retry.delay_after_response(response, call.retries, self._budget(call, status >= 500))
             if delay is not None:
-                call.maybe_applied |= status not in (429,)
+                call.maybe_applied |= status >= 500
                 return self._retrying(call, f"status {status}", delay)
         return _Done(ops.read_response(operation, response))
 
     def _after_error(self, call: _Call, error: httpx.RequestError) -> float:
         """Retry after this many seconds, or raise the ClannConnectionError it stands for."""
-        delay = self._retry.delay_after_error(call.retries)
+        reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+        delay = self._retry.delay_after_error(call.retries, self._budget(call, reached))
         if delay is None:
             kind = ClannTimeoutError if isinstance(error, httpx.TimeoutException) else ClannConnectionError
             what = "timed out" if kind is ClannTimeoutError else "failed"
-            raise kind(f"{call.operation.name} {what} after {call.retries + 1} attempt(s): {error!r}") from error
-        call.maybe_applied |= not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+            unsure = " (an attempt may have reached the server)" if call.maybe_applied or reached else ""
+            raise kind(
+                f"{call.operation.name} {what} after {call.retries + 1} attempt(s){unsure}: {error!r}"
+            ) from error
+        call.maybe_applied |= reached
         return self._retrying(call, type(error).__name__, delay)
+
+    def _budget(self, call: _Call, reached: bool = False) -> int:
+        return self._retry.budget(call.operation.write and (call.maybe_applied or reached))
 
     def _retrying(self, call: _Call, reason: str, delay: float) -> float:
         call.retries += 1

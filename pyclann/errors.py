@@ -195,7 +195,7 @@ def error_for_status(
 def _problem(content: bytes) -> dict[str, Any] | None:
     try:
         document = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
         return None
     return document if isinstance(document, dict) else None
 

@@ -133,6 +133,7 @@ async def test_429_carries_retry_after(make_client: Any) -> None:
         (401, b'["a", "list"]', "application/problem+json", "unexpected response body"),
         (403, b'{"detail": 42}', "application/problem+json", "unexpected response body"),
         (500, b"\xff\xfe\x00garbage", "application/octet-stream", "unexpected response body"),
+        (400, b"[" * 100_000 + b"]" * 100_000, "application/problem+json", "unexpected response body"),
     ],
 )
 async def test_unreadable_error_bodies_still_raise_by_status(
