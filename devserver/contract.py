@@ -26,7 +26,11 @@ from openapi_core.validation.request.exceptions import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+_HERE = Path(__file__).resolve().parent
+# Installed, the wheel carries the spec inside the package; in a checkout it is at the top.
+SPEC_PATH = next(
+    (p for p in (_HERE / "openapi.yaml", _HERE.parent / "openapi.yaml") if p.exists()), _HERE / "openapi.yaml"
+)
 _MAX_ECHO = 60
 
 
