@@ -7,7 +7,6 @@ sends the request and sleeps, in its own way.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
@@ -297,6 +296,10 @@ class AsyncChatClient(_BaseClient):
         Raises:
             ClannConfigError: If there is no base URL, or the token is not valid.
         """
+        # Imported here, not at the top: asyncio costs ~45 ms to import, and a
+        # program that makes an AsyncChatClient has imported it already.
+        import asyncio
+
         super().__init__(base_url, token, timeout=timeout, max_retries=max_retries)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient()

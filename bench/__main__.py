@@ -1,0 +1,71 @@
+"""`make bench`: pyclann against raw httpx and peer SDKs, measured side by side in one run.
+
+Each figure is min / median / max per call over many repetitions; each ratio is
+the target's median over its baseline's, both measured in this run, interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+import httpx
+
+import pyclann
+from bench import imports, mocked, peers, served
+from bench.measure import Figure, spread
+
+
+def cpu() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def render(figures: list[Figure]) -> str:
+    rows = [("figure", "target min / median / max", "baseline min / median / max", "ratio", "goal", "")]
+    for f in figures:
+        rows.append(
+            (
+                f.name,
+                f"{spread(f.target, f.scale)} {f.unit}",
+                f"{spread(f.baseline, f.scale)} {f.unit} ({f.baseline_name})",
+                f"{f.ratio:.2f}x",
+                f.goal,
+                f.verdict,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
+    quick = parser.parse_args().quick
+    repeats, inner = (5, 50) if quick else (30, 200)
+    print(f"Python {platform.python_version()}, httpx {httpx.__version__}, pyclann {pyclann.__version__}, {cpu()}")
+    figures = mocked.per_call(repeats, inner)
+    figures += mocked.big_listing(5 if quick else 15)
+    figures.append(imports.imports("pyclann", "httpx", 6 if quick else 20, 1.5, "<= 1.5x"))
+    with served.dev_server() as url:
+        figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))
+        figures.append(served.concurrent_appends(url, 200 if quick else 1000, 50, 2 if quick else 3))
+    figures += peers.openai_figures(repeats, inner, 6 if quick else 20)
+    print(render(figures))
+    missed = [f.name for f in figures if f.verdict == "MISSED"]
+    print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
