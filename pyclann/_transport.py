@@ -30,7 +30,7 @@ from pyclann_generated.types import UNSET as _UNSET
 
 from . import models
 from ._retry import parse_retry_after
-from .errors import ClannAPIError, ClannResponseError, error_for_status
+from .errors import ClannResponseError, error_for_status
 from .ids import SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, FieldError
 
@@ -147,6 +147,3 @@ def read_response(operation: Operation, response: httpx.Response) -> Any:
 
 def _body(response: httpx.Response) -> str:
     return response.content.decode("utf-8", "replace")
-
-
-__all__ = ["ClannAPIError", "Operation", "read_response", "session_ulid"]

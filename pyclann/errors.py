@@ -16,7 +16,7 @@
         ├── ClannServerError         5xx
         └── ClannResponseError       a 2xx whose body is not what the contract says
 
-An `ClannAPIError` of no subclass stands for a status the contract does not
+A `ClannAPIError` of no subclass stands for a status the contract does not
 document (a 405 or a 418 from a proxy, say). The class is always chosen by the
 status code alone; the body only supplies the detail.
 """

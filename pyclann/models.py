@@ -7,9 +7,10 @@ a `KeyError`, and a listing of thousands of messages costs one pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -25,6 +26,7 @@ class Role(StrEnum):
 
 
 _ROLES: dict[str, str] = {role.value: role for role in Role}
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -90,9 +92,11 @@ def _time(record: dict[str, Any], name: str) -> datetime:
 
 
 def _wrong(value: object, expected: str) -> str:
-    if value is _MISSING:
-        return "is missing"
-    return f"must be {expected}, got {'null' if value is None else type(value).__name__}"
+    return "is missing" if value is _MISSING else f"must be {expected}, got {_kind(value)}"
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 _MISSING = object()
@@ -100,7 +104,7 @@ _MISSING = object()
 
 def _record(value: object, what: str) -> dict[str, Any]:
     if type(value) is not dict:
-        raise FieldError(f"expected a {what} object, got {'null' if value is None else type(value).__name__}")
+        raise FieldError(f"expected a {what} object, got {_kind(value)}")
     return value
 
 
@@ -131,17 +135,18 @@ def parse_message(value: object) -> ChatMessage:
     )
 
 
-def parse_list(value: object, parse_one: Any) -> list[Any]:
+def parse_list(value: object, parse_one: Callable[[object], T]) -> list[T]:
     if type(value) is not list:
-        raise FieldError(f"expected a JSON array, got {'null' if value is None else type(value).__name__}")
+        raise FieldError(f"expected a JSON array, got {_kind(value)}")
     try:
         return [parse_one(item) for item in value]
     except FieldError as error:
+        # Off the fast path: find which item it was, for the message.
         index = next(i for i, item in enumerate(value) if _fails(parse_one, item))
         raise FieldError(f"item {index}: {error}") from None
 
 
-def _fails(parse_one: Any, item: object) -> bool:
+def _fails(parse_one: Callable[[object], object], item: object) -> bool:
     try:
         parse_one(item)
     except FieldError:

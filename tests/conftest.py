@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.helpers import Recorder, async_client, sync_client
+from tests.helpers import async_client, sync_client
 from tests.recording import CASSETTES, RECORDED_HOST, REDACTED
 
 
@@ -13,9 +13,6 @@ from tests.recording import CASSETTES, RECORDED_HOST, REDACTED
 def make_client(request: pytest.FixtureRequest) -> Any:
     """Builds a ChatClient or an AsyncChatClient (the test runs for both) over a Recorder."""
     return sync_client if request.param == "sync" else async_client
-
-
-__all__ = ["Recorder"]
 
 
 def _anywhere(request: Any) -> Any:
