@@ -1,20 +1,20 @@
 """Every error pyclann raises, and the one table that maps status codes to them.
 
     ClannError
-    ├── ClannConfigError             also a ValueError; a client that cannot be built
-    ├── ClannInvalidIdError          also a ValueError; raised before any request
-    ├── ClannConnectionError         the server could not be reached
-    │   └── ClannTimeoutError        ... or did not answer in time
-    └── ClannAPIError                the server answered, with any status below
+    ├── ClannConfigError             bad base URL or token (a ValueError)
+    ├── ClannInvalidIdError          bad record ID, no request sent (a ValueError)
+    ├── ClannConnectionError         no response
+    │   └── ClannTimeoutError        no response in time
+    └── ClannAPIError                a response, with any status:
         ├── ClannBadRequestError     400
         ├── ClannAuthError           401
         ├── ClannPermissionError     403
         ├── ClannNotFoundError       404
         ├── ClannConflictError       409
-        ├── ClannUnprocessableError  422, with the offending fields
-        ├── ClannRateLimitError      429, with the Retry-After it was given
+        ├── ClannUnprocessableError  422, with the fields
+        ├── ClannRateLimitError      429, with Retry-After
         ├── ClannServerError         5xx
-        └── ClannResponseError       a 2xx whose body is not what the contract says
+        └── ClannResponseError       2xx, body not readable
 
 A `ClannAPIError` of no subclass stands for a status the contract does not
 document (a 405 or a 418 from a proxy, say). The class is always chosen by the
@@ -72,11 +72,11 @@ class ClannAPIError(ClannError):
     """The server answered with an error, or with a body the client cannot read.
 
     Attributes:
-        status_code: The HTTP status code.
-        detail: The problem's `detail`, or a description of what was wrong.
-        request_id: The server's `X-Request-Id`, if it sent one.
-        body: The raw response body, as text.
-        problem: The parsed RFC 9457 problem document, if there was one.
+        status_code (int): The HTTP status code.
+        detail (str): The problem's `detail`, or a description of what was wrong.
+        request_id (str | None): The server's `X-Request-Id`, if it sent one.
+        body (str): The raw response body, as text.
+        problem (dict[str, Any] | None): The parsed RFC 9457 problem document, if there was one.
     """
 
     def __init__(
@@ -136,7 +136,7 @@ class ClannUnprocessableError(ClannAPIError):
     """422: the request was well formed, but some fields were not valid.
 
     Attributes:
-        errors: One `{"field": ..., "message": ...}` per offending field.
+        errors (list[dict[str, str]]): One `{"field": ..., "message": ...}` per offending field.
     """
 
     @property
@@ -151,7 +151,7 @@ class ClannRateLimitError(ClannAPIError):
     """429: too many requests.
 
     Attributes:
-        retry_after: The seconds the server asked to wait, if it said.
+        retry_after (float | None): The seconds the server asked to wait, if it said.
     """
 
     retry_after: float | None = None

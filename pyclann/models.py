@@ -18,7 +18,13 @@ __all__ = ["ChatMessage", "ChatSession", "Role"]
 
 
 class Role(StrEnum):
-    """The roles this client knows. A message may carry another (a newer server's)."""
+    """The roles this client knows. A message may carry another (a newer server's).
+
+    Attributes:
+        USER: `"user"`: what the person wrote.
+        ASSISTANT: `"assistant"`: what the AI answered.
+        SYSTEM: `"system"`: instructions that frame the conversation.
+    """
 
     USER = "user"
     ASSISTANT = "assistant"
