@@ -65,7 +65,10 @@ class _BaseClient:
         token = token if token is not None else os.environ.get("CLANN_TOKEN")
         if not base_url:
             raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
-        url = httpx.URL(base_url)
+        try:
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL:
+            url = httpx.URL()
         if url.scheme not in ("http", "https") or not url.host:
             raise ClannConfigError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         if token and not _TOKEN.fullmatch(token):
@@ -117,7 +120,8 @@ class _BaseClient:
         if delay is None:
             kind = ClannTimeoutError if isinstance(error, httpx.TimeoutException) else ClannConnectionError
             what = "timed out" if kind is ClannTimeoutError else "failed"
-            unsure = " (an attempt may have reached the server)" if call.maybe_applied or reached else ""
+            landed = call.operation.write and (call.maybe_applied or reached)
+            unsure = " (an attempt may have reached the server)" if landed else ""
             raise kind(
                 f"{call.operation.name} {what} after {call.retries + 1} attempt(s){unsure}: {error!r}"
             ) from error

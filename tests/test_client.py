@@ -322,6 +322,7 @@ def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pyt
     [
         ({"base_url": "ftp://x"}, "http:// or https://"),
         ({"base_url": "not a url"}, "http:// or https://"),
+        ({"base_url": "http://[::1"}, "http:// or https://"),
         ({"base_url": BASE, "token": "has space"}, "visible ASCII"),
         ({"base_url": BASE, "token": "naïve-token"}, "visible ASCII"),
         ({"base_url": BASE, "max_retries": -1}, "max_retries"),
