@@ -106,7 +106,7 @@ class ChatApp:
             body = await request.body() if request.method == "POST" else None
             call = Call(user, _query(request, query_names), _parse_json(request, body), session)
             self.contract.check_request(request, body)
-            response = self._run(request, handler, call, body or b"")
+            response = self._run(request, handler, call)
         except Problem as problem:
             response = _problem_response(problem, request_id)
         except Exception:
@@ -162,7 +162,7 @@ class ChatApp:
             raise Problem(401, "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"})
         return user
 
-    def _run(self, request: Request, handler: Handler, call: Call, body: bytes) -> Response:
+    def _run(self, request: Request, handler: Handler, call: Call) -> Response:
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or key is None:
             return _json_response(*handler(self, call))
