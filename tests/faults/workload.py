@@ -57,6 +57,7 @@ class Plan:
     tree: str
     user: str = "alice"
     sessions: list[str] = field(default_factory=list)
+    title_of: dict[str, str] = field(default_factory=dict)  # session id -> title
     with_appends: set[str] = field(default_factory=set)
     appended: dict[str, bool] = field(default_factory=dict)  # content -> returned?
     created: dict[str, bool] = field(default_factory=dict)  # title -> returned?
@@ -96,6 +97,7 @@ class Plan:
             self.created[args[0]] = ok
             if ok:
                 self.sessions.append(outcome.id)
+                self.title_of[outcome.id] = args[0]
         elif method == "append_message":
             self.appended[args[2]] = ok
             report.appends_returned += ok
@@ -115,7 +117,8 @@ def audit(plan: Plan, report: Report, base_url: str, token: str) -> None:
     report.duplicated = [content for content, n in contents.items() if n > 1]
     titles = Counter(s.title for s in sessions)
     report.duplicated += [title for title, n in titles.items() if n > 1]
-    deleted_titles = {title for title in plan.created if title not in titles}
+    # A session may be absent only if some delete_session call was aimed at it.
+    deleted_titles = {plan.title_of[session] for session in plan.deleted}
     report.lost += [t for t, ok in plan.created.items() if ok and titles[t] == 0 and t not in deleted_titles]
 
 
