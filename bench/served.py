@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.measure import Figure
+from bench.measure import Figure, interleaved
 from pyclann import AsyncChatClient, ChatClient
 
 TOKEN = "bench-token"
@@ -54,25 +54,15 @@ def sequential_appends(url: str, calls: int, rounds: int) -> Figure:
     session = client.create_session("bench", "alice")
     ulid = session.id.split(":")[1]
     raw = httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"})
-    target: list[float] = []
-    base: list[float] = []
+    body = {"role": "user", "content": "a message"}
+    # `interleaved` alternates whole rounds of calls; the figure is per call.
     per_round = calls // rounds
-    for round_ in range(rounds):
-
-        def ours() -> None:
-            for i in range(per_round):
-                client.append_message(session.id, "user", f"message {i}")
-
-        def theirs() -> None:
-            for i in range(per_round):
-                raw.post(
-                    f"{url}/api/chat/sessions/{ulid}/messages", json={"role": "user", "content": f"message {i}"}
-                ).json()
-
-        for function, into in [(ours, target), (theirs, base)][:: 1 if round_ % 2 == 0 else -1]:
-            started = time.perf_counter()
-            function()
-            into.append((time.perf_counter() - started) / per_round)
+    target, base = interleaved(
+        lambda: client.append_message(session.id, "user", "a message"),
+        lambda: raw.post(f"{url}/api/chat/sessions/{ulid}/messages", json=body).json(),
+        rounds,
+        per_round,
+    )
     client.close()
     raw.close()
     return Figure(
@@ -101,28 +91,22 @@ async def _concurrent(url: str, session_id: str, calls: int, concurrency: int) -
 def concurrent_appends(url: str, calls: int, concurrency: int, rounds: int) -> Figure:
     client = ChatClient(url, token=TOKEN)
     session = client.create_session("bench-async", "alice")
-    target: list[float] = []
-    base: list[float] = []
-    for round_ in range(rounds):
 
-        def ours() -> None:
-            asyncio.run(_concurrent(url, session.id, calls, concurrency))
+    def sequential() -> None:
+        for i in range(calls):
+            client.append_message(session.id, "user", f"message {i}")
 
-        def theirs() -> None:
-            for i in range(calls):
-                client.append_message(session.id, "user", f"message {i}")
-
-        for function, into in [(ours, target), (theirs, base)][:: 1 if round_ % 2 == 0 else -1]:
-            started = time.perf_counter()
-            function()
-            into.append((time.perf_counter() - started) / calls)
+    # One round is `calls` calls either way, so the per-call figure is per round / calls.
+    rounds_target, rounds_base = interleaved(
+        lambda: asyncio.run(_concurrent(url, session.id, calls, concurrency)), sequential, rounds, 1
+    )
     client.close()
     return Figure(
         f"{calls:,} append_message, AsyncChatClient at concurrency {concurrency}",
         "ms",
         1e3,
-        target,
-        base,
+        [t / calls for t in rounds_target],
+        [t / calls for t in rounds_base],
         f"{calls:,} sequential ChatClient calls",
         "<= 1x",
         1.0,
