@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pyclann import ClannConnectionError, ClannNotFoundError, ClannServerError, ClannTimeoutError
+from pyclann import AsyncChatClient, ClannConnectionError, ClannNotFoundError, ClannServerError, ClannTimeoutError
 from pyclann._retry import RetryPolicy, parse_retry_after
 from tests.helpers import MESSAGE, METHODS, SESSION_ID, Recorder, call, problem, respond
 
@@ -19,7 +19,7 @@ from tests.helpers import MESSAGE, METHODS, SESSION_ID, Recorder, call, problem,
 def waits(client: Any) -> list[float]:
     """Replace the client's sleep with one that records the waits."""
     slept: list[float] = []
-    if hasattr(client._sleep, "__code__") and client._sleep.__code__.co_flags & 0x80:
+    if isinstance(client, AsyncChatClient):
 
         async def record_async(seconds: float) -> None:
             slept.append(seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -39,7 +38,7 @@ async def test_async_calls_through_faults_lose_and_double_nothing(server: Runnin
     check(await run_async(server.url, "fault-token-alice", seed=seed, calls=150))
 
 
-def test_the_same_seed_injects_the_same_faults(server: RunningServer, tmp_path: Path) -> None:
+def test_the_same_seed_injects_the_same_faults(server: RunningServer) -> None:
     first = run_sync(server.url, "fault-token-alice", seed=7, calls=40)
     again = run_sync(server.url, "fault-token-alice", seed=7, calls=40)
     assert first.faults == again.faults
