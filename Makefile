@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 GEN_PKG := generated/pyclann_generated
 GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config generated/config.yaml \
-	--meta none --overwrite --fail-on-warning
+	--custom-template-path generated/templates --meta none --overwrite --fail-on-warning
 # Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 

@@ -5,8 +5,10 @@ from .chat_message import ChatMessage
 from .chat_session import ChatSession
 from .create_session_request import CreateSessionRequest
 from .field_error import FieldError
+from .message_page import MessagePage
 from .problem import Problem
-from .role import Role
+from .session_page import SessionPage
+from .update_session_request import UpdateSessionRequest
 
 __all__ = (
     "AppendMessageRequest",
@@ -14,6 +16,8 @@ __all__ = (
     "ChatSession",
     "CreateSessionRequest",
     "FieldError",
+    "MessagePage",
     "Problem",
-    "Role",
+    "SessionPage",
+    "UpdateSessionRequest",
 )

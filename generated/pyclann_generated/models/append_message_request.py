@@ -5,24 +5,25 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
-from ..models.role import Role
-
 T = TypeVar("T", bound="AppendMessageRequest")
 
 
 @_attrs_define
 class AppendMessageRequest:
-    """
+    """A new message.
+
     Attributes:
-        role (Role):
-        content (str):
+        role (str): Who wrote a message: `user`, `assistant` or `system` today. Open, so that a newer server's roles
+            reach clients, and a client can send a role its server has learned; a server answers 422 for a role it does not
+            know.
+        content (str): A message's text, kept exactly.
     """
 
-    role: Role
+    role: str
     content: str
 
     def to_dict(self) -> dict[str, Any]:
-        role = self.role.value
+        role = self.role
 
         content = self.content
 
@@ -40,7 +41,7 @@ class AppendMessageRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        role = Role(d.pop("role"))
+        role = d.pop("role")
 
         content = d.pop("content")
 

@@ -12,13 +12,16 @@ T = TypeVar("T", bound="ChatMessage")
 
 @_attrs_define
 class ChatMessage:
-    """
+    """One message of a chat session.
+
     Attributes:
         id (str): A chat message's full record ID.
         session (str): A chat session's full record ID.
-        role (str): `user`, `assistant` or `system` today; open so that a newer server's roles still reach clients.
-        content (str):
-        created_at (datetime.datetime):
+        role (str): Who wrote a message: `user`, `assistant` or `system` today. Open, so that a newer server's roles
+            reach clients, and a client can send a role its server has learned; a server answers 422 for a role it does not
+            know.
+        content (str): A message's text, kept exactly.
+        created_at (datetime.datetime): An RFC 3339 time in UTC, with a `Z` offset.
     """
 
     id: str

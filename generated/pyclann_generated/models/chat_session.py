@@ -12,14 +12,15 @@ T = TypeVar("T", bound="ChatSession")
 
 @_attrs_define
 class ChatSession:
-    """
+    """An AI chat session.
+
     Attributes:
         id (str): A chat session's full record ID.
-        title (str):
-        created_by (str):
+        title (str): A session's title; at least one character is not white space, and none is a control character.
+        created_by (str): A user's name.
         tree (None | str): The tree this session is scoped to, or null.
-        created_at (datetime.datetime):
-        updated_at (datetime.datetime):
+        created_at (datetime.datetime): An RFC 3339 time in UTC, with a `Z` offset.
+        updated_at (datetime.datetime): An RFC 3339 time in UTC, with a `Z` offset.
     """
 
     id: str

@@ -12,10 +12,11 @@ T = TypeVar("T", bound="CreateSessionRequest")
 
 @_attrs_define
 class CreateSessionRequest:
-    """
+    """A new session.
+
     Attributes:
-        title (str):
-        created_by (str):
+        title (str): A session's title; at least one character is not white space, and none is a control character.
+        created_by (str): A user's name.
         tree (None | str | Unset): Tree slug to scope this session to; null or absent for none.
     """
 

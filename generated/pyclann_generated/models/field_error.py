@@ -11,10 +11,11 @@ T = TypeVar("T", bound="FieldError")
 
 @_attrs_define
 class FieldError:
-    """
+    """One field of a request and what was wrong with it.
+
     Attributes:
-        field (str):
-        message (str):
+        field (str): The field's path, such as `title`.
+        message (str): What was wrong with it.
     """
 
     field: str

@@ -20,12 +20,12 @@ class Problem:
     """An RFC 9457 problem detail.
 
     Attributes:
-        type_ (str):
-        title (str):
-        status (int):
-        detail (str):
-        request_id (str | Unset):
-        errors (list[FieldError] | Unset): On a 422, the offending fields.
+        type_ (str): The kind of problem, `tag:clann.dev,2026:problem/<kind>` (see the table above).
+        title (str): The status's reason phrase.
+        status (int): The HTTP status code.
+        detail (str): What was wrong with this request, in words.
+        request_id (str | Unset): The response's `X-Request-Id`.
+        errors (list[FieldError] | Unset): On a 422 for fields, the offending fields.
     """
 
     type_: str

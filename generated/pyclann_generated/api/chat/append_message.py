@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.append_message_request import AppendMessageRequest
 from ...models.chat_message import ChatMessage
@@ -12,12 +11,13 @@ from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     session_ulid: str,
     *,
     body: AppendMessageRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -39,7 +39,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ChatMessage | Problem | None:
+) -> ChatMessage | Problem:
     if response.status_code == 201:
         response_201 = ChatMessage.from_dict(response.json())
 
@@ -65,15 +65,34 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 410:
+        response_410 = Problem.from_dict(response.json())
+
+        return response_410
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Problem.from_dict(response.json())
+
+        return response_5xx
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
@@ -96,10 +115,14 @@ def sync_detailed(
 ) -> Response[ChatMessage | Problem]:
     """Append a message to a session; bumps the session's updated_at.
 
+     Appends a message at the end of the session; the session's `updated_at`
+    becomes the message's `created_at`. Safe to retry with the same
+    `Idempotency-Key`: the message is written once.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
         idempotency_key (str | Unset):
-        body (AppendMessageRequest):
+        body (AppendMessageRequest): A new message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +132,7 @@ def sync_detailed(
         Response[ChatMessage | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
         body=body,
         idempotency_key=idempotency_key,
@@ -131,10 +154,14 @@ def sync(
 ) -> ChatMessage | Problem | None:
     """Append a message to a session; bumps the session's updated_at.
 
+     Appends a message at the end of the session; the session's `updated_at`
+    becomes the message's `created_at`. Safe to retry with the same
+    `Idempotency-Key`: the message is written once.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
         idempotency_key (str | Unset):
-        body (AppendMessageRequest):
+        body (AppendMessageRequest): A new message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -161,10 +188,14 @@ async def asyncio_detailed(
 ) -> Response[ChatMessage | Problem]:
     """Append a message to a session; bumps the session's updated_at.
 
+     Appends a message at the end of the session; the session's `updated_at`
+    becomes the message's `created_at`. Safe to retry with the same
+    `Idempotency-Key`: the message is written once.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
         idempotency_key (str | Unset):
-        body (AppendMessageRequest):
+        body (AppendMessageRequest): A new message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,7 +205,7 @@ async def asyncio_detailed(
         Response[ChatMessage | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
         body=body,
         idempotency_key=idempotency_key,
@@ -194,10 +225,14 @@ async def asyncio(
 ) -> ChatMessage | Problem | None:
     """Append a message to a session; bumps the session's updated_at.
 
+     Appends a message at the end of the session; the session's `updated_at`
+    becomes the message's `created_at`. Safe to retry with the same
+    `Idempotency-Key`: the message is written once.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
         idempotency_key (str | Unset):
-        body (AppendMessageRequest):
+        body (AppendMessageRequest): A new message.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -3,7 +3,6 @@ from typing import Any
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.chat_session import ChatSession
 from ...models.create_session_request import CreateSessionRequest
@@ -11,11 +10,12 @@ from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: CreateSessionRequest,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
@@ -35,7 +35,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ChatSession | Problem | None:
+) -> ChatSession | Problem:
     if response.status_code == 201:
         response_201 = ChatSession.from_dict(response.json())
 
@@ -61,15 +61,34 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 410:
+        response_410 = Problem.from_dict(response.json())
+
+        return response_410
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Problem.from_dict(response.json())
+
+        return response_5xx
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
@@ -91,9 +110,13 @@ def sync_detailed(
 ) -> Response[ChatSession | Problem]:
     """Create a chat session.
 
+     Creates a session owned by `created_by`, who must be the token's user.
+    Its `created_at` and `updated_at` are equal. Safe to retry with the same
+    `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset):
-        body (CreateSessionRequest):
+        body (CreateSessionRequest): A new session.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,7 +126,7 @@ def sync_detailed(
         Response[ChatSession | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
         idempotency_key=idempotency_key,
     )
@@ -123,9 +146,13 @@ def sync(
 ) -> ChatSession | Problem | None:
     """Create a chat session.
 
+     Creates a session owned by `created_by`, who must be the token's user.
+    Its `created_at` and `updated_at` are equal. Safe to retry with the same
+    `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset):
-        body (CreateSessionRequest):
+        body (CreateSessionRequest): A new session.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,9 +177,13 @@ async def asyncio_detailed(
 ) -> Response[ChatSession | Problem]:
     """Create a chat session.
 
+     Creates a session owned by `created_by`, who must be the token's user.
+    Its `created_at` and `updated_at` are equal. Safe to retry with the same
+    `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset):
-        body (CreateSessionRequest):
+        body (CreateSessionRequest): A new session.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,7 +193,7 @@ async def asyncio_detailed(
         Response[ChatSession | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
         idempotency_key=idempotency_key,
     )
@@ -180,9 +211,13 @@ async def asyncio(
 ) -> ChatSession | Problem | None:
     """Create a chat session.
 
+     Creates a session owned by `created_by`, who must be the token's user.
+    Its `created_at` and `updated_at` are equal. Safe to retry with the same
+    `Idempotency-Key`.
+
     Args:
         idempotency_key (str | Unset):
-        body (CreateSessionRequest):
+        body (CreateSessionRequest): A new session.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -4,15 +4,20 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     session_ulid: str,
+    *,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
@@ -21,12 +26,13 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
+) -> Any | Problem:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -46,10 +52,29 @@ def _parse_response(
 
         return response_404
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Problem.from_dict(response.json())
+
+        return response_5xx
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
@@ -67,11 +92,18 @@ def sync_detailed(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Delete a chat session and all its messages.
 
+     Deletes the session and its messages, and erases what the idempotency
+    records of its writes held. Safe to retry with the same
+    `Idempotency-Key`: the retry's replay (204) says the first attempt
+    deleted it; without a key, a retry meets a 404.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -81,8 +113,9 @@ def sync_detailed(
         Response[Any | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -96,11 +129,18 @@ def sync(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Delete a chat session and all its messages.
 
+     Deletes the session and its messages, and erases what the idempotency
+    records of its writes held. Safe to retry with the same
+    `Idempotency-Key`: the retry's replay (204) says the first attempt
+    deleted it; without a key, a retry meets a 404.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -113,6 +153,7 @@ def sync(
     return sync_detailed(
         session_ulid=session_ulid,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -120,11 +161,18 @@ async def asyncio_detailed(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Delete a chat session and all its messages.
 
+     Deletes the session and its messages, and erases what the idempotency
+    records of its writes held. Safe to retry with the same
+    `Idempotency-Key`: the retry's replay (204) says the first attempt
+    deleted it; without a key, a retry meets a 404.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,8 +182,9 @@ async def asyncio_detailed(
         Response[Any | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -147,11 +196,18 @@ async def asyncio(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
+    idempotency_key: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Delete a chat session and all its messages.
 
+     Deletes the session and its messages, and erases what the idempotency
+    records of its writes held. Safe to retry with the same
+    `Idempotency-Key`: the retry's replay (204) says the first attempt
+    deleted it; without a key, a retry meets a 404.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        idempotency_key (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,5 +221,6 @@ async def asyncio(
         await asyncio_detailed(
             session_ulid=session_ulid,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -4,22 +4,34 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.chat_message import ChatMessage
+from ...models.message_page import MessagePage
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     session_ulid: str,
+    *,
+    limit: int | Unset = 20,
+    after: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    params["after"] = after
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/chat/sessions/{session_ulid}/messages".format(
             session_ulid=quote(str(session_ulid), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -27,14 +39,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | list[ChatMessage] | None:
+) -> MessagePage | Problem:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = ChatMessage.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = MessagePage.from_dict(response.json())
 
         return response_200
 
@@ -53,15 +60,24 @@ def _parse_response(
 
         return response_404
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Problem.from_dict(response.json())
+
+        return response_5xx
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | list[ChatMessage]]:
+) -> Response[MessagePage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -74,22 +90,38 @@ def sync_detailed(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | list[ChatMessage]]:
+    limit: int | Unset = 20,
+    after: str | Unset = UNSET,
+) -> Response[MessagePage | Problem]:
     """List a session's messages, oldest first.
 
+     One page of the session's messages, oldest first, ties broken on the ID.
+    Pass `last_id` as `after` for the next page.
+
+    `after` is a keyset too: the page holds the messages strictly after that
+    message. Messages are only ever added at the end, so a walk returns every
+    message exactly once, in order, including those appended during the walk
+    that sort after its cursor. Polling works the same way: ask again with
+    `after` set to the last message you have, and an empty page means nothing
+    new.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        limit (int | Unset):  Default: 20.
+        after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[ChatMessage]]
+        Response[MessagePage | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
+        limit=limit,
+        after=after,
     )
 
     response = client.get_httpx_client().request(
@@ -103,23 +135,39 @@ def sync(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | list[ChatMessage] | None:
+    limit: int | Unset = 20,
+    after: str | Unset = UNSET,
+) -> MessagePage | Problem | None:
     """List a session's messages, oldest first.
 
+     One page of the session's messages, oldest first, ties broken on the ID.
+    Pass `last_id` as `after` for the next page.
+
+    `after` is a keyset too: the page holds the messages strictly after that
+    message. Messages are only ever added at the end, so a walk returns every
+    message exactly once, in order, including those appended during the walk
+    that sort after its cursor. Polling works the same way: ask again with
+    `after` set to the last message you have, and an empty page means nothing
+    new.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        limit (int | Unset):  Default: 20.
+        after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[ChatMessage]
+        MessagePage | Problem
     """
 
     return sync_detailed(
         session_ulid=session_ulid,
         client=client,
+        limit=limit,
+        after=after,
     ).parsed
 
 
@@ -127,22 +175,38 @@ async def asyncio_detailed(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | list[ChatMessage]]:
+    limit: int | Unset = 20,
+    after: str | Unset = UNSET,
+) -> Response[MessagePage | Problem]:
     """List a session's messages, oldest first.
 
+     One page of the session's messages, oldest first, ties broken on the ID.
+    Pass `last_id` as `after` for the next page.
+
+    `after` is a keyset too: the page holds the messages strictly after that
+    message. Messages are only ever added at the end, so a walk returns every
+    message exactly once, in order, including those appended during the walk
+    that sort after its cursor. Polling works the same way: ask again with
+    `after` set to the last message you have, and an empty page means nothing
+    new.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        limit (int | Unset):  Default: 20.
+        after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[ChatMessage]]
+        Response[MessagePage | Problem]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         session_ulid=session_ulid,
+        limit=limit,
+        after=after,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -154,23 +218,39 @@ async def asyncio(
     session_ulid: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | list[ChatMessage] | None:
+    limit: int | Unset = 20,
+    after: str | Unset = UNSET,
+) -> MessagePage | Problem | None:
     """List a session's messages, oldest first.
 
+     One page of the session's messages, oldest first, ties broken on the ID.
+    Pass `last_id` as `after` for the next page.
+
+    `after` is a keyset too: the page holds the messages strictly after that
+    message. Messages are only ever added at the end, so a walk returns every
+    message exactly once, in order, including those appended during the walk
+    that sort after its cursor. Polling works the same way: ask again with
+    `after` set to the last message you have, and an empty page means nothing
+    new.
+
     Args:
-        session_ulid (str):
+        session_ulid (str): A bare ULID, upper case.
+        limit (int | Unset):  Default: 20.
+        after (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[ChatMessage]
+        MessagePage | Problem
     """
 
     return (
         await asyncio_detailed(
             session_ulid=session_ulid,
             client=client,
+            limit=limit,
+            after=after,
         )
     ).parsed

@@ -3,24 +3,30 @@ from typing import Any
 
 import httpx
 
-from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.chat_session import ChatSession
 from ...models.problem import Problem
+from ...models.session_page import SessionPage
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     created_by: str,
     tree: str | Unset = UNSET,
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
 
     params: dict[str, Any] = {}
 
     params["created_by"] = created_by
 
     params["tree"] = tree
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -35,14 +41,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | list[ChatSession] | None:
+) -> Problem | SessionPage:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = ChatSession.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = SessionPage.from_dict(response.json())
 
         return response_200
 
@@ -61,15 +62,24 @@ def _parse_response(
 
         return response_403
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if 500 <= response.status_code <= 599:
+        response_5xx = Problem.from_dict(response.json())
+
+        return response_5xx
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
 
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | list[ChatSession]]:
+) -> Response[Problem | SessionPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,24 +93,43 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     created_by: str,
     tree: str | Unset = UNSET,
-) -> Response[Problem | list[ChatSession]]:
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Response[Problem | SessionPage]:
     """List a user's chat sessions, most recently updated first.
 
+     One page of the sessions of `created_by` (optionally only those of one
+    tree), most recently updated first, ties broken on the ID (descending).
+    Pass `next_cursor` as `cursor` for the next page.
+
+    The cursor is a keyset (the last session's `updated_at` and ID), not an
+    offset. A walk from the first page to the last therefore returns every
+    session that exists throughout the walk and is not changed during it
+    exactly once, in order, and never returns a session twice. A session
+    created, renamed or given a message during the walk moves ahead of the
+    cursor: the walk does not return it again (if it had already) or at all
+    (if it had not). A session deleted during the walk is not returned after
+    its deletion. Start a new walk to see such changes.
+
     Args:
-        created_by (str):
-        tree (str | Unset):
+        created_by (str): A user's name.
+        tree (str | Unset): A tree's slug.
+        limit (int | Unset):  Default: 20.
+        cursor (str | Unset): An opaque position in a listing.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[ChatSession]]
+        Response[Problem | SessionPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         created_by=created_by,
         tree=tree,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -115,25 +144,44 @@ def sync(
     client: AuthenticatedClient | Client,
     created_by: str,
     tree: str | Unset = UNSET,
-) -> Problem | list[ChatSession] | None:
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Problem | SessionPage | None:
     """List a user's chat sessions, most recently updated first.
 
+     One page of the sessions of `created_by` (optionally only those of one
+    tree), most recently updated first, ties broken on the ID (descending).
+    Pass `next_cursor` as `cursor` for the next page.
+
+    The cursor is a keyset (the last session's `updated_at` and ID), not an
+    offset. A walk from the first page to the last therefore returns every
+    session that exists throughout the walk and is not changed during it
+    exactly once, in order, and never returns a session twice. A session
+    created, renamed or given a message during the walk moves ahead of the
+    cursor: the walk does not return it again (if it had already) or at all
+    (if it had not). A session deleted during the walk is not returned after
+    its deletion. Start a new walk to see such changes.
+
     Args:
-        created_by (str):
-        tree (str | Unset):
+        created_by (str): A user's name.
+        tree (str | Unset): A tree's slug.
+        limit (int | Unset):  Default: 20.
+        cursor (str | Unset): An opaque position in a listing.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[ChatSession]
+        Problem | SessionPage
     """
 
     return sync_detailed(
         client=client,
         created_by=created_by,
         tree=tree,
+        limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -142,24 +190,43 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     created_by: str,
     tree: str | Unset = UNSET,
-) -> Response[Problem | list[ChatSession]]:
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Response[Problem | SessionPage]:
     """List a user's chat sessions, most recently updated first.
 
+     One page of the sessions of `created_by` (optionally only those of one
+    tree), most recently updated first, ties broken on the ID (descending).
+    Pass `next_cursor` as `cursor` for the next page.
+
+    The cursor is a keyset (the last session's `updated_at` and ID), not an
+    offset. A walk from the first page to the last therefore returns every
+    session that exists throughout the walk and is not changed during it
+    exactly once, in order, and never returns a session twice. A session
+    created, renamed or given a message during the walk moves ahead of the
+    cursor: the walk does not return it again (if it had already) or at all
+    (if it had not). A session deleted during the walk is not returned after
+    its deletion. Start a new walk to see such changes.
+
     Args:
-        created_by (str):
-        tree (str | Unset):
+        created_by (str): A user's name.
+        tree (str | Unset): A tree's slug.
+        limit (int | Unset):  Default: 20.
+        cursor (str | Unset): An opaque position in a listing.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | list[ChatSession]]
+        Response[Problem | SessionPage]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         created_by=created_by,
         tree=tree,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -172,19 +239,36 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     created_by: str,
     tree: str | Unset = UNSET,
-) -> Problem | list[ChatSession] | None:
+    limit: int | Unset = 20,
+    cursor: str | Unset = UNSET,
+) -> Problem | SessionPage | None:
     """List a user's chat sessions, most recently updated first.
 
+     One page of the sessions of `created_by` (optionally only those of one
+    tree), most recently updated first, ties broken on the ID (descending).
+    Pass `next_cursor` as `cursor` for the next page.
+
+    The cursor is a keyset (the last session's `updated_at` and ID), not an
+    offset. A walk from the first page to the last therefore returns every
+    session that exists throughout the walk and is not changed during it
+    exactly once, in order, and never returns a session twice. A session
+    created, renamed or given a message during the walk moves ahead of the
+    cursor: the walk does not return it again (if it had already) or at all
+    (if it had not). A session deleted during the walk is not returned after
+    its deletion. Start a new walk to see such changes.
+
     Args:
-        created_by (str):
-        tree (str | Unset):
+        created_by (str): A user's name.
+        tree (str | Unset): A tree's slug.
+        limit (int | Unset):  Default: 20.
+        cursor (str | Unset): An opaque position in a listing.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | list[ChatSession]
+        Problem | SessionPage
     """
 
     return (
@@ -192,5 +276,7 @@ async def asyncio(
             client=client,
             created_by=created_by,
             tree=tree,
+            limit=limit,
+            cursor=cursor,
         )
     ).parsed
