@@ -1,14 +1,16 @@
 """pyclann: the Python SDK for the Clann chat API.
 
-from pyclann import ChatClient
+    from pyclann import ChatClient
 
-with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
-    session = chat.create_session("Planning", created_by="alice")
-    chat.append_message(session.id, "user", "Hello!")
+    with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
+        session = chat.create_session("Planning", created_by="alice")
+        chat.append_message(session.id, "user", "Hello!")
 """
 
+from ._raw import AsyncRawChatClient, RawChatClient, RawResponse
+from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
-from .client import DEFAULT_TIMEOUT, AsyncChatClient, ChatClient
+from .client import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncChatClient, ChatClient
 from .errors import (
     ClannAPIError,
     ClannAuthError,
@@ -17,6 +19,7 @@ from .errors import (
     ClannConflictError,
     ClannConnectionError,
     ClannError,
+    ClannInvalidArgumentError,
     ClannInvalidIdError,
     ClannNotFoundError,
     ClannPermissionError,
@@ -25,15 +28,20 @@ from .errors import (
     ClannServerError,
     ClannTimeoutError,
     ClannUnprocessableError,
+    ClannUsageError,
 )
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, Role
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "MESSAGE_TABLE",
+    "NOT_GIVEN",
     "SESSION_TABLE",
     "AsyncChatClient",
+    "AsyncRawChatClient",
     "ChatClient",
     "ChatMessage",
     "ChatSession",
@@ -44,6 +52,7 @@ __all__ = [
     "ClannConflictError",
     "ClannConnectionError",
     "ClannError",
+    "ClannInvalidArgumentError",
     "ClannInvalidIdError",
     "ClannNotFoundError",
     "ClannPermissionError",
@@ -52,6 +61,10 @@ __all__ = [
     "ClannServerError",
     "ClannTimeoutError",
     "ClannUnprocessableError",
+    "ClannUsageError",
+    "NotGiven",
+    "RawChatClient",
+    "RawResponse",
     "RecordId",
     "Role",
     "__version__",

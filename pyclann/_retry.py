@@ -1,92 +1,127 @@
-"""When to retry a request, and how long to wait first.
+"""Whether to try a call again, and when: one pure object per call, driven by both clients.
 
-Retried: connection errors, timeouts, 408, 429, 500, 502, 503 and 504, at most
-`max_retries` times (default 2). The wait before retry n (1, 2, ...) is
-`min(0.5 * 2 ** (n - 1), 8)` seconds with full jitter (a random share of it,
-at least half). A `Retry-After` (seconds or an HTTP date) replaces that wait, up
-to 60 seconds; a longer one is not waited for: the error is raised. A response
-carrying `x-should-retry: false` is never retried, `x-should-retry: true` always
-is (within `max_retries`).
+What is retried: connection errors and timeouts, the statuses 408, 429, 500,
+502, 503 and 504, and a 2xx whose body arrived cut short; a response carrying
+`x-should-retry: false` never is, one carrying `x-should-retry: true` always is.
+At most `max_retries` retries (default 2). The wait before retry n (1, 2, ...)
+is `min(0.5 * 2 ** (n - 1), 8)` seconds, jittered down to as little as half of
+it. A `Retry-After` (seconds or an HTTP date) replaces that wait, up to 60 s; a
+longer one is not waited for: the error is raised at once, with `retry_after`.
+With a `total_timeout`, no attempt starts, and no wait is begun, that would end
+after it.
 
-POSTs are safe to retry because every attempt of one call carries the same
-`Idempotency-Key`; the decision therefore does not depend on the method. One
-thing does: once an attempt of a POST may have reached the server (its response
-was lost, timed out or was a 5xx), the call gets up to `RESOLVE_RETRIES` (4)
-more retries to learn the outcome, since raising then would leave the caller
-unable to tell whether the message was written, and calling again would write it
-twice. `max_retries=0` still means no retries at all.
+Writes are safe to retry because every attempt of one call sends the same
+`Idempotency-Key`, so the rules do not depend on the method. What does is the
+error raised in the end: once any attempt of a write may have been carried out,
+the error says so (`may_have_landed`), with the key to call again with.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import attrs
-import httpx
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-RESOLVE_RETRIES = 4
+
+_SKIPPED: ContextVar[list[float] | None] = ContextVar("pyclann_skipped_waits", default=None)
 
 
 @attrs.frozen
-class RetryPolicy:
-    """How many times to retry, and the numbers above; `rng` is injectable for tests."""
+class Failure:
+    """One attempt that did not succeed, as the retry rules need to know it.
 
-    max_retries: int = 2
-    base_delay: float = BASE_DELAY
-    max_delay: float = MAX_DELAY
-    max_retry_after: float = MAX_RETRY_AFTER
-    rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
+    Attributes:
+        status: The status code, or None when no response came.
+        retry_after: The seconds the response asked to wait, if it said.
+        should_retry: The response's `x-should-retry`, if it said.
+        retryable: Whether such a failure may be retried at all (a cut body may; a wrong one may not).
+        in_doubt: Whether this attempt may have been carried out by the server.
+    """
+
+    status: int | None
+    retry_after: float | None = None
+    should_retry: bool | None = None
+    retryable: bool = True
+    in_doubt: bool = False
+
+
+@attrs.define
+class Attempts:
+    """One call across its attempts: what happened so far, and what comes next.
+
+    Pure but for the clock and the random jitter, both injectable.
+    """
+
+    max_retries: int
+    attempt_timeout: float | None = None
+    total_timeout: float | None = None
+    rng: random.Random = attrs.field(factory=random.Random, repr=False)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
+    retries: int = 0
+    may_have_landed: bool = False
+    _deadline: float | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if self.total_timeout is not None:
+            self._deadline = self.clock() + self.total_timeout
+
+    def time_left(self) -> float | None:
+        """The seconds the next attempt may take as a whole, or None for no bound; 0 when out of time."""
+        if self._deadline is None:
+            return self.attempt_timeout
+        left = max(self._deadline - self.clock(), 0.0)
+        return left if self.attempt_timeout is None else min(left, self.attempt_timeout)
+
+    def wait_after(self, failure: Failure) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise."""
+        self.may_have_landed |= failure.in_doubt
+        if not failure.retryable or self.retries >= self.max_retries:
+            return None
+        if failure.status is not None and not _retried_status(failure):
+            return None
+        if failure.retry_after is not None:
+            if failure.retry_after > MAX_RETRY_AFTER:
+                return None
+            wait = failure.retry_after
+        else:
+            wait = self.backoff(self.retries + 1)
+        if self._deadline is not None and self.clock() + wait >= self._deadline:
+            return None
+        self.retries += 1
+        return wait
 
     def backoff(self, retry: int) -> float:
         """The jittered wait before retry number `retry` (1-based)."""
-        ceiling = min(self.base_delay * 2.0 ** (retry - 1), self.max_delay)
+        # Capped before exponentiating: 2.0 ** 1024 overflows.
+        ceiling = min(BASE_DELAY * 2.0 ** min(retry - 1, 32), MAX_DELAY)
         return ceiling * (0.5 + self.rng.random() / 2)
 
-    def budget(self, resolving: bool) -> int:
-        """How many retries a call gets; more while a write's outcome is unknown."""
-        return self.max_retries + RESOLVE_RETRIES if resolving and self.max_retries else self.max_retries
 
-    def delay_after_response(self, response: httpx.Response, retries_done: int, budget: int) -> float | None:
-        """Seconds to wait before retrying after `response`, or None to not retry."""
-        if retries_done >= budget or response.is_success:
-            return None
-        should = response.headers.get("x-should-retry")
-        if should == "false":
-            return None
-        if should != "true" and response.status_code not in RETRY_STATUSES:
-            return None
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        if retry_after is None:
-            return self.backoff(retries_done + 1)
-        return retry_after if retry_after <= self.max_retry_after else None
-
-    def delay_after_error(self, retries_done: int, budget: int) -> float | None:
-        """Seconds to wait before retrying after a connection error or timeout, or None."""
-        if retries_done >= budget:
-            return None
-        return self.backoff(retries_done + 1)
+def _retried_status(failure: Failure) -> bool:
+    if failure.should_retry is not None:
+        return failure.should_retry
+    return failure.status in RETRY_STATUSES or (failure.status is not None and 200 <= failure.status < 300)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
-    if not value:
-        return None
+def skipped_waits() -> list[float] | None:
+    """Where the waits go instead of being slept, inside `instant_retries()`; None outside it."""
+    return _SKIPPED.get()
+
+
+@contextmanager
+def instant_retries() -> Iterator[list[float]]:
+    """Retries without their waits, in this context; yields the list of the waits skipped."""
+    waits: list[float] = []
+    token = _SKIPPED.set(waits)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        return None
-    return max(seconds, 0.0)
+        yield waits
+    finally:
+        _SKIPPED.reset(token)

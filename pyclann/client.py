@@ -1,140 +1,169 @@
-"""ChatClient and AsyncChatClient: the five chat methods, sync and async.
+"""ChatClient and AsyncChatClient: the settings they share, then the two thin twins that do the I/O.
 
-The two are thin twins: `_BaseClient` holds the configuration, the request
-building, the status-to-error mapping and the retry decisions; each twin only
-sends the request and sleeps, in its own way.
+Requests are built in `_operations`, answers read in `_parse`, failures mapped
+in `_failures` and retries decided in `_retry`; a twin only sends, reads the
+body, sleeps, and walks pages, each in its own way.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import re
+import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import attrs
 import httpx
 
-from . import _transport as ops
-from ._retry import RetryPolicy
-from ._version import __version__
-from .errors import ClannConfigError, ClannConnectionError, ClannTimeoutError
+from . import _config, _failures, _operations, _parse
+from . import _operations as ops
+from ._body import ERROR_BODY_LIMIT, Body
+from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Secret, Settings
+from ._logs import configure_from_env, logger
+from ._raw import AsyncRawChatClient, RawChatClient, RawResponse, record
+from ._retry import Attempts, Failure, skipped_waits
+from ._types import NOT_GIVEN, NotGiven, Timeout
+from .errors import ClannError, ClannUsageError
 from .models import ChatMessage, ChatSession
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
 
-log = logging.getLogger("pyclann")
-
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-"""30 s to read a response, 5 s to connect (the generated client has no timeout at all)."""
-
-_TOKEN = re.compile(r"[!-~]+")
+T = TypeVar("T")
+_ATTEMPT_ERRORS = (httpx.TransportError, RuntimeError, TimeoutError, _failures.Late, _failures.BodyError)
 
 
 @attrs.define
-class _Call:
-    """One method call across its attempts."""
+class _Connection:
+    """The state of the HTTP client, shared by a client and the copies `with_options` makes of it."""
 
-    operation: ops.Operation
-    kwargs: dict[str, Any]
-    retries: int = 0
-    # Whether an earlier attempt may have reached the server (its answer lost).
-    maybe_applied: bool = False
-
-
-@attrs.frozen
-class _Done:
-    value: Any
+    closed: bool = False
+    # The event loop an AsyncChatClient was first used in; its connections belong to it.
+    loop: object | None = None
 
 
 class _BaseClient:
-    """Configuration and every decision about a call; no I/O."""
+    """What the twins share: settings, building a request, reading an answer; no I/O."""
 
-    def __init__(
+    _settings: Settings
+    _conn: _Connection
+    _http: httpx.Client | httpx.AsyncClient
+
+    def _setup(
         self,
         base_url: str | None,
         token: str | None,
-        *,
-        timeout: float | httpx.Timeout,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        timeout: Timeout | NotGiven,
         max_retries: int,
+        total_timeout: float | None,
+        max_response_size: int,
+        headers: Mapping[str, str] | None,
     ) -> None:
-        base_url = base_url if base_url is not None else os.environ.get("CLANN_BASE_URL")
-        token = token if token is not None else os.environ.get("CLANN_TOKEN")
-        if not base_url:
-            raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
-        try:
-            url = httpx.URL(base_url)
-        except httpx.InvalidURL:
-            url = httpx.URL()
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ClannConfigError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
-        if token and not _TOKEN.fullmatch(token):
-            # Never echo the token: it is a secret even when it is malformed.
-            raise ClannConfigError("token must be visible ASCII characters with no spaces")
-        if max_retries < 0:
-            raise ClannConfigError(f"max_retries must be 0 or more, got {max_retries}")
-        self.base_url = str(base_url).rstrip("/")
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._retry = RetryPolicy(max_retries=max_retries)
-        self._headers = {"User-Agent": f"pyclann/{__version__}"}
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
+        configure_from_env()
+        secret = None if token is None else Secret(token)
+        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
+        self._settings = _config.settings(
+            base_url,
+            secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            total_timeout=total_timeout,
+            max_response_size=max_response_size,
+            headers=headers,
+            http_client=http_client,
+        )
+        self._conn = _Connection()
+        self._owns_http = http_client is None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        return f"{type(self).__name__}(base_url={self._settings.base_url!r})"
 
-    def _start(self, operation: ops.Operation) -> _Call:
-        kwargs = dict(operation.kwargs)
-        kwargs["url"] = self.base_url + kwargs["url"]
-        kwargs["headers"] = {**self._headers, **kwargs.get("headers", {})}
-        kwargs["timeout"] = self._timeout
-        return _Call(operation, kwargs)
-
-    def _after_response(self, call: _Call, response: httpx.Response) -> float | _Done:
-        """Retry after this many seconds, or done: the result (or the error raised)."""
-        operation, status = call.operation, response.status_code
-        log.debug(
-            "%s %s -> %d (request id %s)",
-            operation.kwargs["method"].upper(),
-            operation.kwargs["url"],
-            status,
-            response.headers.get("x-request-id"),
+    def _copy(
+        self,
+        timeout: Timeout | NotGiven,
+        max_retries: int | NotGiven,
+        total_timeout: float | NotGiven | None,
+        max_response_size: int | NotGiven,
+        headers: Mapping[str, str] | None,
+    ) -> Self:
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._settings = _config.evolve(
+            self._settings,
+            timeout=timeout,
+            max_retries=max_retries,
+            total_timeout=total_timeout,
+            max_response_size=max_response_size,
+            headers=headers,
         )
-        if operation.delete and status == 404 and call.maybe_applied:
-            log.info("%s: 404 on a retry; an earlier attempt deleted the session", operation.name)
-            return _Done(None)
-        if status != operation.success:
-            delay = self._retry.delay_after_response(response, call.retries, self._budget(call, status >= 500))
-            if delay is not None:
-                call.maybe_applied |= status >= 500
-                return self._retrying(call, f"status {status}", delay)
-        return _Done(ops.read_response(operation, response))
+        # The copy shares the connections (and whether they are closed), but never closes them.
+        copy._owns_http = False
+        return copy
 
-    def _after_error(self, call: _Call, error: httpx.RequestError) -> float:
-        """Retry after this many seconds, or raise the ClannConnectionError it stands for."""
-        reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-        delay = self._retry.delay_after_error(call.retries, self._budget(call, reached))
-        if delay is None:
-            kind = ClannTimeoutError if isinstance(error, httpx.TimeoutException) else ClannConnectionError
-            what = "timed out" if kind is ClannTimeoutError else "failed"
-            landed = call.operation.write and (call.maybe_applied or reached)
-            unsure = " (an attempt may have reached the server)" if landed else ""
-            raise kind(
-                f"{call.operation.name} {what} after {call.retries + 1} attempt(s){unsure}: {error!r}"
-            ) from error
-        call.maybe_applied |= reached
-        return self._retrying(call, type(error).__name__, delay)
+    def _attempts(self) -> Attempts:
+        settings = self._settings
+        return Attempts(settings.max_retries, settings.attempt_timeout, settings.total_timeout)
 
-    def _budget(self, call: _Call, reached: bool = False) -> int:
-        return self._retry.budget(call.operation.write and (call.maybe_applied or reached))
+    def _closed(self, op: _operations.Operation[Any]) -> ClannError:
+        what = f"this {type(self).__name__}, or the client it was copied from, is closed"
+        return _failures.give_up(ClannUsageError(f"{op.name}: {what}"), None, op.name, Attempts(0), op.idempotency_key)
 
-    def _retrying(self, call: _Call, reason: str, delay: float) -> float:
-        call.retries += 1
-        log.info("%s: retry %d after %s, in %.2fs", call.operation.name, call.retries, reason, delay)
-        return delay
+    def _request(self, op: _operations.Operation[Any], left: float | None) -> httpx.Request:
+        settings = self._settings
+        timeout = settings.timeout
+        if left is not None and left != settings.attempt_timeout:
+            # Every socket operation of the attempt ends by the attempt's deadline.
+            timeout = httpx.Timeout(
+                connect=_shorter(timeout.connect, left),
+                read=_shorter(timeout.read, left),
+                write=_shorter(timeout.write, left),
+                pool=_shorter(timeout.pool, left),
+            )
+        headers = settings.headers
+        if op.headers:
+            headers = headers.copy()
+            headers.update(op.headers)
+        return self._http.build_request(
+            op.method, settings.base_url + op.path, params=op.params, content=op.body, headers=headers, timeout=timeout
+        )
+
+    def _body(self, response: httpx.Response, left: float | None) -> Body:
+        success = response.is_success
+        limit = self._settings.max_response_size if success else ERROR_BODY_LIMIT
+        deadline = None if left is None else time.monotonic() + left
+        # A mock transport's response was decoded by httpx when it was made.
+        decoded = response.is_stream_consumed
+        return Body(response, limit, strict=success, deadline=deadline, decoded=decoded)
+
+    def _outcome(
+        self, op: _operations.Operation[T], response: httpx.Response, body: bytes
+    ) -> RawResponse[T] | tuple[ClannError, Failure]:
+        status, headers = response.status_code, response.headers
+        logger.debug("%s %s -> %d (request id %s)", op.method, op.path, status, headers.get("x-request-id"))
+        if status != op.success:
+            if 200 <= status < 300:
+                return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
+            return _failures.status_error(status, headers, body)
+        try:
+            value = op.read(json.loads(body) if body else None)
+        except (ValueError, RecursionError) as error:  # cut short, or not JSON at all
+            return _failures.broken_body(response, body, f"the body is not JSON: {error}", cut=True)
+        except _parse.FieldError as error:
+            return _failures.broken_body(response, body, f"the body breaks the contract: {error}", cut=False)
+        answer = RawResponse(value, status, headers, headers.get("x-request-id"))
+        record(answer)
+        return answer
+
+    def _retrying(self, op: _operations.Operation[Any], attempts: Attempts, error: ClannError, wait: float) -> None:
+        logger.info("%s: retry %d in %.2fs, after %s", op.name, attempts.retries, wait, error)
+
+    def _stuck(self, page: RawResponse[Any]) -> ClannError:
+        return _failures.give_up(_failures.stuck_cursor(page), None, "a listing", Attempts(0), None)
+
+
+def _shorter(part: float | None, left: float) -> float:
+    return left if part is None else min(part, left)
 
 
 class ChatClient(_BaseClient):
@@ -145,43 +174,124 @@ class ChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        total_timeout: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        """Make a client.
+        """Make a client; use it as a context manager, or call `close()`.
 
         Args:
-            base_url: The API's root URL; defaults to `$CLANN_BASE_URL`.
+            base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt.
-            max_retries: Retries after a connection error, a timeout, a 408, 429 or 5xx; 0 disables.
-            http_client: Your own `httpx.Client`; the token is still sent, and it is not closed by `close()`.
+            timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
+                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `http_client`'s own timeout when you pass one.
+            max_retries: Retries after a connection error, a timeout, a 408, 429 or 5xx; 0 disables them.
+            total_timeout: Seconds a call may take across all its attempts and waits; None for no limit.
+            max_response_size: The largest response body read, in bytes; a larger one raises
+                `ClannResponseError`. Defaults to 8 MiB.
+            headers: Headers sent with every request, besides pyclann's own.
+            http_client: Your own `httpx.Client`. Its timeout, headers, proxies and event hooks are
+                kept (pyclann's arguments win only when you pass them); it is not closed by `close()`.
 
         Raises:
-            ClannConfigError: If there is no base URL, or the token is not valid.
+            ClannConfigError: If there is no base URL, or a setting is not valid.
+            TypeError: If a setting has the wrong type.
         """
-        super().__init__(base_url, token, timeout=timeout, max_retries=max_retries)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client()
-        self._sleep: Callable[[float], None] = time.sleep
+        self._setup(base_url, token, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        self._http: httpx.Client = httpx.Client() if http_client is None else http_client
 
-    def _send(self, operation: ops.Operation) -> Any:
-        call = self._start(operation)
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with some settings changed, sharing its connections.
+
+        `chat.with_options(timeout=5).get_session(session_id)` changes one call. Closing
+        the copy leaves the shared connections open; closing this client closes them.
+
+        Args:
+            timeout: As in the constructor.
+            max_retries: As in the constructor.
+            total_timeout: As in the constructor.
+            max_response_size: As in the constructor.
+            headers: Headers to add to (or replace among) this client's.
+
+        Returns:
+            The new client.
+
+        Raises:
+            ClannConfigError: If a setting is not valid.
+            TypeError: If a setting has the wrong type.
+        """
+        return self._copy(timeout, max_retries, total_timeout, max_response_size, headers)
+
+    @property
+    def with_raw_response(self) -> RawChatClient:
+        """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
+        return RawChatClient(self)
+
+    def _call(self, op: _operations.Operation[T]) -> RawResponse[T]:
+        if self._conn.closed:
+            raise self._closed(op)
+        attempts = self._attempts()
         while True:
+            left = attempts.time_left()
+            cause: BaseException | None = None
             try:
-                response = self._http.request(**call.kwargs)
-            except httpx.RequestError as error:
-                delay = self._after_error(call, error)
+                response = self._http.send(self._request(op, left), stream=True)
+                try:
+                    body = self._body(response, left)
+                    if response.is_stream_consumed:  # a mock transport's, read and decoded already
+                        body.feed(response.content)
+                    else:
+                        for chunk in response.iter_raw():
+                            body.feed(chunk)
+                finally:
+                    response.close()
+            except _ATTEMPT_ERRORS as error:
+                cause = error
+                failed, failure = _failures.attempt_error(op.name, error, left)
             else:
-                outcome = self._after_response(call, response)
-                if isinstance(outcome, _Done):
-                    return outcome.value
-                delay = outcome
-            self._sleep(delay)
+                outcome = self._outcome(op, response, body.content())
+                if isinstance(outcome, RawResponse):
+                    return outcome
+                failed, failure = outcome
+            wait = attempts.wait_after(failure)
+            if wait is None:
+                raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
+            self._retrying(op, attempts, failed, wait)
+            if (skipped := skipped_waits()) is not None:
+                skipped.append(wait)
+            else:
+                time.sleep(wait)
+
+    def _pages(
+        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
+    ) -> Iterator[RawResponse[list[T]]]:
+        cursor: str | None = None
+        while True:
+            answer = self._call(page(cursor))
+            items, after = answer.parsed
+            yield answer.with_parsed(items)
+            if after is None:
+                return
+            if after == cursor:
+                raise self._stuck(answer)
+            cursor = after
 
     def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
+
+        Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
 
         Args:
             created_by: Username of the session owner.
@@ -192,44 +302,139 @@ class ChatClient(_BaseClient):
 
         Raises:
             ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
         """
-        result: list[ChatSession] = self._send(ops.list_sessions(created_by, tree))
-        return result
+        return [s for page in self._pages(ops.list_sessions(created_by, tree, None)) for s in page.parsed]
 
-    def create_session(self, title: str, created_by: str, tree: str | None = None) -> ChatSession:
+    def iter_sessions(
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+    ) -> Iterator[ChatSession]:
+        """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
+
+        The walk is a keyset walk: it yields every session that exists throughout it and is
+        not changed during it exactly once, and never yields a session twice. A session
+        created, renamed or given a message during the walk moves ahead of it, and is not
+        yielded (again); start a new walk to see it.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            page_size: Sessions per request, 1 to 100; defaults to 100.
+
+        Returns:
+            An iterator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+
+        Raises:
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
+        return (session for page in pages for session in page.parsed)
+
+    def create_session(
+        self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
+    ) -> ChatSession:
         """Create a new chat session.
 
         Args:
             title: Session title.
             created_by: Username of the session owner.
             tree: Tree slug to scope this session to.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without creating twice.
 
         Returns:
             The newly created :class:`ChatSession`.
 
         Raises:
             ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been created.
         """
-        result: ChatSession = self._send(ops.create_session(title, created_by, tree))
-        return result
+        return self._call(ops.create_session(title, created_by, tree, idempotency_key)).parsed
 
-    def delete_session(self, session_id: str) -> None:
-        """Delete a chat session and all its messages.
+    def get_session(self, session_id: str | ChatSession) -> ChatSession:
+        """Return one chat session.
 
         Args:
-            session_id: Full record ID (``chat_session:...``) or bare ULID.
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+
+        Returns:
+            The :class:`ChatSession`, as it is now.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return self._call(ops.get_session(session_id)).parsed
+
+    def update_session(
+        self,
+        session_id: str | ChatSession,
+        *,
+        title: str | NotGiven = NOT_GIVEN,
+        tree: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> ChatSession:
+        """Rename a chat session, or change or clear its tree.
+
+        Fields not passed are left as they are; `tree=None` clears the tree. The session's
+        `updated_at` changes, so it moves to the top of `list_sessions`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            title: The new title.
+            tree: The new tree slug, or None to clear it.
+            idempotency_key: The key that makes retries safe; one is made when absent.
+
+        Returns:
+            The :class:`ChatSession`, as changed.
+
+        Raises:
+            ClannInvalidArgumentError: If neither `title` nor `tree` is given (no request is sent).
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the change may have been made.
+        """
+        return self._call(ops.update_session(session_id, title, tree, idempotency_key)).parsed
+
+    def delete_session(self, session_id: str | ChatSession, *, idempotency_key: str | None = None) -> None:
+        """Delete a chat session and all its messages.
+
+        A retry learns from the server's replay that an earlier attempt deleted the session;
+        a 404 is never taken for success.
+
+        Args:
+            session_id: Full record ID (``chat_session:...``) or bare ULID, or the `ChatSession` itself.
+            idempotency_key: The key that makes retries safe; one is made when absent.
 
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been deleted.
         """
-        self._send(ops.delete_session(session_id))
+        self._call(ops.delete_session(session_id, idempotency_key))
 
-    def list_messages(self, session_id: str) -> list[ChatMessage]:
+    def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
         """Return all messages in a session, ordered by creation time.
 
         Args:
-            session_id: Full record ID or bare ULID.
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
 
         Returns:
             List of :class:`ChatMessage` objects.
@@ -237,20 +442,54 @@ class ChatClient(_BaseClient):
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
         """
-        result: list[ChatMessage] = self._send(ops.list_messages(session_id))
-        return result
+        return [m for page in self._pages(ops.list_messages(session_id, None, None)) for m in page.parsed]
 
-    def append_message(self, session_id: str, role: str, content: str) -> ChatMessage:
+    def iter_messages(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> Iterator[ChatMessage]:
+        """Yield a session's messages, oldest first, fetching pages as they are needed.
+
+        With `after`, only the messages after that one: call again with the last message you
+        have to poll for new ones. Messages appended during the walk are yielded too.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Returns:
+            An iterator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_messages(session_id, after, page_size))
+        return (message for page in pages for message in page.parsed)
+
+    def append_message(
+        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+    ) -> ChatMessage:
         """Append a message to a chat session.
 
         Also updates session.updated_at so the session sorts to the top of
         :meth:`list_sessions`.
 
         Args:
-            session_id: Full record ID or bare ULID.
-            role: ``user``, ``assistant`` or ``system``.
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
             content: Message text.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without appending twice.
 
         Returns:
             The created :class:`ChatMessage`.
@@ -258,13 +497,37 @@ class ChatClient(_BaseClient):
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannInvalidArgumentError: If `content` cannot be sent, such as a lone surrogate (no request is sent).
+            ClannUnprocessableError: If a field is not valid, such as an unknown role (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the message may have been stored.
         """
-        result: ChatMessage = self._send(ops.append_message(session_id, role, content))
-        return result
+        return self._call(ops.append_message(session_id, role, content, idempotency_key)).parsed
+
+    def get_message(self, session_id: str | ChatSession, message_id: str | ChatMessage) -> ChatMessage:
+        """Return one message of a chat session.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            message_id: The message's full record ID, bare ULID, or the `ChatMessage` itself.
+
+        Returns:
+            The :class:`ChatMessage`.
+
+        Raises:
+            ClannInvalidIdError: If an ID is not of its kind (no request is sent).
+            ClannNotFoundError: If the session or the message does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return self._call(ops.get_message(session_id, message_id)).parsed
 
     def close(self) -> None:
-        """Close the HTTP connections, unless the `httpx.Client` was yours."""
-        if self._owns_http:
+        """Close the HTTP connections, unless the `httpx.Client` was yours or this is a `with_options` copy."""
+        if self._owns_http and not self._conn.closed:
+            self._conn.closed = True
             self._http.close()
 
     def __enter__(self) -> Self:
@@ -284,47 +547,146 @@ class AsyncChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        total_timeout: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        """Make a client.
+        """Make a client; use it as an async context manager, or call `aclose()`.
+
+        One client serves one event loop: its connections belong to the loop it is first used in.
 
         Args:
-            base_url: The API's root URL; defaults to `$CLANN_BASE_URL`.
+            base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`.
-            timeout: Seconds (or an `httpx.Timeout`) for each attempt.
-            max_retries: Retries after a connection error, a timeout, a 408, 429 or 5xx; 0 disables.
-            http_client: Your own `httpx.AsyncClient`; the token is still sent, and it is not closed by `aclose()`.
+            timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
+                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `http_client`'s own timeout when you pass one.
+            max_retries: Retries after a connection error, a timeout, a 408, 429 or 5xx; 0 disables them.
+            total_timeout: Seconds a call may take across all its attempts and waits; None for no limit.
+            max_response_size: The largest response body read, in bytes; a larger one raises
+                `ClannResponseError`. Defaults to 8 MiB.
+            headers: Headers sent with every request, besides pyclann's own.
+            http_client: Your own `httpx.AsyncClient`. Its timeout, headers, proxies and event hooks
+                are kept (pyclann's arguments win only when you pass them); it is not closed by `aclose()`.
 
         Raises:
-            ClannConfigError: If there is no base URL, or the token is not valid.
+            ClannConfigError: If there is no base URL, or a setting is not valid.
+            TypeError: If a setting has the wrong type.
         """
-        # Imported here, not at the top: asyncio costs ~45 ms to import, and a
-        # program that makes an AsyncChatClient has imported it already.
+        self._setup(base_url, token, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        self._http: httpx.AsyncClient = httpx.AsyncClient() if http_client is None else http_client
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with some settings changed, sharing its connections.
+
+        `chat.with_options(timeout=5).get_session(session_id)` changes one call. Closing
+        the copy leaves the shared connections open; closing this client closes them.
+
+        Args:
+            timeout: As in the constructor.
+            max_retries: As in the constructor.
+            total_timeout: As in the constructor.
+            max_response_size: As in the constructor.
+            headers: Headers to add to (or replace among) this client's.
+
+        Returns:
+            The new client.
+
+        Raises:
+            ClannConfigError: If a setting is not valid.
+            TypeError: If a setting has the wrong type.
+        """
+        return self._copy(timeout, max_retries, total_timeout, max_response_size, headers)
+
+    @property
+    def with_raw_response(self) -> AsyncRawChatClient:
+        """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
+        return AsyncRawChatClient(self)
+
+    async def _call(self, op: _operations.Operation[T]) -> RawResponse[T]:
+        import anyio  # here, not at the top: it costs an import that sync programs never need
+
+        if self._conn.closed:
+            raise self._closed(op)
+        self._check_loop(op)
+        attempts = self._attempts()
+        while True:
+            left = attempts.time_left()
+            cause: BaseException | None = None
+            try:
+                with anyio.fail_after(left):
+                    response = await self._http.send(self._request(op, left), stream=True)
+                    try:
+                        body = self._body(response, None)
+                        if response.is_stream_consumed:  # a mock transport's, read and decoded already
+                            body.feed(response.content)
+                        else:
+                            async for chunk in response.aiter_raw():
+                                body.feed(chunk)
+                    finally:
+                        await response.aclose()
+            except _ATTEMPT_ERRORS as error:
+                cause = error
+                failed, failure = _failures.attempt_error(op.name, error, left)
+            else:
+                outcome = self._outcome(op, response, body.content())
+                if isinstance(outcome, RawResponse):
+                    return outcome
+                failed, failure = outcome
+            wait = attempts.wait_after(failure)
+            if wait is None:
+                raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
+            self._retrying(op, attempts, failed, wait)
+            if (skipped := skipped_waits()) is not None:
+                skipped.append(wait)
+            else:
+                await anyio.sleep(wait)
+
+    def _check_loop(self, op: _operations.Operation[Any]) -> None:
         import asyncio
 
-        super().__init__(base_url, token, timeout=timeout, max_retries=max_retries)
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient()
-        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        try:
+            loop: object | None = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (trio, say): httpx's own checks apply
+            return
+        if self._conn.loop is None:
+            self._conn.loop = loop
+        elif self._conn.loop is not loop:
+            error = ClannUsageError(
+                f"{op.name}: this AsyncChatClient was first used in another event loop, which its connections"
+                " belong to; make one client per event loop"
+            )
+            raise _failures.give_up(error, None, op.name, Attempts(0), op.idempotency_key)
 
-    async def _send(self, operation: ops.Operation) -> Any:
-        call = self._start(operation)
+    async def _pages(
+        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
+    ) -> AsyncIterator[RawResponse[list[T]]]:
+        cursor: str | None = None
         while True:
-            try:
-                response = await self._http.request(**call.kwargs)
-            except httpx.RequestError as error:
-                delay = self._after_error(call, error)
-            else:
-                outcome = self._after_response(call, response)
-                if isinstance(outcome, _Done):
-                    return outcome.value
-                delay = outcome
-            await self._sleep(delay)
+            answer = await self._call(page(cursor))
+            items, after = answer.parsed
+            yield answer.with_parsed(items)
+            if after is None:
+                return
+            if after == cursor:
+                raise self._stuck(answer)
+            cursor = after
 
     async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
+
+        Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
 
         Args:
             created_by: Username of the session owner.
@@ -335,44 +697,139 @@ class AsyncChatClient(_BaseClient):
 
         Raises:
             ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
         """
-        result: list[ChatSession] = await self._send(ops.list_sessions(created_by, tree))
-        return result
+        return [s async for page in self._pages(ops.list_sessions(created_by, tree, None)) for s in page.parsed]
 
-    async def create_session(self, title: str, created_by: str, tree: str | None = None) -> ChatSession:
+    def iter_sessions(
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+    ) -> AsyncIterator[ChatSession]:
+        """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
+
+        Use it with `async for`. The walk is a keyset walk: it yields every session that exists
+        throughout it and is not changed during it exactly once, and never yields a session
+        twice. A session created, renamed or given a message during the walk moves ahead of
+        it, and is not yielded (again); start a new walk to see it.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            page_size: Sessions per request, 1 to 100; defaults to 100.
+
+        Returns:
+            An async iterator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+
+        Raises:
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
+        return (session async for page in pages for session in page.parsed)
+
+    async def create_session(
+        self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
+    ) -> ChatSession:
         """Create a new chat session.
 
         Args:
             title: Session title.
             created_by: Username of the session owner.
             tree: Tree slug to scope this session to.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without creating twice.
 
         Returns:
             The newly created :class:`ChatSession`.
 
         Raises:
             ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been created.
         """
-        result: ChatSession = await self._send(ops.create_session(title, created_by, tree))
-        return result
+        return (await self._call(ops.create_session(title, created_by, tree, idempotency_key))).parsed
 
-    async def delete_session(self, session_id: str) -> None:
-        """Delete a chat session and all its messages.
+    async def get_session(self, session_id: str | ChatSession) -> ChatSession:
+        """Return one chat session.
 
         Args:
-            session_id: Full record ID (``chat_session:...``) or bare ULID.
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+
+        Returns:
+            The :class:`ChatSession`, as it is now.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return (await self._call(ops.get_session(session_id))).parsed
+
+    async def update_session(
+        self,
+        session_id: str | ChatSession,
+        *,
+        title: str | NotGiven = NOT_GIVEN,
+        tree: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> ChatSession:
+        """Rename a chat session, or change or clear its tree.
+
+        Fields not passed are left as they are; `tree=None` clears the tree. The session's
+        `updated_at` changes, so it moves to the top of `list_sessions`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            title: The new title.
+            tree: The new tree slug, or None to clear it.
+            idempotency_key: The key that makes retries safe; one is made when absent.
+
+        Returns:
+            The :class:`ChatSession`, as changed.
+
+        Raises:
+            ClannInvalidArgumentError: If neither `title` nor `tree` is given (no request is sent).
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the change may have been made.
+        """
+        return (await self._call(ops.update_session(session_id, title, tree, idempotency_key))).parsed
+
+    async def delete_session(self, session_id: str | ChatSession, *, idempotency_key: str | None = None) -> None:
+        """Delete a chat session and all its messages.
+
+        A retry learns from the server's replay that an earlier attempt deleted the session;
+        a 404 is never taken for success.
+
+        Args:
+            session_id: Full record ID (``chat_session:...``) or bare ULID, or the `ChatSession` itself.
+            idempotency_key: The key that makes retries safe; one is made when absent.
 
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been deleted.
         """
-        await self._send(ops.delete_session(session_id))
+        await self._call(ops.delete_session(session_id, idempotency_key))
 
-    async def list_messages(self, session_id: str) -> list[ChatMessage]:
+    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
         """Return all messages in a session, ordered by creation time.
 
         Args:
-            session_id: Full record ID or bare ULID.
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
 
         Returns:
             List of :class:`ChatMessage` objects.
@@ -380,20 +837,55 @@ class AsyncChatClient(_BaseClient):
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
         """
-        result: list[ChatMessage] = await self._send(ops.list_messages(session_id))
-        return result
+        return [m async for page in self._pages(ops.list_messages(session_id, None, None)) for m in page.parsed]
 
-    async def append_message(self, session_id: str, role: str, content: str) -> ChatMessage:
+    def iter_messages(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> AsyncIterator[ChatMessage]:
+        """Yield a session's messages, oldest first, fetching pages as they are needed.
+
+        Use it with `async for`. With `after`, only the messages after that one: call again
+        with the last message you have to poll for new ones. Messages appended during the
+        walk are yielded too.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Returns:
+            An async iterator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_messages(session_id, after, page_size))
+        return (message async for page in pages for message in page.parsed)
+
+    async def append_message(
+        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+    ) -> ChatMessage:
         """Append a message to a chat session.
 
         Also updates session.updated_at so the session sorts to the top of
         :meth:`list_sessions`.
 
         Args:
-            session_id: Full record ID or bare ULID.
-            role: ``user``, ``assistant`` or ``system``.
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
             content: Message text.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without appending twice.
 
         Returns:
             The created :class:`ChatMessage`.
@@ -401,13 +893,37 @@ class AsyncChatClient(_BaseClient):
         Raises:
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannInvalidArgumentError: If `content` cannot be sent, such as a lone surrogate (no request is sent).
+            ClannUnprocessableError: If a field is not valid, such as an unknown role (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the message may have been stored.
         """
-        result: ChatMessage = await self._send(ops.append_message(session_id, role, content))
-        return result
+        return (await self._call(ops.append_message(session_id, role, content, idempotency_key))).parsed
+
+    async def get_message(self, session_id: str | ChatSession, message_id: str | ChatMessage) -> ChatMessage:
+        """Return one message of a chat session.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            message_id: The message's full record ID, bare ULID, or the `ChatMessage` itself.
+
+        Returns:
+            The :class:`ChatMessage`.
+
+        Raises:
+            ClannInvalidIdError: If an ID is not of its kind (no request is sent).
+            ClannNotFoundError: If the session or the message does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return (await self._call(ops.get_message(session_id, message_id))).parsed
 
     async def aclose(self) -> None:
-        """Close the HTTP connections, unless the `httpx.AsyncClient` was yours."""
-        if self._owns_http:
+        """Close the HTTP connections, unless the `httpx.AsyncClient` was yours or this is a `with_options` copy."""
+        if self._owns_http and not self._conn.closed:
+            self._conn.closed = True
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:

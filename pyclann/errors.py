@@ -1,29 +1,38 @@
-"""Every error pyclann raises, and the one table that maps status codes to them.
+"""Every error pyclann raises, drawn as a tree.
 
     ClannError
-    ├── ClannConfigError             bad base URL or token (a ValueError)
-    ├── ClannInvalidIdError          bad record ID, no request sent (a ValueError)
+    ├── ClannConfigError             bad client settings (a ValueError)
+    ├── ClannInvalidArgumentError    an argument that cannot be sent; no request sent (a ValueError)
+    │   └── ClannInvalidIdError      a bad record ID
+    ├── ClannUsageError              a closed client, or another event loop (a RuntimeError)
     ├── ClannConnectionError         no response
     │   └── ClannTimeoutError        no response in time
     └── ClannAPIError                a response, with any status:
         ├── ClannBadRequestError     400
         ├── ClannAuthError           401
         ├── ClannPermissionError     403
-        ├── ClannNotFoundError       404
+        ├── ClannNotFoundError       404, and 410 for a replay whose session is deleted
         ├── ClannConflictError       409
         ├── ClannUnprocessableError  422, with the fields
         ├── ClannRateLimitError      429, with Retry-After
         ├── ClannServerError         5xx
-        └── ClannResponseError       2xx, body not readable
+        └── ClannResponseError       2xx, body unreadable, breaking the contract or too large
 
-A `ClannAPIError` of no subclass stands for a status the contract does not
-document (a 405 or a 418 from a proxy, say). The class is always chosen by the
-status code alone; the body only supplies the detail.
+Besides these, a wrong Python type for an argument (an int for a title, say)
+raises `TypeError`, as Python does. Which class a response becomes is decided
+by its status code alone (in `pyclann._failures`); the body only supplies the
+detail. A `ClannAPIError` of no subclass stands for a status the contract does
+not document (a 405 or a 418 from a proxy, say).
+
+Every error raised by a write (`create_session`, `append_message`,
+`update_session`, `delete_session`) carries `idempotency_key`, the key all its
+attempts sent, and `may_have_landed`, whether any attempt may have been carried
+out. Calling the method again with `idempotency_key=error.idempotency_key` can
+never write twice.
 """
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 
@@ -35,6 +44,7 @@ __all__ = [
     "ClannConflictError",
     "ClannConnectionError",
     "ClannError",
+    "ClannInvalidArgumentError",
     "ClannInvalidIdError",
     "ClannNotFoundError",
     "ClannPermissionError",
@@ -43,21 +53,46 @@ __all__ = [
     "ClannServerError",
     "ClannTimeoutError",
     "ClannUnprocessableError",
+    "ClannUsageError",
 ]
-
-_MAX_DETAIL = 300
 
 
 class ClannError(Exception):
-    """The root of every error pyclann raises."""
+    """The root of every error pyclann raises.
+
+    Attributes:
+        idempotency_key (str | None): On an error from a write, the `Idempotency-Key` every attempt sent.
+        may_have_landed (bool): On an error from a write, whether any attempt may have been carried out.
+    """
+
+    idempotency_key: str | None = None
+    may_have_landed: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Every attribute survives pickle and copy, whatever the subclass's __init__ takes.
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
+
+def _rebuild(cls: type[ClannError], args: tuple[Any, ...]) -> ClannError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ClannConfigError(ClannError, ValueError):
-    """The client's configuration (base URL, token) is missing or not valid."""
+    """The client's settings (base URL, token, timeouts, retries) are missing or not valid."""
 
 
-class ClannInvalidIdError(ClannError, ValueError):
+class ClannInvalidArgumentError(ClannError, ValueError):
+    """An argument's value cannot be sent (a lone surrogate, a page size out of range); no request was sent."""
+
+
+class ClannInvalidIdError(ClannInvalidArgumentError):
     """A value that is not a record ID of the expected table; no request was sent."""
+
+
+class ClannUsageError(ClannError, RuntimeError):
+    """The client cannot be used this way: it is closed, or it belongs to another event loop."""
 
 
 class ClannConnectionError(ClannError):
@@ -75,8 +110,10 @@ class ClannAPIError(ClannError):
         status_code (int): The HTTP status code.
         detail (str): The problem's `detail`, or a description of what was wrong.
         request_id (str | None): The server's `X-Request-Id`, if it sent one.
-        body (str): The raw response body, as text.
+        body (str): The response body as text (at most 64 KiB of it for an error status).
         problem (dict[str, Any] | None): The parsed RFC 9457 problem document, if there was one.
+        problem_type (str | None): The problem's `type` URI, such as
+            `tag:clann.dev,2026:problem/not-found`, if it had one.
     """
 
     def __init__(
@@ -93,23 +130,18 @@ class ClannAPIError(ClannError):
         self.request_id = request_id
         self.body = body
         self.problem = problem
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        try:
-            phrase = HTTPStatus(self.status_code).phrase
-        except ValueError:
-            phrase = "Unknown Status"
-        request = f" (request id {self.request_id})" if self.request_id else ""
-        return f"{self.status_code} {phrase}: {self.detail}{request}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {"request_id": self.request_id, "body": self.body, "problem": self.problem}
-        return (_rebuild, (type(self), self.status_code, self.detail, kwargs))
+        kind = (problem or {}).get("type")
+        self.problem_type: str | None = kind if isinstance(kind, str) else None
+        super().__init__(_describe(status_code, detail, request_id))
 
 
-def _rebuild(cls: type[ClannAPIError], status: int, detail: str, kwargs: dict[str, Any]) -> ClannAPIError:
-    return cls(status, detail, **kwargs)
+def _describe(status_code: int, detail: str, request_id: str | None) -> str:
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Unknown Status"
+    request = f" (request id {request_id})" if request_id else ""
+    return f"{status_code} {phrase}: {detail}{request}"
 
 
 class ClannBadRequestError(ClannAPIError):
@@ -125,15 +157,15 @@ class ClannPermissionError(ClannAPIError):
 
 
 class ClannNotFoundError(ClannAPIError):
-    """404: no such session, or not one of yours."""
+    """404: no such session or message, or not one of yours; 410: a replayed write whose session is deleted."""
 
 
 class ClannConflictError(ClannAPIError):
-    """409: the idempotency key was already used with another request."""
+    """409: a request with the same idempotency key is still being carried out."""
 
 
 class ClannUnprocessableError(ClannAPIError):
-    """422: the request was well formed, but some fields were not valid.
+    """422: the request was well formed, but some fields were not valid (or the idempotency key was reused).
 
     Attributes:
         errors (list[dict[str, str]]): One `{"field": ..., "message": ...}` per offending field.
@@ -144,7 +176,11 @@ class ClannUnprocessableError(ClannAPIError):
         found = (self.problem or {}).get("errors")
         if not isinstance(found, list):
             return []
-        return [e for e in found if isinstance(e, dict) and {"field", "message"} <= e.keys()]
+        return [
+            {"field": e["field"], "message": e["message"]}
+            for e in found
+            if isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str)
+        ]
 
 
 class ClannRateLimitError(ClannAPIError):
@@ -162,52 +198,4 @@ class ClannServerError(ClannAPIError):
 
 
 class ClannResponseError(ClannAPIError):
-    """A successful status whose body does not match the contract."""
-
-
-STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
-    400: ClannBadRequestError,
-    401: ClannAuthError,
-    403: ClannPermissionError,
-    404: ClannNotFoundError,
-    409: ClannConflictError,
-    422: ClannUnprocessableError,
-    429: ClannRateLimitError,
-}
-
-
-def error_for_status(
-    status_code: int, content: bytes, request_id: str | None, retry_after: float | None = None
-) -> ClannAPIError:
-    """The error for a non-2xx response, its class decided by the status code alone."""
-    cls = STATUS_ERRORS.get(status_code) or (ClannServerError if status_code >= 500 else ClannAPIError)
-    body = content.decode("utf-8", "replace")
-    problem = _problem(content)
-    detail = problem.get("detail") if problem else None
-    if not isinstance(detail, str) or not detail:
-        detail = _describe(body)
-    error = cls(status_code, _clip(detail), request_id=request_id, body=body, problem=problem)
-    if isinstance(error, ClannRateLimitError):
-        error.retry_after = retry_after
-    return error
-
-
-def _problem(content: bytes) -> dict[str, Any] | None:
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _describe(body: str) -> str:
-    text = " ".join(body.split())
-    if not text:
-        return "the response had no body"
-    if text.startswith("<"):
-        return "the response was an HTML page, not a problem document"
-    return f"unexpected response body: {text}"
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+    """A successful status whose body is unreadable, breaks the contract, or is over the size limit."""

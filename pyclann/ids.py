@@ -23,11 +23,14 @@ __all__ = ["MESSAGE_TABLE", "SESSION_TABLE", "RecordId"]
 SESSION_TABLE = "chat_session"
 MESSAGE_TABLE = "chat_message"
 
-# 26 Crockford base-32 characters; a first character above 7 would overflow 128 bits.
-_ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
+# 26 Crockford base-32 characters, in either case; a first character above 7 would
+# overflow 128 bits. The classes are spelled out and ASCII-only, never IGNORECASE:
+# under it, KELVIN SIGN matches `K` and LONG S matches `s`, and a look-alike would
+# reach the URL.
+_ULID = r"[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}"
 _FORMS = re.compile(
-    rf"(?:(?P<table>[a-z_][a-z0-9_]*):(?:(?P<a>{_ULID})|⟨(?P<b>{_ULID})⟩|`(?P<c>{_ULID})`)|(?P<bare>{_ULID}))",
-    re.IGNORECASE,
+    rf"(?:(?P<table>[A-Za-z_][A-Za-z0-9_]*):(?:(?P<a>{_ULID})|⟨(?P<b>{_ULID})⟩|`(?P<c>{_ULID})`)|(?P<bare>{_ULID}))",
+    re.ASCII,
 )
 _ACCEPTED = "'<table>:<ULID>', '<table>:⟨<ULID>⟩', '<table>:`<ULID>`' or a bare 26-character ULID"
 
@@ -65,9 +68,9 @@ class RecordId:
         what = f"a {table} ID" if table else "a record ID"
         if not isinstance(value, str):
             raise ClannInvalidIdError(f"expected {what} as a str, got {type(value).__name__}; accepted: {_ACCEPTED}")
-        match = _FORMS.fullmatch(value)
+        match = _FORMS.fullmatch(value) if len(value) < 100 else None
         if match is None:
-            raise ClannInvalidIdError(f"{value!r} is not {what}; accepted: {_ACCEPTED}")
+            raise ClannInvalidIdError(f"{_echo(value)} is not {what}; accepted: {_ACCEPTED}")
         found_table = match["table"] and match["table"].lower()
         if found_table is None:
             if table is None:
@@ -77,3 +80,9 @@ class RecordId:
             raise ClannInvalidIdError(f"{value!r} is a {found_table} ID, not {what}; accepted: {_ACCEPTED}")
         ulid = match["a"] or match["b"] or match["c"] or match["bare"]
         return cls(found_table, ulid.upper())
+
+
+def _echo(value: str) -> str:
+    # A bounded rendering: the value may be a whole document passed by mistake.
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,18 +1,23 @@
 """pyclann's own records: what every method returns, whatever generated/ holds.
 
-The parsers here read the JSON straight into these frozen classes, checking each
-field once, so that a malformed response fails with the field's name instead of
-a `KeyError`, and a listing of thousands of messages costs one pass.
+Both are frozen, with timezone-aware `datetime` fields in UTC, and convert to and
+from the wire's JSON form:
+
+    >>> session.to_dict()["created_at"]
+    '2026-11-26T09:00:00.000001Z'
+    >>> ChatSession.from_dict(session.to_dict()) == session
+    True
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
+
+from .errors import ClannInvalidArgumentError
 
 __all__ = ["ChatMessage", "ChatSession", "Role"]
 
@@ -31,10 +36,6 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
-_ROLES: dict[str, str] = {role.value: role for role in Role}
-T = TypeVar("T")
-
-
 @attrs.frozen
 class ChatSession:
     """An AI chat session.
@@ -44,8 +45,8 @@ class ChatSession:
         title: The session's title.
         created_by: Username of the session's owner.
         tree: The tree slug the session is scoped to, or None.
-        created_at: When it was created (timezone-aware).
-        updated_at: When it, or its newest message, last changed (timezone-aware).
+        created_at: When it was created (UTC).
+        updated_at: When it, or its newest message, last changed (UTC).
     """
 
     id: str
@@ -54,6 +55,37 @@ class ChatSession:
     tree: str | None
     created_at: datetime
     updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """The session in the wire's JSON form, times as RFC 3339 strings; `json.dumps` takes it."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "created_by": self.created_by,
+            "tree": self.tree,
+            "created_at": _format_time(self.created_at),
+            "updated_at": _format_time(self.updated_at),
+        }
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> ChatSession:
+        """Read a session from its JSON form, as `to_dict()` and the API write it.
+
+        Args:
+            value: The decoded JSON object.
+
+        Returns:
+            The session.
+
+        Raises:
+            ClannInvalidArgumentError: If a field is missing or not valid, naming it.
+        """
+        from . import _parse  # here, not at the top: _parse builds these classes
+
+        try:
+            return _parse.session(value)
+        except _parse.FieldError as error:
+            raise ClannInvalidArgumentError(f"not a chat session: {error}") from None
 
 
 @attrs.frozen
@@ -65,7 +97,7 @@ class ChatMessage:
         session: Full record ID of its session.
         role: A `Role` when this client knows it, else the server's string.
         content: The message text, exactly as sent.
-        created_at: When it was appended (timezone-aware).
+        created_at: When it was appended (UTC).
     """
 
     id: str
@@ -74,87 +106,37 @@ class ChatMessage:
     content: str
     created_at: datetime
 
+    def to_dict(self) -> dict[str, Any]:
+        """The message in the wire's JSON form, its time as an RFC 3339 string; `json.dumps` takes it."""
+        return {
+            "id": self.id,
+            "session": self.session,
+            "role": str(self.role),
+            "content": self.content,
+            "created_at": _format_time(self.created_at),
+        }
 
-class FieldError(Exception):
-    """A response field that is missing or of the wrong type (the client turns it into a ClannResponseError)."""
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> ChatMessage:
+        """Read a message from its JSON form, as `to_dict()` and the API write it.
 
+        Args:
+            value: The decoded JSON object.
 
-def _text(record: dict[str, Any], name: str) -> str:
-    value = record.get(name, _MISSING)
-    if type(value) is str:
-        return value
-    raise FieldError(f"field {name!r} {_wrong(value, 'a string')}")
+        Returns:
+            The message.
 
+        Raises:
+            ClannInvalidArgumentError: If a field is missing or not valid, naming it.
+        """
+        from . import _parse
 
-def _time(record: dict[str, Any], name: str) -> datetime:
-    value = _text(record, name)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise FieldError(f"field {name!r} is not an RFC 3339 time: {value[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise FieldError(f"field {name!r} has no UTC offset: {value[:40]!r}")
-    return moment
-
-
-def _wrong(value: object, expected: str) -> str:
-    return "is missing" if value is _MISSING else f"must be {expected}, got {_kind(value)}"
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-_MISSING = object()
+        try:
+            return _parse.message(value)
+        except _parse.FieldError as error:
+            raise ClannInvalidArgumentError(f"not a chat message: {error}") from None
 
 
-def _record(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise FieldError(f"expected a {what} object, got {_kind(value)}")
-    return value
-
-
-def parse_session(value: object) -> ChatSession:
-    record = _record(value, "chat session")
-    tree = record.get("tree", _MISSING)
-    if tree is not None and type(tree) is not str:
-        raise FieldError(f"field 'tree' {_wrong(tree, 'a string or null')}")
-    return ChatSession(
-        _text(record, "id"),
-        _text(record, "title"),
-        _text(record, "created_by"),
-        tree,
-        _time(record, "created_at"),
-        _time(record, "updated_at"),
-    )
-
-
-def parse_message(value: object) -> ChatMessage:
-    record = _record(value, "chat message")
-    role = _text(record, "role")
-    return ChatMessage(
-        _text(record, "id"),
-        _text(record, "session"),
-        _ROLES.get(role, role),
-        _text(record, "content"),
-        _time(record, "created_at"),
-    )
-
-
-def parse_list(value: object, parse_one: Callable[[object], T]) -> list[T]:
-    if type(value) is not list:
-        raise FieldError(f"expected a JSON array, got {_kind(value)}")
-    try:
-        return [parse_one(item) for item in value]
-    except FieldError as error:
-        # Off the fast path: find which item it was, for the message.
-        index = next(i for i, item in enumerate(value) if _fails(parse_one, item))
-        raise FieldError(f"item {index}: {error}") from None
-
-
-def _fails(parse_one: Callable[[object], object], item: object) -> bool:
-    try:
-        parse_one(item)
-    except FieldError:
-        return True
-    return False
+def _format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, as the API writes times."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

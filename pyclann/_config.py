@@ -1,0 +1,228 @@
+"""A client's settings: read from arguments and the environment, checked once, secrets masked.
+
+Everything a user can get wrong about a client is refused here, at construction
+or in `with_options`, with a `ClannConfigError` that names it; nothing is left to
+fail at the first call. The token (and any password) never sits in a plain
+string that a repr, a log record, a pickle or a traceback's locals would show.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import attrs
+import httpx
+
+from ._types import NotGiven, Timeout
+from ._version import __version__
+from .errors import ClannConfigError
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+"""30 s for an attempt as a whole, 5 s of it at most to connect."""
+DEFAULT_MAX_RETRIES: Final = 2
+DEFAULT_MAX_RESPONSE_SIZE: Final = 8 * 1024 * 1024
+"""8 MiB: eight times the largest page the contract allows."""
+
+_VISIBLE = re.compile(r"[!-~]+", re.ASCII)
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", re.ASCII)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
+_HEADER_VALUE = re.compile(r"[\t -~]*", re.ASCII)
+
+
+class Secret:
+    """A string that never shows: its repr is masked and it refuses to be pickled."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def is_well_formed(self) -> bool:
+        # Checked here and reported by the caller, so that no frame that raises holds the value.
+        return _VISIBLE.fullmatch(self._value) is not None
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a pyclann Secret is never pickled")
+
+
+@attrs.frozen
+class Settings:
+    """What a client needs to make a call, besides its HTTP client."""
+
+    base_url: str
+    timeout: httpx.Timeout
+    # The bound on an attempt as a whole; the largest of `timeout`'s parts, or None for none.
+    attempt_timeout: float | None
+    total_timeout: float | None
+    max_retries: int
+    max_response_size: int
+    # Sent with every request; httpx.Headers masks Authorization in its repr.
+    headers: httpx.Headers
+
+
+def settings(
+    base_url: str | None,
+    token: Secret | None,
+    *,
+    timeout: Timeout | NotGiven,
+    max_retries: int,
+    total_timeout: float | None,
+    max_response_size: int,
+    headers: Mapping[str, str] | None,
+    http_client: httpx.Client | httpx.AsyncClient | None,
+) -> Settings:
+    """Check every setting; `ClannConfigError` names the first that is wrong."""
+    if base_url is None:
+        base_url = os.environ.get("CLANN_BASE_URL")
+    if not base_url:
+        raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
+    if token is None and (found := os.environ.get("CLANN_TOKEN")):
+        token = Secret(found)
+    if token is not None and not token.is_well_formed():
+        raise ClannConfigError("token must be visible ASCII characters, with no spaces (the token is not shown)")
+    if isinstance(timeout, NotGiven):
+        timeout = http_client.timeout if http_client is not None else DEFAULT_TIMEOUT
+    agent = http_client.headers.get("user-agent") if http_client is not None else None
+    sent = httpx.Headers({"User-Agent": f"{agent} pyclann/{__version__}" if agent else f"pyclann/{__version__}"})
+    sent["Accept"] = "application/json"
+    # Bodies are decompressed by pyclann in bounded memory; it knows these two.
+    sent["Accept-Encoding"] = "gzip, deflate"
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token.reveal()}"
+    sent.update(_headers(headers))
+    checked = _timeout(timeout)
+    return Settings(
+        base_url=_base_url(base_url),
+        timeout=checked,
+        attempt_timeout=_largest(checked),
+        total_timeout=_seconds("total_timeout", total_timeout, optional=True),
+        max_retries=_count("max_retries", max_retries),
+        max_response_size=_count("max_response_size", max_response_size, least=1),
+        headers=sent,
+    )
+
+
+def evolve(
+    current: Settings,
+    *,
+    timeout: Timeout | NotGiven,
+    max_retries: int | NotGiven,
+    total_timeout: float | NotGiven | None,
+    max_response_size: int | NotGiven,
+    headers: Mapping[str, str] | None,
+) -> Settings:
+    """`current` with the given settings changed, checked as at construction."""
+    sent = httpx.Headers(current.headers)
+    sent.update(_headers(headers))
+    checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
+    return attrs.evolve(
+        current,
+        timeout=checked,
+        attempt_timeout=_largest(checked),
+        total_timeout=current.total_timeout
+        if isinstance(total_timeout, NotGiven)
+        else _seconds("total_timeout", total_timeout, optional=True),
+        max_retries=current.max_retries if isinstance(max_retries, NotGiven) else _count("max_retries", max_retries),
+        max_response_size=current.max_response_size
+        if isinstance(max_response_size, NotGiven)
+        else _count("max_response_size", max_response_size, least=1),
+        headers=sent,
+    )
+
+
+def _base_url(text: str) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"base_url must be a str, got {type(text).__name__}")
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as error:
+        raise ClannConfigError(f"base_url is not a URL: {error}") from None
+    if url.userinfo:
+        # Never echoed: it may hold a password. The API takes a bearer token instead.
+        raise ClannConfigError("base_url must not hold a user name or password; pass the API token as token=")
+    shown = _clip(text)
+    if url.scheme not in ("http", "https") or not url.raw_host:
+        raise ClannConfigError(f"base_url must be an http:// or https:// URL with a host, got {shown}")
+    if url.query or url.fragment or "?" in text or "#" in text:
+        raise ClannConfigError(f"base_url must not have a query or a fragment, got {shown}")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ClannConfigError(f"base_url's port must be 1 to 65535, got {url.port}")
+    if not _valid_host(url.raw_host.decode("ascii", "replace")):
+        raise ClannConfigError(f"base_url's host is not a valid host name or IP address, got {shown}")
+    return str(url.copy_with(path=url.path.rstrip("/"))).rstrip("/")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def _timeout(value: Timeout) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        for part in ("connect", "read", "write", "pool"):
+            _seconds(f"timeout.{part}", getattr(value, part), optional=True)
+        return value
+    return httpx.Timeout(_seconds("timeout", value, optional=True))
+
+
+def _largest(timeout: httpx.Timeout) -> float | None:
+    parts = [timeout.connect, timeout.read, timeout.write, timeout.pool]
+    return None if any(part is None for part in parts) else max(p for p in parts if p is not None)
+
+
+def _seconds(name: str, value: object, *, optional: bool) -> float | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(
+            f"{name} must be a number of seconds{' or None' if optional else ''}, got {type(value).__name__}"
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise ClannConfigError(f"{name} must be a finite number of seconds above 0, got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: object, *, least: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < least:
+        raise ClannConfigError(f"{name} must be {least} or more, got {value}")
+    return value
+
+
+def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"headers must be a mapping of str to str, got {type(headers).__name__}")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError("headers must be a mapping of str to str")
+        if not _HEADER_NAME.fullmatch(name):
+            raise ClannConfigError(f"header name {_clip(name)} is not a valid HTTP header name")
+        if not _HEADER_VALUE.fullmatch(value):
+            # The value is not echoed: it may be a credential.
+            raise ClannConfigError(f"header {name!r} has a value with characters HTTP does not allow (not shown)")
+    return dict(headers)
+
+
+def _clip(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:77] + "..."

@@ -1,0 +1,201 @@
+"""Every failure, mapped to a ClannError in one place: statuses, broken bodies, transport errors.
+
+In the manner of httpx's `map_httpcore_exceptions`: the clients hand over what
+went wrong, and get back the `ClannError` it stands for, with what the retry
+rules need to know about it (`Failure`). The class of an error response is
+decided by its status code alone; its body only supplies the detail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ._raw import RawResponse
+from ._retry import Attempts, Failure
+from .errors import (
+    ClannAPIError,
+    ClannAuthError,
+    ClannBadRequestError,
+    ClannConflictError,
+    ClannConnectionError,
+    ClannError,
+    ClannNotFoundError,
+    ClannPermissionError,
+    ClannRateLimitError,
+    ClannResponseError,
+    ClannServerError,
+    ClannTimeoutError,
+    ClannUnprocessableError,
+    ClannUsageError,
+)
+
+_STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
+    400: ClannBadRequestError,
+    401: ClannAuthError,
+    403: ClannPermissionError,
+    404: ClannNotFoundError,
+    409: ClannConflictError,
+    # A replayed write whose session has since been deleted: not there any more.
+    410: ClannNotFoundError,
+    422: ClannUnprocessableError,
+    429: ClannRateLimitError,
+}
+_MAX_DETAIL = 500
+_MAX_BODY = 64 * 1024
+
+
+class BodyError(Exception):
+    """A 2xx body that cannot be read: over the size limit, or not decodable; raised while reading it."""
+
+    def __init__(self, response: httpx.Response, detail: str) -> None:
+        super().__init__(detail)
+        self.response = response
+
+
+class Late(Exception):
+    """An attempt that ran past its time while its body was being read."""
+
+
+def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:
+    """The error a non-2xx response stands for."""
+    cls = _STATUS_ERRORS.get(status) or (ClannServerError if status >= 500 else ClannAPIError)
+    problem = _problem(body)
+    detail = problem.get("detail") if problem else None
+    if not isinstance(detail, str) or not detail:
+        detail = _describe(body)
+    error = cls(status, _clip(detail), request_id=headers.get("x-request-id"), body=_text(body), problem=problem)
+    if isinstance(error, ClannUnprocessableError) and error.errors:
+        named = "; ".join(f"{e['field']}: {e['message']}" for e in error.errors)
+        if named not in error.detail:
+            error.args = (f"{error.args[0]} [{_clip(named)}]",)
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    if isinstance(error, ClannRateLimitError):
+        error.retry_after = retry_after
+    should = headers.get("x-should-retry")
+    # A 5xx may come from a proxy after the server did the work; a 408 or 4xx is the server refusing.
+    return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=status >= 500)
+
+
+def broken_body(response: httpx.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
+    """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
+    status = response.status_code
+    error = ClannResponseError(
+        status, _clip(detail), request_id=response.headers.get("x-request-id"), body=_text(body[:_MAX_BODY])
+    )
+    # A 2xx means the server did the work, whatever happened to the body on the way.
+    return error, Failure(status, retryable=cut, in_doubt=True)
+
+
+def stuck_cursor(page: RawResponse[Any]) -> ClannError:
+    """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
+    return ClannResponseError(
+        page.status_code, "the listing's cursor did not advance; the walk was stopped", request_id=page.request_id
+    )
+
+
+def attempt_error(name: str, error: BaseException, timeout: float | None) -> tuple[ClannError, Failure]:
+    """The error for an attempt that got no whole, readable response."""
+    if isinstance(error, BodyError):
+        return broken_body(error.response, b"", str(error), cut=False)
+    if isinstance(error, RuntimeError):
+        # httpx's own "the client has been closed", for an http_client its owner closed.
+        return ClannUsageError(f"{name}: {error}"), Failure(None, retryable=False)
+    # Before a connection was made, the request cannot have reached the server.
+    reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
+        bound = f" ({timeout:g} s)" if timeout is not None else ""
+        found: ClannError = ClannTimeoutError(f"{name} timed out{bound}: {_reason(error)}")
+    else:
+        found = ClannConnectionError(f"{name} failed: {_reason(error)}")
+    retryable = not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
+    return found, Failure(None, retryable=retryable, in_doubt=reached)
+
+
+def give_up(
+    error: ClannError, cause: BaseException | None, name: str, attempts: Attempts, key: str | None
+) -> ClannError:
+    """The error to raise for the call, saying what a caller needs to call again safely."""
+    tried = attempts.retries + 1
+    message = str(error) if tried == 1 else f"{error} (after {tried} attempts)"
+    if key is not None:
+        error.idempotency_key = key
+        error.may_have_landed = attempts.may_have_landed
+        if attempts.may_have_landed:
+            message += (
+                f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
+                " outcome without writing twice"
+            )
+        else:
+            message += f"; {name} was not carried out"
+    error.args = (message,)
+    if cause is not None:
+        # The cause stays, without its frames: httpcore's locals hold the request's headers,
+        # and a traceback rendered with locals (pytest -l, rich, Sentry) would show the token.
+        error.__cause__ = _without_frames(cause)
+        error.__suppress_context__ = True
+    return error
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):  # an absurd hour overflows
+            return None
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(seconds, 0.0)
+
+
+def _without_frames(error: BaseException) -> BaseException:
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    return error
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return _clip(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
+
+
+def _problem(body: bytes) -> dict[str, Any] | None:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _describe(body: bytes) -> str:
+    text = " ".join(_text(body).split())
+    if not text:
+        return "the response had no body"
+    if text.startswith("<"):
+        return "the response was an HTML page, not a problem document"
+    return f"unexpected response body: {text}"
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."

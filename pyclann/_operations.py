@@ -1,0 +1,250 @@
+"""Each API operation as a typed request and the reader of its answer; the one door to generated/.
+
+The paths, parameters, headers and body shapes come from openapi.yaml, through
+the generated package's public request builders (`request_kwargs`) and models.
+Its parsers are not used: the answers are read by `pyclann._parse`, once,
+straight into pyclann's records. Arguments are checked here, so that a value
+that cannot be sent fails before any request, naming itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any, Generic, TypeAlias, TypeVar
+
+import attrs
+
+from pyclann_generated.api.chat import (
+    append_message as _append_message,
+)
+from pyclann_generated.api.chat import (
+    create_session as _create_session,
+)
+from pyclann_generated.api.chat import (
+    delete_session as _delete_session,
+)
+from pyclann_generated.api.chat import (
+    get_message as _get_message,
+)
+from pyclann_generated.api.chat import (
+    get_session as _get_session,
+)
+from pyclann_generated.api.chat import (
+    list_messages as _list_messages,
+)
+from pyclann_generated.api.chat import (
+    list_sessions as _list_sessions,
+)
+from pyclann_generated.api.chat import (
+    update_session as _update_session,
+)
+from pyclann_generated.models import AppendMessageRequest, CreateSessionRequest, UpdateSessionRequest
+from pyclann_generated.types import UNSET, Unset
+
+from . import _parse
+from ._types import NotGiven
+from .errors import ClannInvalidArgumentError
+from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
+from .models import ChatMessage, ChatSession
+
+T = TypeVar("T")
+Page: TypeAlias = tuple[list[T], str | None]
+"""A page's records, and the cursor of the next page (None on the last)."""
+
+MAX_PAGE_SIZE = 100
+"""The contract's largest page; the walks ask for it, to send the fewest requests."""
+_KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
+
+
+@attrs.frozen
+class Operation(Generic[T]):
+    """One request to send, and how to read the answer that means it worked.
+
+    Attributes:
+        name: The method's name, for log lines and errors.
+        method: The HTTP method.
+        path: The path below the base URL.
+        params: The query parameters, if any.
+        body: The JSON body, encoded, if any.
+        headers: The operation's own headers (`Content-Type`, `Idempotency-Key`).
+        success: The status that means it worked.
+        read: Turns the decoded JSON of a success into the result; raises `_parse.FieldError`.
+        idempotency_key: The key every attempt sends, on writes; None on reads.
+    """
+
+    name: str
+    method: str
+    path: str
+    params: dict[str, str | int] | None
+    body: bytes | None
+    headers: dict[str, str]
+    success: int
+    read: Callable[[object], T]
+    idempotency_key: str | None = None
+
+
+def list_sessions(
+    created_by: str, tree: str | None, page_size: int | None
+) -> Callable[[str | None], Operation[Page[ChatSession]]]:
+    """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
+    _text("created_by", created_by)
+    _text("tree", tree, optional=True)
+    limit = _page_size(page_size)
+
+    def page(cursor: str | None) -> Operation[Page[ChatSession]]:
+        kwargs = _list_sessions.request_kwargs(
+            created_by=created_by, tree=_unset(tree), limit=limit, cursor=_unset(cursor)
+        )
+        return _operation("list_sessions", kwargs, 200, _parse.session_page)
+
+    return page
+
+
+def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
+    _text("title", title)
+    _text("created_by", created_by)
+    _text("tree", tree, optional=True)
+    body = CreateSessionRequest(title=title, created_by=created_by, tree=_unset(tree))
+    kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
+    return _operation("create_session", kwargs, 201, _parse.session)
+
+
+def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
+    kwargs = _get_session.request_kwargs(session_ulid(session_id))
+    return _operation("get_session", kwargs, 200, _parse.session)
+
+
+def update_session(
+    session_id: str | ChatSession, title: str | NotGiven, tree: str | NotGiven | None, key: str | None
+) -> Operation[ChatSession]:
+    ulid = session_ulid(session_id)
+    if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
+        raise ClannInvalidArgumentError("update_session needs title=, tree= or both; nothing was sent")
+    if not isinstance(title, NotGiven):
+        _text("title", title)
+    if not isinstance(tree, NotGiven):
+        _text("tree", tree, optional=True)
+    body = UpdateSessionRequest(
+        title=UNSET if isinstance(title, NotGiven) else title, tree=UNSET if isinstance(tree, NotGiven) else tree
+    )
+    kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
+    return _operation("update_session", kwargs, 200, _parse.session)
+
+
+def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
+    kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
+    return _operation("delete_session", kwargs, 204, _parse.nothing)
+
+
+def list_messages(
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None
+) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
+    """The pages of a session's messages: a function from a page's cursor (None: the first) to its request."""
+    ulid = session_ulid(session_id)
+    start = None if after is None else message_ulid(after, "after")
+    limit = _page_size(page_size)
+
+    def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(cursor or start))
+        return _operation("list_messages", kwargs, 200, _parse.message_page)
+
+    return page
+
+
+def append_message(session_id: str | ChatSession, role: str, content: str, key: str | None) -> Operation[ChatMessage]:
+    ulid = session_ulid(session_id)
+    _text("role", role)
+    _text("content", content)
+    # The role is an open string in the contract: a server may know roles this client does not.
+    kwargs = _append_message.request_kwargs(
+        ulid, body=AppendMessageRequest(role=str(role), content=content), idempotency_key=_key(key)
+    )
+    return _operation("append_message", kwargs, 201, _parse.message)
+
+
+def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
+    kwargs = _get_message.request_kwargs(session_ulid(session_id), message_ulid(message_id, "message_id"))
+    return _operation("get_message", kwargs, 200, _parse.message)
+
+
+def session_ulid(session_id: str | ChatSession) -> str:
+    """The bare ULID of a session, from any accepted form; raises before any I/O."""
+    if isinstance(session_id, ChatSession):
+        session_id = session_id.id
+    return RecordId.parse(session_id, SESSION_TABLE).ulid
+
+
+def message_ulid(message_id: str | ChatMessage, name: str) -> str:
+    if isinstance(message_id, ChatMessage):
+        message_id = message_id.id
+    try:
+        return RecordId.parse(message_id, MESSAGE_TABLE).ulid
+    except ClannInvalidArgumentError as error:
+        raise type(error)(f"{name}: {error}") from None
+
+
+def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[object], T]) -> Operation[T]:
+    headers: dict[str, str] = kwargs.get("headers", {})
+    body = kwargs.get("json")
+    return Operation(
+        name=name,
+        method=kwargs["method"].upper(),
+        path=kwargs["url"],
+        params=kwargs.get("params") or None,
+        # Encoded here, not by httpx: the arguments were checked to be encodable, so this cannot fail.
+        body=None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        headers=headers,
+        success=success,
+        read=read,
+        idempotency_key=headers.get("Idempotency-Key"),
+    )
+
+
+def _key(key: str | None) -> str:
+    """The caller's idempotency key, checked, or a new one: made once per call, sent by every attempt."""
+    if key is None:
+        return str(uuid.uuid4())
+    if not isinstance(key, str):
+        raise TypeError(f"idempotency_key must be a str or None, got {type(key).__name__}")
+    if not _KEY.fullmatch(key):
+        raise ClannInvalidArgumentError(
+            f"idempotency_key must be 1 to 255 visible ASCII characters, got {_parse_echo(key)}"
+        )
+    return key
+
+
+def _page_size(size: int | None) -> int:
+    if size is None:
+        return MAX_PAGE_SIZE
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise TypeError(f"page_size must be an int or None, got {type(size).__name__}")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
+    return size
+
+
+def _text(name: str, value: object, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be {'a str or None' if optional else 'a str'}, got {type(value).__name__}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ClannInvalidArgumentError(
+                f"{name} holds a lone surrogate ({value[error.start]!r} at index {error.start}), which UTF-8 cannot"
+                " carry; nothing was sent"
+            ) from None
+
+
+def _unset(value: T | None) -> T | Unset:
+    return UNSET if value is None else value
+
+
+def _parse_echo(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
