@@ -1,10 +1,10 @@
 """pyclann: the Python SDK for the Clann chat API.
 
-    from pyclann import ChatClient
+from pyclann import ChatClient
 
-    with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
-        session = chat.create_session("Planning", created_by="alice")
-        chat.append_message(session.id, "user", "Hello!")
+with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
+    session = chat.create_session("Planning", created_by="alice")
+    chat.append_message(session.id, "user", "Hello!")
 """
 
 from ._raw import AsyncRawChatClient, RawChatClient, RawResponse

@@ -1,14 +1,82 @@
-"""What tests need, yours and ours: retries that do not wait.
+"""What tests need, yours and ours: retries that do not wait, and a dev server to call.
 
-    from pyclann.testing import instant_retries
+    from pyclann.testing import dev_server, instant_retries
+
+    with dev_server() as server, server.client("alice") as chat:
+        session = chat.create_session("Test", "alice")
 
     with instant_retries() as waits:
         chat.list_sessions("alice")  # retried at once, however long the waits
-    assert waits == [2.0]  # what it would have waited
+    assert waits == []  # the waits it would have slept
+
+With pytest, the same server comes as fixtures (`clann_server`, `clann_client`,
+`clann_async_client`; see `pyclann.pytest_plugin`). The dev server needs the
+server extra: `pip install "pyclann[server]"`. This module is the one bridge
+between the SDK and the server, and imports the server only when asked for one.
 """
 
 from __future__ import annotations
 
-from ._retry import instant_retries
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
-__all__ = ["instant_retries"]
+import attrs
+
+from ._retry import instant_retries
+from .client import AsyncChatClient, ChatClient
+
+__all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries"]
+
+DEV_USERS: Mapping[str, str] = {"alice": "dev-token-alice", "bob": "dev-token-bob"}
+"""The users a dev server knows unless told otherwise, and their bearer tokens."""
+
+INSTALL_HINT = 'the Clann dev server is not installed: pip install "pyclann[server]"'
+
+
+@attrs.frozen
+class DevServer:
+    """A dev server running on 127.0.0.1, with a database of its own.
+
+    Attributes:
+        url: Its base URL, such as `http://127.0.0.1:41234`.
+        tokens: Each user's bearer token.
+    """
+
+    url: str
+    tokens: Mapping[str, str] = attrs.field(repr=False)
+
+    def client(self, user: str = "alice", **options: Any) -> ChatClient:
+        """A `ChatClient` acting as `user`; `options` as `ChatClient` takes them."""
+        return ChatClient(self.url, token=self.tokens[user], **options)
+
+    def async_client(self, user: str = "alice", **options: Any) -> AsyncChatClient:
+        """An `AsyncChatClient` acting as `user`; `options` as `AsyncChatClient` takes them."""
+        return AsyncChatClient(self.url, token=self.tokens[user], **options)
+
+
+@contextmanager
+def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
+    """Run a dev server on a free port of 127.0.0.1 with a fresh database; stop it on exit.
+
+    Args:
+        users: Each user's bearer token; defaults to `DEV_USERS`.
+
+    Yields:
+        The running server.
+
+    Raises:
+        ModuleNotFoundError: If the server extra is not installed (its message says how to install it).
+    """
+    try:
+        from clann_devserver.server import running
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
+    tokens = dict(users if users is not None else DEV_USERS)
+    with (
+        tempfile.TemporaryDirectory(prefix="clann-test-") as folder,
+        running(Path(folder) / "chat.sqlite3", {token: user for user, token in tokens.items()}) as server,
+    ):
+        yield DevServer(server.url, tokens)
