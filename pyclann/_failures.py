@@ -110,7 +110,9 @@ def attempt_error(name: str, error: BaseException, timeout: float | None) -> tup
     reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
         bound = f" ({timeout:g} s)" if timeout is not None else ""
-        found: ClannError = ClannTimeoutError(f"{name} timed out{bound}: {_reason(error)}")
+        # A bare TimeoutError is the async client's cancel scope: the attempt as a whole ran out.
+        reason = "the attempt ran out of time" if type(error) is TimeoutError else _reason(error)
+        found: ClannError = ClannTimeoutError(f"{name} timed out{bound}: {reason}")
     else:
         found = ClannConnectionError(f"{name} failed: {_reason(error)}")
     retryable = not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)

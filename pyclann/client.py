@@ -16,7 +16,7 @@ from typing import Any, Self, TypeVar
 import attrs
 import httpx
 
-from . import _config, _failures, _operations, _parse
+from . import _config, _deadline, _failures, _operations, _parse
 from . import _operations as ops
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Secret, Settings
@@ -202,7 +202,11 @@ class ChatClient(_BaseClient):
             TypeError: If a setting has the wrong type.
         """
         self._setup(base_url, token, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
-        self._http: httpx.Client = httpx.Client() if http_client is None else http_client
+        if http_client is None:
+            http_client = httpx.Client()
+            # Ours to shape: every socket operation of an attempt then ends by its deadline.
+            _deadline.install(http_client)
+        self._http: httpx.Client = http_client
 
     def with_options(
         self,
@@ -247,16 +251,17 @@ class ChatClient(_BaseClient):
             left = attempts.time_left()
             cause: BaseException | None = None
             try:
-                response = self._http.send(self._request(op, left), stream=True)
-                try:
-                    body = self._body(response, left)
-                    if response.is_stream_consumed:  # a mock transport's, read and decoded already
-                        body.feed(response.content)
-                    else:
-                        for chunk in response.iter_raw():
-                            body.feed(chunk)
-                finally:
-                    response.close()
+                with _deadline.attempt(None if left is None else time.monotonic() + left):
+                    response = self._http.send(self._request(op, left), stream=True)
+                    try:
+                        body = self._body(response, left)
+                        if response.is_stream_consumed:  # a mock transport's, read and decoded already
+                            body.feed(response.content)
+                        else:
+                            for chunk in response.iter_raw():
+                                body.feed(chunk)
+                    finally:
+                        response.close()
             except _ATTEMPT_ERRORS as error:
                 cause = error
                 failed, failure = _failures.attempt_error(op.name, error, left)
