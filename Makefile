@@ -41,6 +41,7 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy scripts/griffe_sphinx_roles.py
 
 generate: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path $(GEN_PKG)
