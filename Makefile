@@ -12,7 +12,7 @@ GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 # Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
-.PHONY: help setup test lint types check-generated generate pytest record demo serve docs bench soak lock clean
+.PHONY: help setup test lint types check-generated generate pytest record demo serve docs docs-check chromium-present bench soak lock clean
 
 help:
 	@echo "make demo             set up, start the dev server, run the SDK against it"
@@ -21,6 +21,7 @@ help:
 	@echo "make check-generated  fail if $(GEN_PKG) differs from what openapi.yaml generates"
 	@echo "make record           re-record every cassette against a fresh dev server"
 	@echo "make serve            run the dev server in the foreground"
+	@echo "make docs-check       build the docs, render every page in headless Chromium, check links and errors"
 	@echo "make docs | bench | soak"
 
 # Set-up runs only when the pins or the project metadata changed, so a second
@@ -70,6 +71,22 @@ serve: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
+# Not part of `make test`: it needs a browser, which a fresh machine with only Python,
+# make and git cannot set up from nothing. It uses the system's Chromium, never a download.
+CHROMIUM ?= /usr/bin/chromium
+DOCS_SHOTS := docs-screenshots
+DOCS_CHECK_STAMP := $(VENV)/.docs-check-installed
+$(DOCS_CHECK_STAMP): $(STAMP) requirements-docs-check.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-docs-check.txt
+	touch $@
+
+docs-check: chromium-present docs $(DOCS_CHECK_STAMP)
+	$(BIN)/mypy --strict scripts/docs_check.py
+	$(PY) scripts/docs_check.py --chromium $(CHROMIUM) site $(DOCS_SHOTS)
+
+chromium-present:
+	@test -x $(CHROMIUM) || { echo "make docs-check needs Chromium at $(CHROMIUM): install it (Debian: apt-get install chromium) or pass CHROMIUM=/path/to/chromium" >&2; exit 1; }
+
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
@@ -87,4 +104,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+	rm -rf $(VENV) site $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
