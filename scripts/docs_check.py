@@ -1,9 +1,10 @@
 """Render every page of the built site in headless Chromium, from file://, and check it.
 
 Fails on a console error, an uncaught page error, a request that leaves the disk
-(the site must work offline), and a broken internal link: an href to a file that
-does not exist (or to a folder, which a browser shows as a listing), or to an
-#anchor that its target page does not have. Saves a full-page screenshot of
+(the site must work offline), a broken internal link (an href to a file that
+does not exist, or to a folder, which a browser shows as a listing, or to an
+#anchor that its target page does not have), and a search from the home page
+that finds nothing. Saves a full-page screenshot of
 each page. Run it through `make docs-check`, which builds the site first.
 
 The one exception to file://: mkdocs writes 404.html for a web server to send
@@ -107,6 +108,23 @@ def render(page: Page, site: Path, path: Path, shots: Path) -> PageReport:
     return report
 
 
+def check_search(page: Page, index: Path, query: str = "idempotency") -> list[str]:
+    """Search from the home page, as a reader would; from file:// it needs the offline plugin's shim."""
+    page.goto(index.as_uri(), wait_until="load")
+    box = page.locator("input[data-md-component=search-query]")
+    if box.count() == 0:
+        return ["search: the home page has no search box"]
+    if not box.is_visible():
+        return ["search: the search box is hidden (its index did not load)"]
+    box.click()
+    page.keyboard.type(query)
+    try:
+        page.locator(".md-search-result__item").first.wait_for(timeout=5000)
+    except Error:
+        return [f"search: no result for {query!r} within 5 s"]
+    return []
+
+
 def check_links(site: Path, reports: dict[Path, PageReport]) -> None:
     """Add a problem to each page for each internal link that leads nowhere."""
     for report in reports.values():
@@ -183,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             page = context.new_page()
             for path in pages:
                 reports[path] = render(page, site, path, shots)
+            search_problems = check_search(page, site / "index.html")
         finally:
             context.close()
 
@@ -195,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in report.problems:
             print(f"{name}: {problem}")
             failed = True
+    for problem in search_problems:
+        print(problem)
+        failed = True
     for request in offsite:
         print(f"left the disk: {request}")
         failed = True
