@@ -43,7 +43,7 @@ _LINKS_JS = """() => [...document.querySelectorAll('a[href], link[href]')].map(e
     e.tagName.toLowerCase(), e.getAttribute('href'), e.href])"""
 _IDS_JS = """() => [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.getAttribute('name'))"""
 # Tables and code blocks too wide for the content column: the reader must scroll them sideways.
-_OVERFLOW_JS = """() => [...document.querySelectorAll('.md-content .md-typeset__table, .md-content pre > code')]
+_OVERFLOW_JS = """() => [...document.querySelectorAll('.md-content .md-typeset__scrollwrap, .md-content pre > code')]
     .filter(e => e.scrollWidth > e.clientWidth + 1)
     .map(e => (e.tagName === 'CODE' ? 'code' : 'table') + ' ' + (e.scrollWidth - e.clientWidth) + 'px too wide: '
               + e.innerText.trim().slice(0, 50).replace(/\\s+/g, ' '))"""
