@@ -64,7 +64,7 @@ demo: $(STAMP)
 	$(PY) -m examples.demo
 
 serve: $(STAMP)
-	$(PY) -m devserver
+	$(PY) -m clann_devserver
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site

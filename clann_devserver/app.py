@@ -26,7 +26,7 @@ from ulid import ULID
 from .contract import Contract, Problem, echo
 from .store import Replay, Store
 
-log = logging.getLogger("devserver")
+log = logging.getLogger("clann_devserver")
 
 ULID_RE = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 PREFIX = ("", "api", "chat", "sessions")

@@ -87,4 +87,4 @@ def running(db: str | Path, tokens: Mapping[str, str] = DEV_TOKENS, host: str = 
         thread.join(10)
         sock.close()
         store.close()
-        logging.getLogger("devserver").debug("stopped the server on port %d", port)
+        logging.getLogger("clann_devserver").debug("stopped the server on port %d", port)

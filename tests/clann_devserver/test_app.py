@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from devserver.app import create_app
-from devserver.store import Store
+from clann_devserver.app import create_app
+from clann_devserver.store import Store
 
 ALICE = {"Authorization": "Bearer token-a"}
 BOB = {"Authorization": "Bearer token-b"}
@@ -281,9 +281,9 @@ def test_a_response_that_breaks_the_contract_is_a_500_not_a_recording(
 
 
 def test_one_log_line_per_request_without_the_token(http: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="devserver")
+    caplog.set_level("INFO", logger="clann_devserver")
     http.get(f"{SESSIONS}?created_by=alice", headers=ALICE)
-    lines = [r.getMessage() for r in caplog.records if r.name == "devserver"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "clann_devserver"]
     assert len(lines) == 1
     assert lines[0].startswith("GET /api/chat/sessions 200 ")
     assert "token-a" not in caplog.text

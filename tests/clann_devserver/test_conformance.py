@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule
 
-from devserver.app import create_app
-from devserver.store import Store
+from clann_devserver.app import create_app
+from clann_devserver.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer token-a"}
