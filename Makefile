@@ -20,7 +20,7 @@ help:
 	@echo "make generate         rewrite $(GEN_PKG) from openapi.yaml"
 	@echo "make check-generated  fail if $(GEN_PKG) differs from what openapi.yaml generates"
 	@echo "make record           re-record every cassette against a fresh dev server"
-	@echo "make serve            run the dev server in the foreground"
+	@echo "make serve [PORT=n]   run the dev server in the foreground (port 8765 by default)"
 	@echo "make docs | bench | soak"
 
 # Set-up runs only when the pins or the project metadata changed, so a second
@@ -63,8 +63,9 @@ record: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m examples.demo
 
+PORT ?= 8765
 serve: $(STAMP)
-	$(PY) -m clann_devserver
+	$(PY) -m clann_devserver --port $(PORT)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
