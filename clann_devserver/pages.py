@@ -71,7 +71,7 @@ def _fill(records: Iterable[dict[str, Any]], limit: int) -> tuple[list[bytes], l
         if len(kept) == limit:
             return items, kept, True
         item = json.dumps(record, ensure_ascii=False).encode()
-        room -= len(item) + 1
+        room -= len(item) + 2
         if room < 0 and kept:
             return items, kept, True
         items.append(item)
@@ -80,6 +80,7 @@ def _fill(records: Iterable[dict[str, Any]], limit: int) -> tuple[list[bytes], l
 
 
 def _page(items: list[bytes], tail: dict[str, Any]) -> bytes:
-    page = b'{"data":[' + b",".join(items) + b"]," + json.dumps(tail).encode()[1:]
+    # Spaced as json.dumps spaces the records, so that the page reads as one document.
+    page = b'{"data": [' + b", ".join(items) + b"], " + json.dumps(tail).encode()[1:]
     assert len(page) <= MAX_PAGE or len(items) == 1, "a page passed 1 MiB"
     return page
