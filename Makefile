@@ -20,7 +20,7 @@ help:
 	@echo "make generate         rewrite $(GEN_PKG) from openapi.yaml"
 	@echo "make check-generated  fail if $(GEN_PKG) differs from what openapi.yaml generates"
 	@echo "make record           re-record every cassette against a fresh dev server"
-	@echo "make serve            run the dev server in the foreground"
+	@echo "make serve [PORT=n]   run the dev server in the foreground (port 8765 by default)"
 	@echo "make docs-check       build the docs, render every page in headless Chromium, check links and errors"
 	@echo "make docs | bench | soak"
 
@@ -65,8 +65,9 @@ record: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m examples.demo
 
+PORT ?= 8765
 serve: $(STAMP)
-	$(PY) -m devserver
+	$(PY) -m clann_devserver --port $(PORT)
 
 # Not --quiet: it drops mkdocs' warnings before --strict counts them, so a broken
 # link or a page left out of the nav would pass.

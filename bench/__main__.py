@@ -14,7 +14,7 @@ import sys
 import httpx
 
 import pyclann
-from bench import imports, mocked, peers, served
+from bench import devserver, imports, mocked, peers, served
 from bench.measure import Figure, spread
 
 
@@ -60,6 +60,7 @@ def main() -> int:
     with served.dev_server() as url:
         figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))
         figures.append(served.concurrent_appends(url, 200 if quick else 1000, 50, 2 if quick else 3))
+    figures += devserver.figures(4 if quick else 10, 50 if quick else 200, 20 if quick else 50)
     figures += peers.openai_figures(repeats, inner, 6 if quick else 20)
     print(render(figures))
     missed = [f.name for f in figures if f.verdict == "MISSED"]

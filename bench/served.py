@@ -26,7 +26,7 @@ def dev_server() -> Iterator[str]:
         command = [
             sys.executable,
             "-m",
-            "devserver",
+            "clann_devserver",
             "--port",
             "0",
             "--port-file",

@@ -10,7 +10,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from devserver.server import DEV_TOKENS, running
+from clann_devserver.server import DEV_TOKENS, running
 from pyclann import ChatClient, ChatSession, ClannNotFoundError, Role
 
 TOKEN = next(iter(DEV_TOKENS))

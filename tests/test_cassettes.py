@@ -11,8 +11,8 @@ import pytest
 import yaml
 from openapi_core.testing import MockRequest, MockResponse
 
-from devserver.contract import load_spec
-from devserver.server import DEV_TOKENS
+from clann_devserver.contract import load_spec
+from clann_devserver.server import DEV_TOKENS
 from tests.helpers import TOKEN
 from tests.recording import CASSETTES, RECORD_TOKENS, REDACTED
 

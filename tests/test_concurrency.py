@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from devserver.server import running
+from clann_devserver.server import running
 from pyclann import AsyncChatClient
 
 CLIENTS, EACH = 20, 15

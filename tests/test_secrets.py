@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devserver.server import running
+from clann_devserver.server import running
 from pyclann import AsyncChatClient, ChatClient, ClannError
 from tests.helpers import METHODS, TOKEN, Recorder, call, problem, respond
 

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devserver.server import running
+from clann_devserver.server import running
 from tests.faults.workload import run_async, run_sync
 
 TOKENS = {"soak-token-alice": "alice"}

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devserver.server import RunningServer, running
+from clann_devserver.server import RunningServer, running
 from tests.faults.workload import Report, run_async, run_sync
 
 TOKENS = {"fault-token-alice": "alice"}

@@ -1,0 +1,80 @@
+"""Run the dev server: `clann-devserver` or `python -m clann_devserver`.
+
+With no options it serves http://127.0.0.1:8765 from ./clann-dev.sqlite3 and
+knows two users: alice (token `dev-token-alice`) and bob (`dev-token-bob`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import DEV_TOKENS
+
+# What the `server` extra installs, by the name each is imported as.
+SERVER_DEPENDENCIES = frozenset({"uvicorn", "jsonschema_rs", "ulid", "yaml"})
+
+
+def _token(text: str) -> tuple[str, str]:
+    user, sep, token = text.partition("=")
+    if not sep or not user or not token:
+        raise argparse.ArgumentTypeError(f"expected USER=TOKEN, got {text!r}")
+    return token, user
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clann-devserver", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--db", default="clann-dev.sqlite3", help="SQLite file (default: %(default)s)")
+    parser.add_argument(
+        "--token",
+        type=_token,
+        action="append",
+        metavar="USER=TOKEN",
+        help="a user and their bearer token; repeat for more (default: alice and bob's dev tokens)",
+    )
+    parser.add_argument("--port-file", help="write the bound port to this file once listening")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and serve until interrupted; the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        from .server import bind, serve_forever
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in SERVER_DEPENDENCIES:
+            raise
+        print(
+            f'clann-devserver needs the server extra (no module {error.name!r}): pip install "pyclann[server]"',
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"clann-devserver: port {args.port} on {args.host} is already in use; "
+                "choose another with --port (make serve PORT=...), or 0 for a free one",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"clann-devserver: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr
+            )
+        return 1
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    tokens = dict(args.token) if args.token else DEV_TOKENS
+    serve_forever(sock, args.db, tokens, port_file=args.port_file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

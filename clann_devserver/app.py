@@ -1,0 +1,139 @@
+"""The dev server's ASGI app: each request through routing, auth, the contract, idempotency and its handler.
+
+A plain ASGI callable, with no framework router: every request, even one whose
+path no router pattern would match (a newline in an ID, say), gets its
+problem+json answer from here, with an `X-Request-Id`, and one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+
+from ulid import ULID
+
+from .contract import Contract
+from .idempotency import Idempotency, Key
+from .operations import Call, Operations, Result
+from .problems import Problem
+from .replies import Reply, problem_reply, reply, send_reply
+from .routing import Route, Router
+from .store import Store
+from .wire import headers_of, parse_json, parse_query, read_body
+
+log = logging.getLogger("clann_devserver")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+WRITES = frozenset({"POST", "PATCH", "DELETE"})
+_MAX_LOGGED_PATH = 200
+
+
+class ContractBroken(Exception):
+    """This server's own response broke openapi.yaml: a bug here, answered with a 500."""
+
+
+class ChatApp:
+    """The operations, with auth, idempotency and the contract around them."""
+
+    def __init__(self, store: Store, tokens: Mapping[str, str], contract: Contract | None = None) -> None:
+        self.tokens = dict(tokens)
+        self.contract = contract or Contract()
+        operations = list(self.contract.spec.operations.values())
+        self.router = Router(operations)
+        self.operations = Operations(store)
+        missing = {o.id for o in operations} ^ set(self.operations.handlers)
+        assert not missing, f"operations and handlers differ: {sorted(missing)}"
+        self.idempotency = Idempotency(store)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        started = time.perf_counter()
+        request_id = str(ULID())
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        user = "-"
+        route = None
+        try:
+            route = self.router.route(scope["method"], raw_path)
+            headers = headers_of(scope["headers"])
+            user = self._authenticate(headers)
+            query = parse_query(scope.get("query_string", b""))
+            params = self.contract.check_parameters(route.operation, route.path, query, headers)
+            body = None
+            if route.operation.body is not None:
+                body = parse_json(await read_body(receive, headers), headers.get("content-type"))
+                self.contract.check_body(route.operation, body)
+            answer = self._carry_out(route, Call(user, params, body), request_id)
+        except Problem as problem:
+            answer = problem_reply(problem, request_id)
+        except ContractBroken as error:
+            log.error("response breaks openapi.yaml: %s", error)
+            answer = problem_reply(Problem("internal", "the server's response broke its own contract"), request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            answer = problem_reply(Problem("internal", "internal server error"), request_id)
+        if not answer.checked and answer.status != 500:
+            try:
+                self._check(route, answer)
+            except ContractBroken as error:
+                log.error("response breaks openapi.yaml: %s", error)
+                answer = problem_reply(Problem("internal", "the server's response broke its own contract"), request_id)
+        await send_reply(answer, send)
+        log.info(
+            "%s %s %d %s %.1fms user=%s",
+            scope["method"],
+            raw_path[:_MAX_LOGGED_PATH],
+            answer.status,
+            request_id,
+            (time.perf_counter() - started) * 1000,
+            user,
+        )
+
+    def _authenticate(self, headers: Mapping[str, str]) -> str:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem("unauthenticated", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        user = self.tokens.get(token.strip())
+        if user is None:
+            raise Problem("unauthenticated", "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"})
+        return user
+
+    def _carry_out(self, route: Route, call: Call, request_id: str) -> Reply:
+        operation = route.operation
+        Operations.check(operation.id, call)
+        handler = self.operations.handlers[operation.id]
+
+        def answer(result: Result) -> Reply:
+            answered = reply(result.status, result.body, request_id, location=result.location)
+            self._check(route, answered)
+            answered.checked = True
+            return answered
+
+        if operation.method not in WRITES:
+            return answer(handler(call))
+        given = call.params.get("Idempotency-Key")
+        key = None
+        if given is not None:
+            key = Key(call.user, given, operation.method, operation.template.format(**route.path))
+        return self.idempotency.carry_out(key, call.body, lambda: handler(call), answer, request_id)
+
+    def _check(self, route: Route | None, answer: Reply) -> None:
+        operation = route.operation if route is not None else None
+        drift = self.contract.response_errors(operation, answer.status, answer.headers, answer.body)
+        if drift is not None:
+            raise ContractBroken(drift)
+
+
+def create_app(store: Store, tokens: Mapping[str, str]) -> ASGIApp:
+    """The ASGI app serving `store`, with `tokens` mapping bearer tokens to usernames."""
+    return ChatApp(store, tokens)

@@ -1,0 +1,132 @@
+"""openapi.yaml, enforced: every request and every response is checked against it.
+
+What is checked, with the schemas compiled once from openapi.yaml (see `spec`):
+
+* Requests, before any handler runs:
+    - the path and the method name an operation (else 404 or 405; see `routing`);
+    - each path, query and header parameter the operation takes: present when
+      required, of its type (`limit` is an integer), and valid against its schema;
+      a query parameter the operation does not take is refused;
+    - the body, for an operation that takes one: its media type, and its JSON
+      against the operation's schema, every field at once (422, naming them).
+* Responses, before they are sent:
+    - the status is documented for the operation (exactly, by range, or `default`);
+    - every header the response documents as required is present (`X-Request-Id`
+      always, `Location` on a 201), and every documented header that is present
+      is valid against its schema (`Idempotent-Replayed: true`);
+    - the media type is a documented one, the body is valid against its schema,
+      formats included (`date-time`, `uri-reference`), and a response documented
+      without content has no body.
+    - An answer to a request no operation matched (404, 405) is checked as a
+      problem with an `X-Request-Id`.
+
+A request that breaks the contract is answered with a problem naming what was
+wrong. A response that breaks it is a bug in this server: it is logged and
+replaced by a 500, so that a drifting response fails loudly instead of being
+recorded in a cassette.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .explain import field_errors, message
+from .problems import Problem, echo, invalid_fields
+from .spec import Operation, Spec
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_MAX_DRIFT_ERRORS = 3
+
+
+class Contract:
+    """Checks requests and responses against openapi.yaml."""
+
+    def __init__(self, spec: Spec | None = None) -> None:
+        self.spec = spec or Spec()
+        self._problem = self.spec.validator("#/components/schemas/Problem")
+
+    def check_parameters(
+        self, operation: Operation, path: Mapping[str, str], query: Mapping[str, str], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The operation's parameters by name, typed and with their defaults; a Problem if one is wrong."""
+        unknown = sorted(name for name in query if ("query", name) not in operation.parameters)
+        if unknown:
+            raise Problem("invalid-parameter", f"unknown query parameter(s): {', '.join(map(echo, unknown))}")
+        sources = {"path": path, "query": query, "header": headers}
+        values: dict[str, Any] = {}
+        for parameter in operation.parameters.values():
+            source = sources[parameter.location]
+            raw = source.get(parameter.name.lower() if parameter.location == "header" else parameter.name)
+            if raw is None:
+                if parameter.required:
+                    raise Problem("invalid-parameter", f"missing required parameter {parameter.name!r}")
+                if "default" in parameter.schema:
+                    values[parameter.name] = parameter.schema["default"]
+                continue
+            value: Any = raw
+            if parameter.is_integer:
+                if not _INTEGER.fullmatch(raw):
+                    raise Problem("invalid-parameter", f"{parameter.name}: must be an integer, got {echo(raw)}")
+                value = int(raw)
+            if not parameter.validator.is_valid(value):
+                error = next(iter(parameter.validator.iter_errors(value)))
+                raise Problem("invalid-parameter", f"{parameter.name}: {message(error)}")
+            values[parameter.name] = value
+        return values
+
+    def check_body(self, operation: Operation, body: Any) -> None:
+        """A 422 naming every wrong field, if the body does not match the operation's schema."""
+        assert operation.body is not None
+        if operation.body.is_valid(body):
+            return
+        errors = field_errors(operation.body.iter_errors(body), operation.body_fields)
+        if errors:
+            raise invalid_fields(errors)
+
+    def response_errors(
+        self, operation: Operation | None, status: int, headers: Mapping[str, str], body: bytes
+    ) -> str | None:
+        """Why the response breaks the contract, or None.
+
+        Args:
+            operation: The operation answered, or None when no operation matched the request.
+            status: The response's status.
+            headers: The response's headers, by lower-case name.
+            body: The response's body, as sent.
+        """
+        if operation is None:
+            if not headers.get("x-request-id"):
+                return "no X-Request-Id"
+            return self._body_errors(self._problem, body)
+        documented = operation.response(status)
+        if documented is None:
+            return f"status {status} is not documented for {operation.id}"
+        for header in documented.headers:
+            value = headers.get(header.name)
+            if value is None:
+                if header.required:
+                    return f"header {header.name} is missing"
+                continue
+            if not header.validator.is_valid(value):
+                return f"header {header.name}: {message(next(iter(header.validator.iter_errors(value))))}"
+        if not documented.content:
+            return f"a {status} has no body, got {len(body)} bytes" if body else None
+        media_type = headers.get("content-type", "").partition(";")[0].strip()
+        validator = documented.content.get(media_type)
+        if validator is None:
+            return f"media type {media_type!r} is not documented for a {status}"
+        return self._body_errors(validator, body)
+
+    @staticmethod
+    def _body_errors(validator: Any, body: bytes) -> str | None:
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            return f"the body is not JSON: {error}"
+        if validator.is_valid(document):
+            return None
+        errors = [error for _, error in zip(range(_MAX_DRIFT_ERRORS), validator.iter_errors(document), strict=False)]
+        return "; ".join(f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message[:200]}" for e in errors)

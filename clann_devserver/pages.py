@@ -1,0 +1,86 @@
+"""Pages of a listing: at most `limit` records and at most 1 MiB, and the cursor of the next one.
+
+A page ends early, with `has_more: true`, rather than pass 1 MiB; its first
+record always fits (the largest message is under 800 KB as JSON). Each record
+is serialized once, and the page is the records' bytes joined.
+
+A sessions cursor is the last session's `updated_at` and ULID, base64url
+without padding: opaque to clients, `^[A-Za-z0-9_-]+$`, 72 characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .problems import Problem
+
+MAX_PAGE = 1 << 20
+# The page's bytes besides its records: the envelope, with the longest cursor or IDs.
+_ENVELOPE = 512
+_POSITION = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) ([0-7][0-9A-HJKMNP-TV-Z]{25})", re.ASCII)
+
+
+def encode_cursor(updated_at: str, ulid: str) -> str:
+    return base64.urlsafe_b64encode(f"{updated_at} {ulid}".encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """`(updated_at, ulid)` of a cursor this server gave out; a 400 for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        text = ""
+    found = _POSITION.fullmatch(text)
+    if found is None:
+        raise Problem("invalid-parameter", "cursor: not a cursor of this listing; pass a page's next_cursor as it is")
+    return found[1], found[2]
+
+
+def session_page(sessions: Iterable[dict[str, Any]], limit: int) -> bytes:
+    """A SessionPage: up to `limit` of `sessions` (which may hold one more, to tell that more follow)."""
+    items, records, has_more = _fill(sessions, limit)
+    cursor = None
+    if has_more:
+        last = records[-1]
+        cursor = encode_cursor(last["updated_at"], last["id"].partition(":")[2])
+    tail = {"has_more": has_more, "next_cursor": cursor}
+    return _page(items, tail)
+
+
+def message_page(messages: Iterable[dict[str, Any]], limit: int) -> bytes:
+    """A MessagePage: up to `limit` of `messages` (which may hold one more, to tell that more follow)."""
+    items, records, has_more = _fill(messages, limit)
+    tail = {
+        "has_more": has_more,
+        "first_id": records[0]["id"] if records else None,
+        "last_id": records[-1]["id"] if records else None,
+    }
+    return _page(items, tail)
+
+
+def _fill(records: Iterable[dict[str, Any]], limit: int) -> tuple[list[bytes], list[dict[str, Any]], bool]:
+    items: list[bytes] = []
+    kept: list[dict[str, Any]] = []
+    room = MAX_PAGE - _ENVELOPE
+    for record in records:
+        if len(kept) == limit:
+            return items, kept, True
+        item = json.dumps(record, ensure_ascii=False).encode()
+        room -= len(item) + 2
+        if room < 0 and kept:
+            return items, kept, True
+        items.append(item)
+        kept.append(record)
+    return items, kept, False
+
+
+def _page(items: list[bytes], tail: dict[str, Any]) -> bytes:
+    # Spaced as json.dumps spaces the records, so that the page reads as one document.
+    page = b'{"data": [' + b", ".join(items) + b"], " + json.dumps(tail).encode()[1:]
+    assert len(page) <= MAX_PAGE or len(items) == 1, "a page passed 1 MiB"
+    return page

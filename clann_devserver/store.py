@@ -1,0 +1,317 @@
+"""SQLite storage for the dev server: sessions, messages and the records of idempotent writes.
+
+One connection, used from the event loop only, and no `await` inside a
+transaction, so a check-then-write (an idempotency key, a session's owner)
+cannot interleave with another request. WAL with `synchronous=NORMAL`: a
+commit is not flushed to disk on its own, so a power cut may lose the last
+writes but never corrupts the file, which is the right trade for a dev server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ulid import ULID
+
+# Layout 1. Both tables are keyed WITHOUT ROWID on what they are looked up and
+# listed by, so an append writes two B-trees (the message's, and the session's
+# with its owner index) instead of six: measured, 70 us a commit became 40.
+# Messages are keyed (session, ulid): `_next` issues ULIDs in the order of their
+# times, so ULID order within a session is `created_at` order, ties included.
+# Listing by tree filters the owner's sessions instead of keeping an index on
+# tree that every append would also have to update.
+_LAYOUT_VERSION = 1
+_SCHEMA = """
+CREATE TABLE chat_session (
+    ulid TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    tree TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX chat_session_owner ON chat_session (created_by, updated_at DESC, ulid DESC);
+CREATE TABLE chat_message (
+    session TEXT NOT NULL REFERENCES chat_session (ulid) ON DELETE CASCADE,
+    ulid TEXT NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (session, ulid)
+) WITHOUT ROWID;
+CREATE TABLE replay (
+    username TEXT NOT NULL,
+    key TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    -- The session written to: deleting it purges the record.
+    session TEXT NOT NULL,
+    -- NULL once purged, with the response and its Location.
+    body_digest TEXT,
+    status INTEGER NOT NULL,
+    response BLOB,
+    location TEXT,
+    purged INTEGER NOT NULL DEFAULT 0,
+    -- Unix time of the first request: the record expires a TTL after it.
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (username, key, method, path)
+);
+CREATE INDEX replay_session ON replay (session);
+CREATE INDEX replay_first_seen ON replay (first_seen);
+"""
+# A database of layout 0 (v0 of the contract) keeps its sessions and messages.
+# Its idempotency records never expired and named no session to purge them by:
+# they are dropped, as if they had expired.
+_FROM_LAYOUT_0 = """
+ALTER TABLE chat_session RENAME TO chat_session_0;
+ALTER TABLE chat_message RENAME TO chat_message_0;
+DROP INDEX IF EXISTS chat_session_owner;
+DROP INDEX IF EXISTS chat_message_session;
+DROP TABLE IF EXISTS idempotency;
+{schema}
+INSERT INTO chat_session SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session_0;
+INSERT INTO chat_message SELECT session, ulid, role, content, created_at FROM chat_message_0;
+DROP TABLE chat_message_0;
+DROP TABLE chat_session_0;
+"""
+
+REPLAY_TTL = timedelta(hours=24)
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The record of a successful write made with an Idempotency-Key."""
+
+    body_digest: str | None
+    status: int
+    response: bytes | None
+    location: str | None
+    purged: bool
+
+
+def format_time(moment: datetime) -> str:
+    """An RFC 3339 UTC time with microseconds, as every record carries them."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Store:
+    """The dev server's data, in one SQLite file that survives a restart.
+
+    Args:
+        path: The SQLite file; created if missing.
+        replay_ttl: How long the record of an idempotent write is kept after its
+            first request; openapi.yaml says 24 hours. Tests pass a short one.
+    """
+
+    def __init__(self, path: str | Path, *, replay_ttl: timedelta = REPLAY_TTL) -> None:
+        self.replay_ttl = replay_ttl
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._lay_out()
+        self._last_ulid, self._last_time = self._resume()
+        with self.atomic():
+            self.forget_expired_replays()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _lay_out(self) -> None:
+        """Create the tables, or bring a database of an older layout up to this one."""
+        if self._db.execute("PRAGMA user_version").fetchone()[0] >= _LAYOUT_VERSION:
+            return
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        script = _FROM_LAYOUT_0.format(schema=_SCHEMA) if "chat_session" in tables else _SCHEMA
+        # executescript commits any open transaction first, so the script brings its own. Foreign keys
+        # are off while it runs: renaming a table would otherwise rewrite the references to it.
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        self._db.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {_LAYOUT_VERSION}; COMMIT;")
+        self._db.execute("PRAGMA foreign_keys = ON")
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction: a write and its idempotency record land together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _resume(self) -> tuple[int, datetime]:
+        """The greatest ULID and time already stored, so that new ones sort after them after a restart."""
+        ulids = [
+            self._db.execute("SELECT max(ulid) FROM chat_session").fetchone()[0],
+            self._db.execute("SELECT max(ulid) FROM chat_message").fetchone()[0],
+        ]
+        latest = self._db.execute("SELECT max(updated_at) FROM chat_session").fetchone()[0]
+        last_time = datetime.fromisoformat(latest) if latest else datetime.fromtimestamp(0, UTC)
+        return max((int(ULID.from_str(u)) for u in ulids if u is not None), default=0), last_time
+
+    def _next(self) -> tuple[str, str]:
+        """A fresh ULID and time, each strictly greater than the last one issued.
+
+        Strictly increasing, so that "oldest first" and "most recently updated
+        first" never depend on two writes falling in the same millisecond.
+        """
+        now = max(datetime.now(UTC), self._last_time + timedelta(microseconds=1))
+        candidate = int(ULID.from_datetime(now))
+        if candidate <= self._last_ulid:
+            candidate = self._last_ulid + 1
+        self._last_ulid, self._last_time = candidate, now
+        return str(ULID.from_int(candidate)), format_time(now)
+
+    # -- sessions -------------------------------------------------------------
+
+    def create_session(self, title: str, created_by: str, tree: str | None) -> dict[str, Any]:
+        ulid, now = self._next()
+        row = (ulid, title, created_by, tree, now, now)
+        self._db.execute("INSERT INTO chat_session VALUES (?, ?, ?, ?, ?, ?)", row)
+        return _session(row)
+
+    def get_session(self, ulid: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session WHERE ulid = ?", (ulid,)
+        ).fetchone()
+        return _session(row) if row else None
+
+    def update_session(self, ulid: str, *, title: str = _UNSET, tree: str | None = _UNSET) -> dict[str, Any]:
+        """Change the title and/or tree of an existing session; a change also moves its `updated_at`."""
+        found = self.get_session(ulid)
+        assert found is not None
+        changed = {**found}
+        if title is not _UNSET:
+            changed["title"] = title
+        if tree is not _UNSET:
+            changed["tree"] = tree
+        if changed == found:
+            return found
+        changed["updated_at"] = self._next()[1]
+        self._db.execute(
+            "UPDATE chat_session SET title = ?, tree = ?, updated_at = ? WHERE ulid = ?",
+            (changed["title"], changed["tree"], changed["updated_at"], ulid),
+        )
+        return changed
+
+    def delete_session(self, ulid: str) -> None:
+        """Delete a session with its messages, and purge what the records of its writes held."""
+        self._db.execute("DELETE FROM chat_session WHERE ulid = ?", (ulid,))
+        # The DELETE's own record is written after this, and kept: see `Idempotency`.
+        self._db.execute(
+            "UPDATE replay SET body_digest = NULL, response = NULL, location = NULL, purged = 1 WHERE session = ?",
+            (ulid,),
+        )
+
+    def sessions(
+        self, created_by: str, tree: str | None, after: tuple[str, str] | None, limit: int
+    ) -> Iterator[dict[str, Any]]:
+        """At most `limit` of a user's sessions, most recently updated first, after a keyset position.
+
+        Args:
+            created_by: The owner.
+            tree: Only the sessions of this tree, if not None.
+            after: `(updated_at, ulid)` of the last session already seen, or None from the start.
+            limit: The most sessions to return.
+        """
+        query = "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session WHERE created_by = ?"
+        args: list[Any] = [created_by]
+        if tree is not None:
+            query += " AND tree = ?"
+            args.append(tree)
+        if after is not None:
+            query += " AND (updated_at, ulid) < (?, ?)"
+            args += after
+        query += " ORDER BY updated_at DESC, ulid DESC LIMIT ?"
+        return map(_session, self._db.execute(query, (*args, limit)))
+
+    # -- messages -------------------------------------------------------------
+
+    def append_message(self, session: str, role: str, content: str) -> dict[str, Any]:
+        """Append a message; the session's `updated_at` becomes the message's `created_at`."""
+        ulid, now = self._next()
+        row = (ulid, session, role, content, now)
+        self._db.execute(
+            "INSERT INTO chat_message (ulid, session, role, content, created_at) VALUES (?, ?, ?, ?, ?)", row
+        )
+        self._db.execute("UPDATE chat_session SET updated_at = ? WHERE ulid = ?", (now, session))
+        return _message(row)
+
+    def get_message(self, session: str, ulid: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT ulid, session, role, content, created_at FROM chat_message WHERE ulid = ? AND session = ?",
+            (ulid, session),
+        ).fetchone()
+        return _message(row) if row else None
+
+    def messages(self, session: str, after: str | None, limit: int) -> Iterator[dict[str, Any]]:
+        """At most `limit` of a session's messages, oldest first (ties broken on the ID), after a ULID if given."""
+        # Every ULID sorts after "": no `after` starts at the first message.
+        rows = self._db.execute(
+            "SELECT ulid, session, role, content, created_at FROM chat_message "
+            "WHERE session = ? AND ulid > ? ORDER BY ulid LIMIT ?",
+            (session, after or "", limit),
+        )
+        return map(_message, rows)
+
+    # -- idempotency records ----------------------------------------------------
+
+    def find_replay(self, username: str, key: str, method: str, path: str) -> Replay | None:
+        row = self._db.execute(
+            "SELECT body_digest, status, response, location, purged FROM replay "
+            "WHERE username = ? AND key = ? AND method = ? AND path = ?",
+            (username, key, method, path),
+        ).fetchone()
+        return Replay(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def save_replay(self, username: str, key: str, method: str, path: str, session: str, replay: Replay) -> None:
+        self._db.execute(
+            "INSERT INTO replay (username, key, method, path, session, body_digest, status, response, location, "
+            "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                username,
+                key,
+                method,
+                path,
+                session,
+                replay.body_digest,
+                replay.status,
+                replay.response,
+                replay.location,
+                time.time(),
+            ),
+        )
+
+    def forget_expired_replays(self) -> None:
+        """Delete the records whose time is up, so that their keys are forgotten and their content gone."""
+        self._db.execute("DELETE FROM replay WHERE first_seen <= ?", (time.time() - self.replay_ttl.total_seconds(),))
+
+
+def _session(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "id": f"chat_session:{row[0]}",
+        "title": row[1],
+        "created_by": row[2],
+        "tree": row[3],
+        "created_at": row[4],
+        "updated_at": row[5],
+    }
+
+
+def _message(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "id": f"chat_message:{row[0]}",
+        "session": f"chat_session:{row[1]}",
+        "role": row[2],
+        "content": row[3],
+        "created_at": row[4],
+    }

@@ -1,0 +1,234 @@
+"""Sessions: create, read, rename, delete, and the paged listing with its keyset cursor."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from clann_devserver.app import create_app
+from clann_devserver.store import Store
+
+from .helpers import ALICE, BOB, SESSIONS, TOKENS, append, count_rows, new_session
+
+
+def listed(http: TestClient, query: str = "created_by=alice") -> list[str]:
+    """The bare ULIDs of one page of alice's sessions."""
+    response = http.get(f"{SESSIONS}?{query}", headers=ALICE)
+    assert response.status_code == 200, response.text
+    return [s["id"].split(":")[1] for s in response.json()["data"]]
+
+
+def walk(http: TestClient, limit: int, between_pages: Any = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every page of alice's sessions, `limit` at a time: the ULIDs in order, and the pages."""
+    seen: list[str] = []
+    pages: list[dict[str, Any]] = []
+    query = f"created_by=alice&limit={limit}"
+    while True:
+        page = http.get(f"{SESSIONS}?{query}", headers=ALICE).json()
+        pages.append(page)
+        seen += [s["id"].split(":")[1] for s in page["data"]]
+        if not page["has_more"]:
+            return seen, pages
+        if between_pages is not None:
+            between_pages(len(pages))
+        query = f"created_by=alice&limit={limit}&cursor={page['next_cursor']}"
+
+
+def test_a_session_is_created_read_renamed_and_deleted(http: TestClient) -> None:
+    created = http.post(SESSIONS, json={"title": "Planning", "created_by": "alice", "tree": "oak"}, headers=ALICE)
+    assert created.status_code == 201
+    session = created.json()
+    ulid = session["id"].split(":")[1]
+    assert created.headers["location"] == f"{SESSIONS}/{ulid}"
+    assert session["created_at"] == session["updated_at"]
+    assert http.get(created.headers["location"], headers=ALICE).json() == session
+
+    renamed = http.patch(f"{SESSIONS}/{ulid}", json={"title": "Trip"}, headers=ALICE)
+    assert renamed.status_code == 200
+    assert (renamed.json()["title"], renamed.json()["tree"]) == ("Trip", "oak")
+    assert renamed.json()["updated_at"] > session["updated_at"]
+    assert http.get(f"{SESSIONS}/{ulid}", headers=ALICE).json() == renamed.json()
+
+    assert http.delete(f"{SESSIONS}/{ulid}", headers=ALICE).status_code == 204
+    assert http.get(f"{SESSIONS}/{ulid}", headers=ALICE).status_code == 404
+
+
+def test_patch_keeps_an_absent_field_and_null_clears_the_tree(http: TestClient) -> None:
+    ulid = new_session(http, "Kept", tree="oak")
+    moved = http.patch(f"{SESSIONS}/{ulid}", json={"tree": "elm"}, headers=ALICE).json()
+    assert (moved["title"], moved["tree"]) == ("Kept", "elm")
+    cleared = http.patch(f"{SESSIONS}/{ulid}", json={"tree": None}, headers=ALICE).json()
+    assert (cleared["title"], cleared["tree"]) == ("Kept", None)
+    both = http.patch(f"{SESSIONS}/{ulid}", json={"title": "New", "tree": "ash"}, headers=ALICE).json()
+    assert (both["title"], both["tree"]) == ("New", "ash")
+
+
+def test_a_patch_that_changes_nothing_leaves_the_session_where_it_was(http: TestClient) -> None:
+    ulid = new_session(http, "Same", tree="oak")
+    before = http.get(f"{SESSIONS}/{ulid}", headers=ALICE).json()
+    after = http.patch(f"{SESSIONS}/{ulid}", json={"title": "Same", "tree": "oak"}, headers=ALICE)
+    assert after.status_code == 200
+    assert after.json() == before
+
+
+def test_a_patch_names_at_least_one_field(http: TestClient) -> None:
+    ulid = new_session(http)
+    response = http.patch(f"{SESSIONS}/{ulid}", json={}, headers=ALICE)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "(body)", "message": "must name at least 1 field"}]
+
+
+def test_sessions_are_listed_most_recently_updated_first(http: TestClient) -> None:
+    first, second, third = new_session(http, "first"), new_session(http, "second"), new_session(http, "third")
+    assert listed(http) == [third, second, first]
+    append(http, first)
+    assert listed(http) == [first, third, second]
+    http.patch(f"{SESSIONS}/{second}", json={"title": "renamed"}, headers=ALICE)
+    assert listed(http) == [second, first, third]
+
+
+def test_an_append_makes_the_sessions_updated_at_the_messages_created_at(http: TestClient) -> None:
+    ulid = new_session(http)
+    message = append(http, ulid)
+    assert http.get(f"{SESSIONS}/{ulid}", headers=ALICE).json()["updated_at"] == message["created_at"]
+
+
+def test_tree_scopes_the_listing(http: TestClient) -> None:
+    oak, _ = new_session(http, tree="oak"), new_session(http)
+    assert listed(http, "created_by=alice&tree=oak") == [oak]
+    assert len(listed(http)) == 2
+
+
+def test_a_walk_returns_every_session_once_in_order_within_the_page_size(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}") for i in range(45)]
+    seen, pages = walk(http, 10)
+    assert seen == made[::-1]
+    assert [len(p["data"]) for p in pages] == [10, 10, 10, 10, 5]
+    cursors = [p["next_cursor"] for p in pages]
+    assert cursors[-1] is None
+    for cursor in cursors[:-1]:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,200}", cursor)
+
+
+def test_a_page_holds_20_sessions_unless_told_otherwise(http: TestClient) -> None:
+    for i in range(21):
+        new_session(http, f"s{i}")
+    page = http.get(f"{SESSIONS}?created_by=alice", headers=ALICE).json()
+    assert (len(page["data"]), page["has_more"]) == (20, True)
+    page = http.get(f"{SESSIONS}?created_by=alice&limit=100", headers=ALICE).json()
+    assert (len(page["data"]), page["has_more"], page["next_cursor"]) == (21, False, None)
+
+
+def test_a_session_changed_during_a_walk_moves_ahead_of_the_cursor(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}") for i in range(6)]
+    newest_first = made[::-1]
+
+    def change(pages_read: int) -> None:
+        if pages_read == 1:
+            # One already returned, one not yet returned: both move to the top, behind the cursor.
+            http.patch(f"{SESSIONS}/{newest_first[0]}", json={"title": "seen, then renamed"}, headers=ALICE)
+            append(http, newest_first[4])
+
+    seen, _ = walk(http, 2, change)
+    assert seen == [newest_first[i] for i in (0, 1, 2, 3, 5)]
+    assert listed(http)[:2] == [newest_first[4], newest_first[0]]
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("limit=0", "limit: must be at least 1, got 0"),
+        ("limit=101", "limit: must be at most 100, got 101"),
+        ("limit=ten", "limit: must be an integer, got 'ten'"),
+        ("limit=", "limit: must be an integer, got ''"),
+        ("cursor=", "cursor: must be at least 1 character"),
+        ("cursor=a.b", "cursor: must match"),
+        ("cursor=" + "a" * 201, "cursor: must be at most 200 characters"),
+        ("cursor=bm90IGEgY3Vyc29y", "cursor: not a cursor of this listing"),
+    ],
+)
+def test_a_bad_limit_or_cursor_is_400_naming_it(http: TestClient, query: str, says: str) -> None:
+    response = http.get(f"{SESSIONS}?created_by=alice&{query}", headers=ALICE)
+    assert response.status_code == 400
+    assert response.json()["type"] == "tag:clann.dev,2026:problem/invalid-parameter"
+    assert says in response.json()["detail"]
+
+
+def test_another_users_session_is_indistinguishable_from_a_missing_one(http: TestClient) -> None:
+    ulid = new_session(http)
+    message = append(http, ulid)["id"].split(":")[1]
+    missing = "01JDXV3C5Z0K8Y8T6W3M2Q9R4N"
+    for target in (ulid, missing):
+        for response in (
+            http.get(f"{SESSIONS}/{target}", headers=BOB),
+            http.patch(f"{SESSIONS}/{target}", json={"title": "mine"}, headers=BOB),
+            http.delete(f"{SESSIONS}/{target}", headers=BOB),
+            http.get(f"{SESSIONS}/{target}/messages", headers=BOB),
+            http.post(f"{SESSIONS}/{target}/messages", json={"role": "user", "content": "x"}, headers=BOB),
+            http.get(f"{SESSIONS}/{target}/messages/{message}", headers=BOB),
+        ):
+            assert response.status_code == 404
+            assert response.json()["detail"] == f"chat session {target} does not exist"
+    assert http.get(f"{SESSIONS}/{ulid}", headers=ALICE).json()["title"] == "T"
+
+
+def test_acting_for_another_user_is_forbidden(http: TestClient, db: Path) -> None:
+    response = http.get(f"{SESSIONS}?created_by=bob", headers=ALICE)
+    assert (response.status_code, response.json()["type"]) == (403, "tag:clann.dev,2026:problem/forbidden")
+    response = http.post(SESSIONS, json={"title": "x", "created_by": "bob"}, headers=ALICE)
+    assert response.status_code == 403
+    assert "'bob'" in response.json()["detail"]
+    assert count_rows(db) == (0, 0)
+
+
+def test_data_survives_a_restart_and_new_ids_sort_after_old_ones(db: Path) -> None:
+    store = Store(db)
+    with TestClient(create_app(store, TOKENS)) as http:
+        ulid = new_session(http, "kept")
+        append(http, ulid, "still here")
+    store.close()
+    store = Store(db)
+    with TestClient(create_app(store, TOKENS)) as http:
+        assert listed(http) == [ulid]
+        messages = http.get(f"{SESSIONS}/{ulid}/messages", headers=ALICE).json()["data"]
+        assert [m["content"] for m in messages] == ["still here"]
+        newer = new_session(http, "newer")
+        assert newer > ulid
+        assert listed(http) == [newer, ulid]
+    store.close()
+
+
+def test_a_database_of_the_v0_layout_keeps_its_sessions_and_messages(db: Path) -> None:
+    v0 = sqlite3.connect(db)
+    v0.executescript(
+        """
+        CREATE TABLE chat_session (ulid TEXT PRIMARY KEY, title TEXT NOT NULL, created_by TEXT NOT NULL,
+            tree TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE INDEX chat_session_owner ON chat_session (created_by, updated_at DESC, ulid DESC);
+        CREATE TABLE chat_message (ulid TEXT PRIMARY KEY, session TEXT NOT NULL REFERENCES chat_session (ulid)
+            ON DELETE CASCADE, role TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL);
+        CREATE INDEX chat_message_session ON chat_message (session, created_at, ulid);
+        CREATE TABLE idempotency (username TEXT NOT NULL, key TEXT NOT NULL, route TEXT NOT NULL,
+            body_digest TEXT NOT NULL, status INTEGER NOT NULL, response TEXT NOT NULL,
+            PRIMARY KEY (username, key, route));
+        INSERT INTO chat_session VALUES ('01JDXV3C5Z0K8Y8T6W3M2Q9R4N', 'old', 'alice', NULL,
+            '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:01.000000Z');
+        INSERT INTO chat_message VALUES ('01JDXV3C60000000000000000A', '01JDXV3C5Z0K8Y8T6W3M2Q9R4N', 'user', 'hi',
+            '2026-01-01T00:00:01.000000Z');
+        INSERT INTO idempotency VALUES ('alice', 'k', 'POST /api/chat/sessions', 'd', 201, '{"title": "old"}');
+        """
+    )
+    v0.close()
+    store = Store(db)
+    with TestClient(create_app(store, TOKENS)) as http:
+        assert listed(http) == ["01JDXV3C5Z0K8Y8T6W3M2Q9R4N"]
+        messages = http.get(f"{SESSIONS}/01JDXV3C5Z0K8Y8T6W3M2Q9R4N/messages", headers=ALICE).json()["data"]
+        assert [m["content"] for m in messages] == ["hi"]
+        assert http.delete(f"{SESSIONS}/01JDXV3C5Z0K8Y8T6W3M2Q9R4N", headers=ALICE).status_code == 204
+    store.close()
+    assert count_rows(db) == (0, 0)
