@@ -60,7 +60,7 @@ pytest: $(STAMP)
 	$(PYTEST)
 
 record: $(STAMP)
-	$(PY) -m tests.record
+	$(PY) -m scripts.record
 
 demo: $(STAMP)
 	$(PY) -m examples.demo

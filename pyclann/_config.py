@@ -87,8 +87,11 @@ def settings(
         base_url = os.environ.get("CLANN_BASE_URL")
     if not base_url:
         raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
-    if token is None and (found := os.environ.get("CLANN_TOKEN")):
-        token = Secret(found)
+    if token is None:
+        found = os.environ.get("CLANN_TOKEN")
+        token = Secret(found) if found else None
+    elif not token.reveal():
+        token = None  # token="" sends no token at all, and does not read $CLANN_TOKEN
     if token is not None and not token.is_well_formed():
         raise ClannConfigError("token must be visible ASCII characters, with no spaces (the token is not shown)")
     if isinstance(timeout, NotGiven):

@@ -148,7 +148,9 @@ def list_messages(
     limit = _page_size(page_size)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(cursor or start))
+        # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
+        after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
         return _operation("list_messages", kwargs, 200, _parse.message_page)
 
     return page

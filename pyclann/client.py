@@ -185,7 +185,7 @@ class ChatClient(_BaseClient):
 
         Args:
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
-            token: The bearer token; defaults to `$CLANN_TOKEN`.
+            token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
                 `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
@@ -565,7 +565,7 @@ class AsyncChatClient(_BaseClient):
 
         Args:
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
-            token: The bearer token; defaults to `$CLANN_TOKEN`.
+            token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
                 `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
