@@ -31,7 +31,7 @@ BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 
-_SKIPPED: ContextVar[list[float] | None] = ContextVar("pyclann_skipped_waits", default=None)
+_WAITS: ContextVar[Waits | None] = ContextVar("pyclann_retry_waits", default=None)
 
 
 @attrs.frozen
@@ -111,17 +111,38 @@ def _retried_status(failure: Failure) -> bool:
     return failure.status in RETRY_STATUSES or (failure.status is not None and 200 <= failure.status < 300)
 
 
-def skipped_waits() -> list[float] | None:
-    """Where the waits go instead of being slept, inside `instant_retries()`; None outside it."""
-    return _SKIPPED.get()
+@attrs.frozen
+class Waits:
+    """The waits between attempts, as tests shape them: each is noted, and slept `scale` times as long."""
+
+    scale: float
+    noted: list[float] = attrs.field(factory=list)
+
+    def take(self, wait: float) -> float:
+        """Note `wait`; the seconds to sleep instead."""
+        self.noted.append(wait)
+        return wait * self.scale
+
+
+def sleep_for(wait: float) -> float:
+    """The seconds to sleep for a wait of `wait` seconds: `wait` itself, unless a test scaled it."""
+    waits = _WAITS.get()
+    return wait if waits is None else waits.take(wait)
 
 
 @contextmanager
 def instant_retries() -> Iterator[list[float]]:
     """Retries without their waits, in this context; yields the list of the waits skipped."""
-    waits: list[float] = []
-    token = _SKIPPED.set(waits)
-    try:
+    with scaled_retries(0.0) as waits:
         yield waits
+
+
+@contextmanager
+def scaled_retries(scale: float) -> Iterator[list[float]]:
+    """Retries whose waits are slept `scale` times as long, in this context; yields the waits asked for."""
+    waits = Waits(scale)
+    token = _WAITS.set(waits)
+    try:
+        yield waits.noted
     finally:
-        _SKIPPED.reset(token)
+        _WAITS.reset(token)

@@ -22,7 +22,7 @@ from ._body import ERROR_BODY_LIMIT, Body
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Secret, Settings
 from ._logs import configure_from_env, logger
 from ._raw import AsyncRawChatClient, RawChatClient, RawResponse, record
-from ._retry import Attempts, Failure, skipped_waits
+from ._retry import Attempts, Failure, sleep_for
 from ._types import NOT_GIVEN, NotGiven, Timeout
 from .errors import ClannError, ClannUsageError
 from .models import ChatMessage, ChatSession
@@ -274,10 +274,8 @@ class ChatClient(_BaseClient):
             if wait is None:
                 raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
             self._retrying(op, attempts, failed, wait)
-            if (skipped := skipped_waits()) is not None:
-                skipped.append(wait)
-            else:
-                time.sleep(wait)
+            if (seconds := sleep_for(wait)) > 0:
+                time.sleep(seconds)
 
     def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
@@ -653,10 +651,8 @@ class AsyncChatClient(_BaseClient):
             if wait is None:
                 raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
             self._retrying(op, attempts, failed, wait)
-            if (skipped := skipped_waits()) is not None:
-                skipped.append(wait)
-            else:
-                await anyio.sleep(wait)
+            if (seconds := sleep_for(wait)) > 0:
+                await anyio.sleep(seconds)
 
     def _check_loop(self, op: _operations.Operation[Any]) -> None:
         import asyncio

@@ -9,6 +9,9 @@
         chat.list_sessions("alice")  # retried at once, however long the waits
     assert waits == []  # the waits it would have slept
 
+    with scaled_retries(0.01):  # real waits, a hundredth as long: for soak and timing-shaped tests
+        chat.list_sessions("alice")
+
 With pytest, the same server comes as fixtures (`clann_server`, `clann_client`,
 `clann_async_client`; see `pyclann.pytest_plugin`). The dev server needs the
 server extra: `pip install "pyclann[server]"`. This module is the one bridge
@@ -25,10 +28,10 @@ from typing import Any
 
 import attrs
 
-from ._retry import instant_retries
+from ._retry import instant_retries, scaled_retries
 from .client import AsyncChatClient, ChatClient
 
-__all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries"]
+__all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries", "scaled_retries"]
 
 DEV_USERS: Mapping[str, str] = {"alice": "dev-token-alice", "bob": "dev-token-bob"}
 """The users a dev server knows unless told otherwise, and their bearer tokens."""
