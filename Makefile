@@ -12,42 +12,38 @@ GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 # Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
-.PHONY: help setup test lint types check-generated generate pytest record demo serve docs docs-check chromium-present bench soak lock clean
+.PHONY: help setup test lint types check-generated generate pytest record demo serve docs docs-check chromium-present \
+	bench bench-check soak lock clean
 
-help:
-	@echo "make demo             set up, start the dev server, run the SDK against it"
-	@echo "make test             set up, then lint, types, generated check, docs and every test, offline"
-	@echo "make generate         rewrite $(GEN_PKG) from openapi.yaml"
-	@echo "make check-generated  fail if $(GEN_PKG) differs from what openapi.yaml generates"
-	@echo "make record           re-record every cassette against a fresh dev server"
-	@echo "make serve [PORT=n]   run the dev server in the foreground (port 8765 by default)"
-	@echo "make docs-check       build the docs, render every page in headless Chromium, check links and errors"
-	@echo "make docs | bench | soak"
+# `make help` prints each target's `##` comment: the Makefile is the one place they are written.
+help: ## list the targets, with what each does
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:[^#]*## / {printf "make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Set-up runs only when the pins or the project metadata changed, so a second
 # `make test` needs no network.
-setup: $(STAMP)
+setup: $(STAMP) ## create .venv and install the pinned tools (skipped when nothing changed)
 $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-test: lint types check-generated docs pytest
+test: lint types check-generated docs pytest ## set up, then lint, types, generated check, docs and every test, offline
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, ruff format --check and the OpenAPI validator
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/openapi-spec-validator openapi.yaml
 
-types: $(STAMP)
+types: $(STAMP) ## mypy --strict on pyclann, the dev server, tests, scripts and every example in the docs
 	$(BIN)/mypy
 	$(BIN)/mypy scripts/griffe_sphinx_roles.py
+	$(PY) scripts/check_doc_examples.py
 
-generate: $(STAMP)
+generate: $(STAMP) ## rewrite generated/pyclann_generated from openapi.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path $(GEN_PKG)
 
-check-generated: $(STAMP)
+check-generated: $(STAMP) ## fail if generated/ differs from what openapi.yaml generates
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path "$$tmp/pyclann_generated" >/dev/null && \
 	if diff -r -x __pycache__ "$$tmp/pyclann_generated" $(GEN_PKG); then \
@@ -56,22 +52,22 @@ check-generated: $(STAMP)
 		echo "generated/ is out of date with openapi.yaml: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
 
-pytest: $(STAMP)
+pytest: $(STAMP) ## every test, cassettes replayed, no network beyond 127.0.0.1
 	$(PYTEST)
 
-record: $(STAMP)
+record: $(STAMP) ## re-record every cassette against a fresh dev server
 	$(PY) -m scripts.record
 
-demo: $(STAMP)
+demo: $(STAMP) ## set up, start a dev server, walk through every ChatClient method
 	$(PY) -m examples.demo
 
 PORT ?= 8765
-serve: $(STAMP)
+serve: $(STAMP) ## the dev server in the foreground, on PORT (default 8765)
 	$(PY) -m clann_devserver --port $(PORT)
 
 # Not --quiet: it drops mkdocs' warnings before --strict counts them, so a broken
 # link or a page left out of the nav would pass.
-docs: $(STAMP)
+docs: $(STAMP) ## build the documentation site strictly into site/
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Not part of `make test`: it needs a browser, which a fresh machine with only Python,
@@ -83,7 +79,7 @@ $(DOCS_CHECK_STAMP): $(STAMP) requirements-docs-check.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-docs-check.txt
 	touch $@
 
-docs-check: chromium-present docs $(DOCS_CHECK_STAMP)
+docs-check: chromium-present docs $(DOCS_CHECK_STAMP) ## render every page in headless Chromium: links, console errors, screenshots
 	$(BIN)/mypy --strict scripts/docs_check.py
 	$(PY) scripts/docs_check.py --chromium $(CHROMIUM) site $(DOCS_SHOTS)
 
@@ -95,16 +91,19 @@ $(BENCH_STAMP): $(STAMP) requirements-bench.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) ## the benchmarks: pyclann against raw httpx, json.loads and peers, with their goals
 	$(PY) -m bench
 
-soak: $(STAMP)
+bench-check: $(BENCH_STAMP) ## the benchmarks, failing if any goal is missed
+	$(PY) -m bench --check
+
+soak: $(STAMP) ## 5,000 calls through a faulting proxy, audited against the server
 	$(PY) -m tests.faults.soak
 
-lock:
+lock: ## re-pin requirements-dev.txt from requirements-dev.in
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-dev.in
 	(echo "# Generated by 'make lock' from requirements-dev.in; installed by 'make setup'."; .lock-venv/bin/pip freeze) > requirements-dev.txt
 	rm -rf .lock-venv
 
-clean:
+clean: ## remove .venv and everything built
 	rm -rf $(VENV) site $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis

@@ -51,7 +51,9 @@ def render(figures: list[Figure]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
-    quick = parser.parse_args().quick
+    parser.add_argument("--check", action="store_true", help="exit 1 if any goal is missed (make bench-check)")
+    args = parser.parse_args()
+    quick = args.quick
     repeats, inner = (5, 50) if quick else (30, 200)
     print(f"Python {platform.python_version()}, httpx {httpx.__version__}, pyclann {pyclann.__version__}, {cpu()}")
     figures = mocked.per_call(repeats, inner)
@@ -65,7 +67,7 @@ def main() -> int:
     print(render(figures))
     missed = [f.name for f in figures if f.verdict == "MISSED"]
     print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
-    return 0
+    return 1 if missed and args.check else 0
 
 
 if __name__ == "__main__":
