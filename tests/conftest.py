@@ -5,12 +5,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.helpers import async_client, sync_client
+from tests.helpers import MakeClient, async_client, sync_client
 from tests.recording import CASSETTES, RECORDED_HOST, REDACTED
 
 
 @pytest.fixture(params=["sync", "async"])
-def make_client(request: pytest.FixtureRequest) -> Any:
+def make_client(request: pytest.FixtureRequest) -> MakeClient:
     """Builds a ChatClient or an AsyncChatClient (the test runs for both) over a Recorder."""
     return sync_client if request.param == "sync" else async_client
 

@@ -1,9 +1,9 @@
-"""Shared test helpers: canned records and clients over httpx.MockTransport."""
+"""Shared test helpers: canned v1 records and pages, and clients over httpx.MockTransport."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +14,9 @@ BASE = "http://clann.test"
 TOKEN = "secret-token-6f1d2c"
 ULID = "01JDXV3C5Z0K8Y8T6W3M2Q9R4N"
 SESSION_ID = f"chat_session:{ULID}"
-SESSION = {
+MESSAGE_ULID = "01JDXV3C5Z0K8Y8T6W3M2Q9R4P"
+MESSAGE_ID = f"chat_message:{MESSAGE_ULID}"
+SESSION: dict[str, Any] = {
     "id": SESSION_ID,
     "title": "Planning",
     "created_by": "alice",
@@ -22,21 +24,61 @@ SESSION = {
     "created_at": "2026-11-26T09:00:00.000001Z",
     "updated_at": "2026-11-26T09:05:00Z",
 }
-MESSAGE = {
-    "id": "chat_message:01JDXV3C5Z0K8Y8T6W3M2Q9R4P",
+MESSAGE: dict[str, Any] = {
+    "id": MESSAGE_ID,
     "session": SESSION_ID,
     "role": "user",
     "content": "Hello",
     "created_at": "2026-11-26T09:05:00Z",
 }
 
+
+def ulid(n: int) -> str:
+    """The n-th of a run of distinct, ascending ULIDs."""
+    return f"01JDXV3C5Z0K8Y8T6W{n:08d}"
+
+
+def session(n: int, **fields: Any) -> dict[str, Any]:
+    return {**SESSION, "id": f"chat_session:{ulid(n)}", "title": f"session {n}", **fields}
+
+
+def message(n: int, **fields: Any) -> dict[str, Any]:
+    return {**MESSAGE, "id": f"chat_message:{ulid(n)}", "content": f"message {n}", **fields}
+
+
+def session_page(sessions: list[dict[str, Any]], cursor: str | None = None) -> dict[str, Any]:
+    """A page of sessions; `cursor` given means another page follows."""
+    return {"data": sessions, "has_more": cursor is not None, "next_cursor": cursor}
+
+
+def message_page(messages: list[dict[str, Any]], has_more: bool = False) -> dict[str, Any]:
+    return {
+        "data": messages,
+        "has_more": has_more,
+        "first_id": messages[0]["id"] if messages else None,
+        "last_id": messages[-1]["id"] if messages else None,
+    }
+
+
 # Each method: how to call it, the status that means success, and a body for that status.
 METHODS: dict[str, tuple[tuple[Any, ...], int, Any]] = {
-    "list_sessions": (("alice",), 200, [SESSION]),
+    "list_sessions": (("alice",), 200, session_page([SESSION])),
+    "iter_sessions": (("alice",), 200, session_page([SESSION])),
     "create_session": (("Planning", "alice"), 201, SESSION),
+    "get_session": ((SESSION_ID,), 200, SESSION),
+    "update_session": ((SESSION_ID,), 200, SESSION),  # with title="Renamed": see call_kwargs
     "delete_session": ((SESSION_ID,), 204, None),
-    "list_messages": ((SESSION_ID,), 200, [MESSAGE]),
+    "list_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
+    "iter_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
     "append_message": ((SESSION_ID, "user", "Hello"), 201, MESSAGE),
+    "get_message": ((SESSION_ID, MESSAGE_ID), 200, MESSAGE),
+}
+KWARGS: dict[str, dict[str, Any]] = {"update_session": {"title": "Renamed"}}
+WRITES = ["create_session", "update_session", "delete_session", "append_message"]
+READS = [name for name in METHODS if name not in WRITES]
+# The methods that take a session_id first, and the arguments after it.
+SESSION_METHODS: dict[str, tuple[Any, ...]] = {
+    name: args[1:] for name, (args, _, _) in METHODS.items() if args and args[0] == SESSION_ID
 }
 
 
@@ -51,16 +93,50 @@ def respond(status: int, body: Any = None, headers: dict[str, str] | None = None
     return httpx.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": media, **headers})
 
 
-def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "about:blank", "title": "x", "status": status, "detail": detail, **extra}
+def problem(status: int, detail: str, kind: str = "x", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"tag:clann.dev,2026:problem/{kind}",
+        "title": "x",
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
+def success(method: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """The answer that means `method` worked."""
+    _, status, body = METHODS[method]
+    return respond(status, body, headers)
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that httpx streams instead of reading at once, as it does a real one's."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
 class Recorder:
-    """A MockTransport handler that records every request and answers from a script."""
+    """A MockTransport handler that records every request and answers from a script.
 
-    def __init__(self, *responses: httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]) -> None:
+    Each request takes the next step; the last step answers every request after it.
+    A step is a response, an exception to raise, or a function of the request.
+    """
+
+    def __init__(self, *responses: Step) -> None:
         self.script = list(responses)
         self.requests: list[httpx.Request] = []
+        self._sent: set[int] = set()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -69,29 +145,51 @@ class Recorder:
             raise step
         if callable(step):
             return step(request)
+        if id(step) in self._sent:
+            # A response is sent once; the last step answers again with a copy of it (already decoded).
+            headers = [(k, v) for k, v in step.headers.multi_items() if k not in ("content-encoding", "content-length")]
+            return httpx.Response(step.status_code, headers=headers, content=step.content)
+        self._sent.add(id(step))
         return step
+
+    @property
+    def keys(self) -> list[str | None]:
+        """The Idempotency-Key each request sent."""
+        return [request.headers.get("Idempotency-Key") for request in self.requests]
 
 
 def sync_client(recorder: Recorder, **kwargs: Any) -> ChatClient:
-    client = ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(recorder)), **kwargs)
-    client._sleep = lambda seconds: None
-    return client
+    return ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(recorder)), **kwargs)
 
 
 def async_client(recorder: Recorder, **kwargs: Any) -> AsyncChatClient:
     transport = httpx.MockTransport(recorder)
-    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=transport), **kwargs)
+    return AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=transport), **kwargs)
 
-    async def no_sleep(seconds: float) -> None:
-        return None
 
-    client._sleep = no_sleep
-    return client
+MakeClient = Callable[..., ChatClient | AsyncChatClient]
 
 
 async def call(client: ChatClient | AsyncChatClient, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a method of either client, awaiting it if it is async."""
+    """Call a method of either client, awaiting it if it is async; an iterator is walked to a list."""
     result = getattr(client, method)(*args, **kwargs)
     if isinstance(client, AsyncChatClient):
+        if isinstance(result, AsyncIterator):
+            return [item async for item in result]
         return await result
+    if isinstance(result, Iterator):
+        return list(result)
     return result
+
+
+async def invoke(client: ChatClient | AsyncChatClient, method: str, **extra: Any) -> Any:
+    """Call `method` of either client with the arguments METHODS and KWARGS give it."""
+    args, _, _ = METHODS[method]
+    return await call(client, method, *args, **KWARGS.get(method, {}), **extra)
+
+
+async def close(client: ChatClient | AsyncChatClient) -> None:
+    if isinstance(client, AsyncChatClient):
+        await client.aclose()
+    else:
+        client.close()
