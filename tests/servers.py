@@ -10,6 +10,7 @@ every wait, closes every socket and joins every thread.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -122,10 +123,8 @@ class Server:
         with self._lock:  # no connection is added after this: _accept checks `stop` under the lock
             sockets, threads = list(self._sockets), list(self._threads)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):  # closed already, by the handler
                 sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked in recv
-            except OSError:
-                pass  # closed already, by the handler
         for thread in threads:
             thread.join(5)
         for sock in sockets:
@@ -157,10 +156,8 @@ class Server:
         except OSError:
             pass  # the client went away, or the test stopped the server
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
 
 def answering(data: bytes) -> Handler:

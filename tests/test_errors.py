@@ -164,7 +164,11 @@ def test_pickle_and_copy_keep_every_attribute(cls: type[ClannError], how: str) -
     assert again.may_have_landed is True
     assert str(again).endswith("; it may have been carried out")
     if isinstance(again, ClannAPIError):
-        assert (again.status_code, again.request_id, again.problem_type) == (418, "req-9", "tag:clann.dev,2026:problem/x")
+        assert (again.status_code, again.request_id, again.problem_type) == (
+            418,
+            "req-9",
+            "tag:clann.dev,2026:problem/x",
+        )
     if isinstance(again, ClannRateLimitError):
         assert again.retry_after == 7.5
 
