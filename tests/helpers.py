@@ -147,7 +147,7 @@ class Recorder:
             return step(request)
         if id(step) in self._sent:
             # A response is sent once; the last step answers again with a copy of it (already decoded).
-            headers = [(k, v) for k, v in step.headers.multi_items() if k not in ("content-encoding", "content-length")]
+            headers = [(k, v) for k, v in step.headers.raw if k.lower() not in (b"content-encoding", b"content-length")]
             return httpx.Response(step.status_code, headers=headers, content=step.content)
         self._sent.add(id(step))
         return step

@@ -1,0 +1,272 @@
+"""Every failure becomes a ClannError (pyclann._failures): statuses, broken bodies, transport errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from pyclann import (
+    ClannAPIError,
+    ClannAuthError,
+    ClannBadRequestError,
+    ClannConflictError,
+    ClannConnectionError,
+    ClannError,
+    ClannNotFoundError,
+    ClannPermissionError,
+    ClannRateLimitError,
+    ClannResponseError,
+    ClannServerError,
+    ClannTimeoutError,
+    ClannUnprocessableError,
+)
+from pyclann._failures import parse_retry_after
+from tests.helpers import MESSAGE, METHODS, SESSION, MakeClient, Recorder, call, invoke, problem, respond
+
+# The class each status stands for, by its code alone. 405 and 413 are in the contract's
+# problem table, but have no class of their own: they are ClannAPIError, like a 418 or a
+# 302 from a proxy that the contract never mentions.
+STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
+    302: ClannAPIError,
+    400: ClannBadRequestError,
+    401: ClannAuthError,
+    403: ClannPermissionError,
+    404: ClannNotFoundError,
+    405: ClannAPIError,
+    409: ClannConflictError,
+    410: ClannNotFoundError,
+    413: ClannAPIError,
+    418: ClannAPIError,
+    422: ClannUnprocessableError,
+    429: ClannRateLimitError,
+    500: ClannServerError,
+    502: ClannServerError,
+    503: ClannServerError,
+    504: ClannServerError,
+    507: ClannServerError,
+    599: ClannServerError,
+}
+
+
+@pytest.mark.parametrize("status", sorted(STATUS_ERRORS))
+@pytest.mark.parametrize("method", METHODS)
+async def test_every_error_status_raises_its_class_with_the_problems_details(
+    make_client: MakeClient, method: str, status: int
+) -> None:
+    body = problem(status, f"what went wrong ({status})", kind=f"kind-{status}")
+    recorder = Recorder(respond(status, body, {"X-Request-Id": "req-42"}))
+    with pytest.raises(ClannAPIError) as caught:
+        await invoke(make_client(recorder, max_retries=0), method)
+    error = caught.value
+    assert type(error) is STATUS_ERRORS[status]
+    assert error.status_code == status
+    assert error.detail == f"what went wrong ({status})"
+    assert error.request_id == "req-42"
+    assert error.problem_type == f"tag:clann.dev,2026:problem/kind-{status}"
+    assert error.problem == body
+    assert json.loads(error.body) == body
+    assert f": what went wrong ({status}) (request id req-42)" in str(error)
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(("status", "claims"), [(404, 429), (429, 404), (500, 400), (400, 503)])
+async def test_the_class_comes_from_the_status_code_never_from_the_body(
+    make_client: MakeClient, status: int, claims: int
+) -> None:
+    body = problem(claims, "the body says otherwise", kind="rate-limited")
+    with pytest.raises(ClannAPIError) as caught:
+        await call(
+            make_client(Recorder(respond(status, body)), max_retries=0), "get_session", METHODS["get_session"][0][0]
+        )
+    assert type(caught.value) is STATUS_ERRORS[status]
+    assert caught.value.status_code == status
+
+
+async def test_a_422_message_names_each_field_and_what_was_wrong(make_client: MakeClient) -> None:
+    fields = [
+        {"field": "title", "message": "must be 1 to 200 characters"},
+        {"field": "tree", "message": "must be a tree slug"},
+    ]
+    body = problem(422, "the request body does not match the schema", kind="validation-failed", errors=fields)
+    with pytest.raises(ClannUnprocessableError) as caught:
+        await invoke(make_client(Recorder(respond(422, body))), "create_session")
+    assert caught.value.errors == fields
+    assert "title: must be 1 to 200 characters" in str(caught.value)
+    assert "tree: must be a tree slug" in str(caught.value)
+    assert caught.value.detail == "the request body does not match the schema"
+
+
+async def test_a_422_whose_detail_names_the_fields_already_does_not_repeat_them(make_client: MakeClient) -> None:
+    fields = [{"field": "role", "message": "unknown role 'tool'"}]
+    body = problem(422, "role: unknown role 'tool'", errors=fields)
+    with pytest.raises(ClannUnprocessableError) as caught:
+        await invoke(make_client(Recorder(respond(422, body))), "append_message")
+    assert str(caught.value).count("unknown role 'tool'") == 1
+
+
+@pytest.mark.parametrize(("header", "expected"), [("7", 7.0), ("0.5", 0.5), (None, None), ("soon", None)])
+async def test_a_429_carries_retry_after(make_client: MakeClient, header: str | None, expected: float | None) -> None:
+    headers = {"Retry-After": header} if header is not None else {}
+    recorder = Recorder(respond(429, problem(429, "slow down"), headers))
+    with pytest.raises(ClannRateLimitError) as caught:
+        await call(make_client(recorder, max_retries=0), "list_sessions", "alice")
+    assert caught.value.retry_after == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "says"),
+    [
+        (502, b"<html><body>Bad Gateway</body></html>", "text/html", "HTML page"),
+        (404, b"", None, "the response had no body"),
+        (404, b"not json at all", "application/problem+json", "unexpected response body: not json at all"),
+        (401, b'["a", "list"]', "application/problem+json", "unexpected response body"),
+        (403, b'{"detail": 42}', "application/problem+json", "unexpected response body"),
+        (403, b'{"detail": ""}', "application/problem+json", "unexpected response body"),
+        (500, b"\xff\xfe\x00garbage", "application/octet-stream", "unexpected response body"),
+        (400, b"[" * 100_000 + b"]" * 100_000, "application/problem+json", "unexpected response body"),
+    ],
+)
+async def test_unreadable_error_bodies_still_raise_by_status(
+    make_client: MakeClient, status: int, body: bytes, content_type: str | None, says: str
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    with pytest.raises(ClannAPIError) as caught:
+        await call(make_client(Recorder(respond(status, body, headers)), max_retries=0), "list_sessions", "alice")
+    assert type(caught.value) is STATUS_ERRORS[status]
+    assert says in caught.value.detail
+    assert caught.value.status_code == status
+    assert caught.value.problem_type is None
+
+
+async def test_a_long_error_body_is_kept_to_64_kib_and_its_detail_to_500_characters(make_client: MakeClient) -> None:
+    body = problem(400, "d" * 10_000, padding="p" * 200_000)
+    with pytest.raises(ClannBadRequestError) as caught:
+        await call(make_client(Recorder(respond(400, body))), "list_sessions", "alice")
+    assert len(caught.value.detail) == 500
+    assert caught.value.detail.endswith("...")
+    # Cut at 64 KiB, the body is no longer JSON: the detail comes from its text.
+    assert len(caught.value.body) == 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "says"),
+    [
+        ("list_sessions", b"<html>", "not JSON"),
+        ("list_sessions", b"[]", "expected a page of sessions object, got list"),
+        ("get_session", b"null", "expected a chat session object, got null"),
+        ("get_session", json.dumps({**SESSION, "id": "x"}).encode(), "field 'id' must be a chat_session ID"),
+        ("append_message", b'{"id": "x"', "not JSON"),
+        ("append_message", b"[" * 100_000 + b"]" * 100_000, "not JSON"),
+        ("get_message", json.dumps(MESSAGE).replace('"Hello"', "1e999999").encode(), "'content' must be a string"),
+    ],
+)
+async def test_a_success_whose_body_breaks_the_contract_is_a_response_error(
+    make_client: MakeClient, method: str, body: bytes, says: str
+) -> None:
+    _, status, _ = METHODS[method]
+    with pytest.raises(ClannResponseError) as caught:
+        await invoke(make_client(Recorder(respond(status, body)), max_retries=0), method)
+    assert says in caught.value.detail
+    assert caught.value.status_code == status
+    assert caught.value.request_id == "req-1"
+
+
+@pytest.mark.parametrize(("method", "status"), [("append_message", 200), ("get_session", 201), ("delete_session", 200)])
+async def test_an_unexpected_success_status_is_a_response_error(
+    make_client: MakeClient, method: str, status: int
+) -> None:
+    _, _, body = METHODS[method]
+    with pytest.raises(ClannResponseError, match=f"expected status {METHODS[method][1]}"):
+        await invoke(make_client(Recorder(respond(status, body or {}))), method)
+
+
+TRANSPORT_ERRORS: list[tuple[Exception, type[ClannError]]] = [
+    (httpx.ConnectError("refused"), ClannConnectionError),
+    (httpx.ReadError("reset"), ClannConnectionError),
+    (httpx.WriteError("broken pipe"), ClannConnectionError),
+    (httpx.RemoteProtocolError("garbage"), ClannConnectionError),
+    (httpx.ConnectTimeout("slow"), ClannTimeoutError),
+    (httpx.ReadTimeout("slow"), ClannTimeoutError),
+    (httpx.WriteTimeout("slow"), ClannTimeoutError),
+    (httpx.PoolTimeout("busy"), ClannTimeoutError),
+]
+
+
+@pytest.mark.parametrize(("raised", "expected"), TRANSPORT_ERRORS, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("method", METHODS)
+async def test_transport_errors_become_connection_or_timeout_errors_with_their_cause(
+    make_client: MakeClient, method: str, raised: Exception, expected: type[ClannError]
+) -> None:
+    with pytest.raises(ClannConnectionError) as caught:
+        await invoke(make_client(Recorder(raised), max_retries=0), method)
+    assert type(caught.value) is expected
+    assert caught.value.__cause__ is raised
+    assert caught.value.__suppress_context__
+    assert type(raised).__name__ in str(caught.value)
+
+
+@pytest.mark.parametrize("raised", [httpx.UnsupportedProtocol("gopher"), httpx.LocalProtocolError("bad header")])
+async def test_errors_a_retry_cannot_mend_are_not_retried(make_client: MakeClient, raised: Exception) -> None:
+    recorder = Recorder(raised)
+    with pytest.raises(ClannConnectionError):
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(recorder.requests) == 1
+
+
+# Retry-After ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5", 5.0),
+        ("0.5", 0.5),
+        ("0", 0.0),
+        ("-3", 0.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+        ("-inf", None),
+        ("1e999", None),
+        # HTTP dates with an absurd hour or year: these once raised OverflowError or ValueError.
+        ("Wed, 21 Oct 2015 99:28:00 GMT", None),
+        ("Wed, 21 Oct 2015 07:99:00 GMT", None),
+        ("Wed, 32 Oct 2015 07:28:00 GMT", None),
+        ("Wed, 21 Oct 2015 07:28:00 +9900", None),
+        ("Mon, 01 Jan 0001 00:00:00 GMT", 0.0),
+        ("Sun, 06 Nov 1994 08:49:37 GMT", 0.0),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+@pytest.mark.parametrize("usegmt", [True, False])
+def test_parse_retry_after_reads_an_http_date_as_seconds_from_now(usegmt: bool) -> None:
+    when = datetime.now(UTC) + timedelta(seconds=30)
+    seconds = parse_retry_after(format_datetime(when, usegmt=usegmt))
+    assert seconds is not None
+    assert 25 <= seconds <= 31
+
+
+def test_parse_retry_after_of_a_far_future_date_is_a_large_finite_number() -> None:
+    seconds = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT")
+    assert seconds is not None
+    assert seconds > 60 * 60 * 24 * 365 * 1000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"Wed, 21 Oct 2015 99:28:00 GMT", b"Fri, 31 Dec 9999 23:59:59 GMT", b"1e999", b"\xff\xfe", b"9" * 400],
+)
+async def test_any_retry_after_raises_only_a_clann_error(make_client: MakeClient, value: bytes) -> None:
+    answer = httpx.Response(429, headers=[(b"Retry-After", value)], json=problem(429, "slow"))
+    recorder = Recorder(answer)
+    with pytest.raises(ClannRateLimitError):
+        await call(make_client(recorder, max_retries=1), "list_sessions", "alice")
