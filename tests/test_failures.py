@@ -25,6 +25,7 @@ from pyclann import (
     ClannUnprocessableError,
 )
 from pyclann._failures import parse_retry_after
+from pyclann.testing import instant_retries
 from tests.helpers import MESSAGE, METHODS, SESSION, MakeClient, Recorder, call, invoke, problem, respond
 
 # The class each status stands for, by its code alone. 405 and 413 are in the contract's
@@ -270,3 +271,24 @@ async def test_any_retry_after_raises_only_a_clann_error(make_client: MakeClient
     recorder = Recorder(answer)
     with pytest.raises(ClannRateLimitError):
         await call(make_client(recorder, max_retries=1), "list_sessions", "alice")
+
+
+@pytest.mark.parametrize("method", [name for name, (_, status, _) in METHODS.items() if status != 204])
+async def test_an_empty_success_body_where_a_record_is_due_is_a_cut_body_and_is_retried(
+    make_client: MakeClient, method: str
+) -> None:
+    _, status, body = METHODS[method]
+    recorder = Recorder(respond(status, b""), respond(status, body))
+    with instant_retries() as waits:
+        await invoke(make_client(recorder), method)
+    assert len(recorder.requests) == 2
+    assert len(waits) == 1
+    assert len(set(recorder.keys)) == 1
+
+
+async def test_an_empty_success_body_that_stays_empty_says_it_is_not_json(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(201, b""))
+    with pytest.raises(ClannResponseError, match="the body is not JSON") as caught, instant_retries():
+        await invoke(make_client(recorder), "append_message")
+    assert caught.value.may_have_landed
+    assert len(recorder.requests) == 3
