@@ -1,4 +1,4 @@
-"""Retries: what is retried, how long it waits, and that a retry never doubles a write."""
+"""Retries (pyclann._retry): what is retried, how long it waits, and when it stops."""
 
 from __future__ import annotations
 
@@ -6,204 +6,296 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
 
 import httpx
 import pytest
 
-from pyclann import AsyncChatClient, ClannConnectionError, ClannNotFoundError, ClannServerError, ClannTimeoutError
-from pyclann._retry import RetryPolicy, parse_retry_after
-from tests.helpers import MESSAGE, METHODS, SESSION_ID, Recorder, call, problem, respond
+from pyclann import (
+    DEFAULT_MAX_RETRIES,
+    ClannAPIError,
+    ClannConnectionError,
+    ClannError,
+    ClannRateLimitError,
+    ClannServerError,
+    ClannTimeoutError,
+)
+from pyclann._retry import BASE_DELAY, MAX_DELAY, MAX_RETRY_AFTER, Attempts, Failure, skipped_waits
+from pyclann.testing import instant_retries
+from tests.helpers import METHODS, MakeClient, Recorder, call, invoke, problem, respond, success
 
 
-def waits(client: Any) -> list[float]:
-    """Replace the client's sleep with one that records the waits."""
-    slept: list[float] = []
-    if isinstance(client, AsyncChatClient):
+class Clock:
+    """A monotonic clock the test moves by hand."""
 
-        async def record_async(seconds: float) -> None:
-            slept.append(seconds)
+    def __init__(self) -> None:
+        self.now = 1000.0
 
-        client._sleep = record_async
-    else:
-        client._sleep = slept.append
-    return slept
+    def __call__(self) -> float:
+        return self.now
+
+
+# The pure rules ---------------------------------------------------------------------------------
+
+
+def test_backoff_is_capped_exponential_with_jitter_down_to_half() -> None:
+    attempts = Attempts(max_retries=10, rng=random.Random(1))
+    for retry in range(1, 12):
+        ceiling = min(BASE_DELAY * 2 ** (retry - 1), MAX_DELAY)
+        waits = [attempts.backoff(retry) for _ in range(200)]
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+        assert max(waits) - min(waits) > ceiling / 4, "jittered, not fixed"
+    assert (BASE_DELAY, MAX_DELAY) == (0.5, 8.0)
+
+
+@pytest.mark.parametrize("retry", [1024, 1025, 10**6, 10**18])
+def test_backoff_of_a_huge_retry_number_is_capped_not_an_overflow(retry: int) -> None:
+    assert MAX_DELAY / 2 <= Attempts(max_retries=retry).backoff(retry) <= MAX_DELAY
+
+
+def test_retries_stop_at_max_retries() -> None:
+    attempts = Attempts(max_retries=3, rng=random.Random(0))
+    waits = [attempts.wait_after(Failure(503)) for _ in range(4)]
+    assert all(wait is not None for wait in waits[:3])
+    assert waits[3] is None
+    assert attempts.retries == 3
+
+
+@pytest.mark.parametrize(
+    ("failure", "retried"),
+    [
+        (Failure(None), True),  # no response: a connection error or a timeout
+        (Failure(None, retryable=False), False),
+        *[(Failure(status), True) for status in (408, 429, 500, 502, 503, 504)],
+        *[(Failure(status), False) for status in (400, 401, 403, 404, 409, 410, 413, 418, 422, 501, 505, 507)],
+        (Failure(503, should_retry=False), False),
+        (Failure(400, should_retry=True), True),
+        (Failure(201, retryable=True), True),  # a cut 2xx body
+        (Failure(201, retryable=False), False),  # a 2xx body that breaks the contract
+    ],
+)
+def test_which_failures_are_retried(failure: Failure, retried: bool) -> None:
+    assert (Attempts(max_retries=1).wait_after(failure) is not None) is retried
+
+
+@pytest.mark.parametrize(("retry_after", "wait"), [(0.0, 0.0), (3.0, 3.0), (MAX_RETRY_AFTER, MAX_RETRY_AFTER)])
+def test_retry_after_up_to_the_cap_replaces_the_backoff(retry_after: float, wait: float) -> None:
+    assert Attempts(max_retries=1).wait_after(Failure(429, retry_after=retry_after)) == wait
+
+
+def test_retry_after_above_the_cap_is_not_waited_for() -> None:
+    assert MAX_RETRY_AFTER == 60.0
+    assert Attempts(max_retries=5).wait_after(Failure(429, retry_after=60.5)) is None
+
+
+def test_may_have_landed_stays_true_once_any_attempt_was_in_doubt() -> None:
+    attempts = Attempts(max_retries=5)
+    attempts.wait_after(Failure(None, in_doubt=False))
+    assert not attempts.may_have_landed
+    attempts.wait_after(Failure(None, in_doubt=True))
+    attempts.wait_after(Failure(None, in_doubt=False))
+    attempts.wait_after(Failure(401))
+    assert attempts.may_have_landed
+
+
+def test_without_a_total_timeout_each_attempt_gets_the_attempt_timeout() -> None:
+    assert Attempts(max_retries=1, attempt_timeout=30.0).time_left() == 30.0
+    assert Attempts(max_retries=1).time_left() is None
+
+
+def test_a_total_timeout_shortens_the_attempts_and_stops_the_waits_that_would_pass_it() -> None:
+    clock = Clock()
+    attempts = Attempts(max_retries=10, attempt_timeout=4.0, total_timeout=10.0, clock=clock, rng=random.Random(0))
+    assert attempts.time_left() == 4.0
+    clock.now += 7.5
+    assert attempts.time_left() == 2.5
+    assert attempts.wait_after(Failure(429, retry_after=2.0)) == 2.0, "ends 0.5 s before the deadline"
+    assert attempts.wait_after(Failure(429, retry_after=2.5)) is None, "would end at the deadline"
+    clock.now += 3.0
+    assert attempts.time_left() == 0.0
+
+
+# Through the clients -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 @pytest.mark.parametrize("method", METHODS)
-async def test_retryable_statuses_are_retried_then_succeed(make_client: Any, method: str, status: int) -> None:
-    args, success, body = METHODS[method]
-    recorder = Recorder(respond(status, problem(status, "busy")), respond(success, body))
-    client = make_client(recorder)
-    slept = waits(client)
-    await call(client, method, *args)
+async def test_retryable_statuses_are_retried_then_succeed(make_client: MakeClient, method: str, status: int) -> None:
+    recorder = Recorder(respond(status, problem(status, "busy")), success(method))
+    with instant_retries() as waits:
+        await invoke(make_client(recorder), method)
     assert len(recorder.requests) == 2
-    assert len(slept) == 1
+    assert len(waits) == 1
+    assert 0.25 <= waits[0] <= 0.5
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 501])
-async def test_other_statuses_are_not_retried(make_client: Any, status: int) -> None:
-    recorder = Recorder(respond(status, problem(status, "no")))
-    with pytest.raises(Exception, match="no"):
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 413, 418, 422, 501, 505])
+async def test_other_statuses_are_not_retried(make_client: MakeClient, status: int) -> None:
+    recorder = Recorder(respond(status, problem(status, "no")), success("list_sessions"))
+    with pytest.raises(ClannAPIError, match="no"), instant_retries() as waits:
         await call(make_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 1
+    assert waits == []
 
 
 @pytest.mark.parametrize(
     "error",
     [
         httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
         httpx.ReadError("reset"),
         httpx.ReadTimeout("slow"),
-        httpx.RemoteProtocolError("x"),
+        httpx.WriteError("broken pipe"),
+        httpx.RemoteProtocolError("garbage"),
+        httpx.PoolTimeout("busy"),
     ],
+    ids=lambda error: type(error).__name__,
 )
-async def test_connection_errors_and_timeouts_are_retried(make_client: Any, error: Exception) -> None:
-    recorder = Recorder(error, respond(200, []))
-    assert await call(make_client(recorder), "list_sessions", "alice") == []
+async def test_connection_errors_and_timeouts_are_retried(make_client: MakeClient, error: Exception) -> None:
+    recorder = Recorder(error, success("get_session"))
+    with instant_retries():
+        await call(make_client(recorder), "get_session", METHODS["get_session"][0][0])
     assert len(recorder.requests) == 2
 
 
-async def test_retries_stop_at_max_retries_with_a_typed_error(make_client: Any) -> None:
+async def test_by_default_a_call_is_tried_three_times_then_raises_the_last_error(make_client: MakeClient) -> None:
+    assert DEFAULT_MAX_RETRIES == 2
     recorder = Recorder(httpx.ReadTimeout("slow"))
-    client = make_client(recorder, max_retries=3)
-    with pytest.raises(ClannTimeoutError, match="timed out after 4 attempt"):
-        await call(client, "list_messages", SESSION_ID)
-    assert len(recorder.requests) == 4
-    recorder = Recorder(httpx.ConnectError("refused"))
-    with pytest.raises(ClannConnectionError) as caught:
-        await call(make_client(recorder, max_retries=0), "list_messages", SESSION_ID)
-    assert not isinstance(caught.value, ClannTimeoutError)
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert len(recorder.requests) == 1
-
-
-@pytest.mark.parametrize("method", ["create_session", "append_message"])
-async def test_every_retry_of_a_post_sends_the_same_idempotency_key(make_client: Any, method: str) -> None:
-    args, success, body = METHODS[method]
-    recorder = Recorder(httpx.ReadError("lost"), respond(503, problem(503, "busy")), respond(success, body))
-    await call(make_client(recorder), method, *args)
-    keys = {request.headers["Idempotency-Key"] for request in recorder.requests}
+    with pytest.raises(ClannTimeoutError, match=r"\(after 3 attempts\)") as caught, instant_retries() as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 3
-    assert len(keys) == 1
-    again = Recorder(respond(success, body))
-    client = make_client(again)
-    await call(client, method, *args)
-    assert again.requests[0].headers["Idempotency-Key"] not in keys, "a new call gets a new key"
+    assert len(waits) == 2
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
 
 
-async def test_a_delete_whose_lost_attempt_succeeded_returns_normally(make_client: Any) -> None:
-    recorder = Recorder(httpx.ReadError("response lost"), respond(404, problem(404, "gone")))
-    assert await call(make_client(recorder), "delete_session", SESSION_ID) is None
-    assert len(recorder.requests) == 2
+@pytest.mark.parametrize("max_retries", [0, 1, 5])
+async def test_max_retries_is_the_number_of_retries(make_client: MakeClient, max_retries: int) -> None:
+    recorder = Recorder(respond(503, problem(503, "busy")))
+    with pytest.raises(ClannServerError) as caught, instant_retries() as waits:
+        await call(make_client(recorder, max_retries=max_retries), "list_sessions", "alice")
+    assert len(recorder.requests) == max_retries + 1
+    assert len(waits) == max_retries
+    assert ("attempts)" in str(caught.value)) is (max_retries > 0)
 
 
-async def test_a_delete_that_never_reached_the_server_still_reports_404(make_client: Any) -> None:
-    recorder = Recorder(httpx.ConnectError("refused"), respond(404, problem(404, "gone")))
-    with pytest.raises(ClannNotFoundError):
-        await call(make_client(recorder), "delete_session", SESSION_ID)
-    recorder = Recorder(respond(404, problem(404, "gone")))
-    with pytest.raises(ClannNotFoundError):
-        await call(make_client(recorder), "delete_session", SESSION_ID)
+async def test_max_retries_above_1024_retries_without_overflow(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(503, problem(503, "busy")))
+    with pytest.raises(ClannServerError), instant_retries() as waits:
+        await call(make_client(recorder, max_retries=1100), "get_session", METHODS["get_session"][0][0])
+    assert len(recorder.requests) == 1101
+    assert max(waits) <= MAX_DELAY
 
 
-async def test_retry_after_seconds_is_honoured(make_client: Any) -> None:
-    recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": "3"}), respond(201, MESSAGE))
-    client = make_client(recorder)
-    slept = waits(client)
-    await call(client, "append_message", SESSION_ID, "user", "x")
-    assert slept == [3.0]
+async def test_retry_after_seconds_is_the_wait(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": "3"}), success("append_message"))
+    with instant_retries() as waits:
+        await invoke(make_client(recorder), "append_message")
+    assert waits == [3.0]
 
 
-async def test_retry_after_beyond_the_cap_is_raised_not_waited(make_client: Any) -> None:
-    recorder = Recorder(respond(503, problem(503, "maintenance"), {"Retry-After": "3600"}))
-    client = make_client(recorder)
-    slept = waits(client)
-    with pytest.raises(ClannServerError):
-        await call(client, "list_sessions", "alice")
-    assert slept == []
+async def test_retry_after_on_a_503_is_honoured_too(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(503, problem(503, "maintenance"), {"Retry-After": "12"}), success("list_sessions"))
+    with instant_retries() as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert waits == [12.0]
 
 
-@pytest.mark.parametrize(("header", "retried"), [("false", False), ("true", True)])
-async def test_x_should_retry_decides(make_client: Any, header: str, retried: bool) -> None:
-    status = 503 if header == "false" else 400
-    recorder = Recorder(respond(status, problem(status, "x"), {"x-should-retry": header}), respond(200, []))
-    client = make_client(recorder)
-    if retried:
-        assert await call(client, "list_sessions", "alice") == []
-    else:
-        with pytest.raises(ClannServerError):
-            await call(client, "list_sessions", "alice")
+async def test_retry_after_as_an_http_date_is_the_wait_until_then(make_client: MakeClient) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": when}), success("list_sessions"))
+    with instant_retries() as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(waits) == 1
+    assert 15 <= waits[0] <= 20
+
+
+async def test_an_absurd_retry_after_date_falls_back_to_the_backoff(make_client: MakeClient) -> None:
+    recorder = Recorder(
+        respond(429, problem(429, "slow"), {"Retry-After": "Wed, 21 Oct 2015 99:28:00 GMT"}), success("list_sessions")
+    )
+    with instant_retries() as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(waits) == 1
+    assert waits[0] <= BASE_DELAY
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_retry_after_beyond_the_cap_is_raised_at_once_not_waited(make_client: MakeClient, status: int) -> None:
+    recorder = Recorder(respond(status, problem(status, "later"), {"Retry-After": "3600"}))
+    with pytest.raises(ClannAPIError) as caught, instant_retries() as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert waits == []
+    assert len(recorder.requests) == 1
+    if isinstance(caught.value, ClannRateLimitError):
+        assert caught.value.retry_after == 3600.0
+
+
+@pytest.mark.parametrize(("status", "header", "retried"), [(503, "false", False), (400, "true", True)])
+async def test_x_should_retry_decides_over_the_status(
+    make_client: MakeClient, status: int, header: str, retried: bool
+) -> None:
+    recorder = Recorder(respond(status, problem(status, "x"), {"x-should-retry": header}), success("list_sessions"))
+    with instant_retries():
+        if retried:
+            assert await call(make_client(recorder), "list_sessions", "alice")
+        else:
+            with pytest.raises(ClannServerError):
+                await call(make_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == (2 if retried else 1)
 
 
-async def test_each_retry_is_logged_at_info_with_reason_and_delay(
-    make_client: Any, caplog: pytest.LogCaptureFixture
+async def test_a_total_timeout_stops_a_wait_that_would_pass_it(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": "30"}), success("list_sessions"))
+    with pytest.raises(ClannRateLimitError), instant_retries() as waits:
+        await call(make_client(recorder, total_timeout=5), "list_sessions", "alice")
+    assert waits == []
+    assert len(recorder.requests) == 1
+
+
+async def test_a_total_timeout_bounds_each_attempts_socket_timeouts(make_client: MakeClient) -> None:
+    recorder = Recorder(success("list_sessions"))
+    await call(make_client(recorder, timeout=30, total_timeout=2), "list_sessions", "alice")
+    parts = recorder.requests[0].extensions["timeout"]
+    assert all(0 < parts[name] <= 2 for name in ("connect", "read", "write", "pool"))
+
+
+async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="pyclann")
     recorder = Recorder(
-        respond(503, problem(503, "busy"), {"Retry-After": "2"}), httpx.ConnectError("x"), respond(200, [])
+        respond(503, problem(503, "busy"), {"Retry-After": "2"}),
+        httpx.ConnectError("refused"),
+        success("list_sessions"),
     )
-    await call(make_client(recorder), "list_sessions", "alice")
+    with instant_retries():
+        await call(make_client(recorder), "list_sessions", "alice")
     retries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and r.name == "pyclann"]
-    assert retries[0] == "list_sessions: retry 1 after status 503, in 2.00s"
-    assert retries[1].startswith("list_sessions: retry 2 after ConnectError, in ")
+    assert len(retries) == 2
+    assert retries[0] == "list_sessions: retry 1 in 2.00s, after 503 Service Unavailable: busy (request id req-1)"
+    assert retries[1].startswith("list_sessions: retry 2 in ")
+    assert retries[1].endswith("s, after list_sessions failed: ConnectError: refused")
 
 
-def test_backoff_is_capped_exponential_with_jitter() -> None:
-    policy = RetryPolicy(max_retries=10, rng=random.Random(1))
-    for retry in range(1, 11):
-        ceiling = min(0.5 * 2 ** (retry - 1), 8.0)
-        delay = policy.backoff(retry)
-        assert ceiling / 2 <= delay <= ceiling
+async def test_a_call_that_succeeds_at_once_logs_no_retry(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pyclann")
+    await call(make_client(Recorder(success("list_sessions"))), "list_sessions", "alice")
+    assert [r for r in caplog.records if r.name == "pyclann" and r.levelno >= logging.INFO] == []
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("5", 5.0), ("0.5", 0.5), ("-3", 0.0), (None, None), ("", None), ("soon", None), ("nan", None), ("inf", None)],
-)
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
+def test_instant_retries_yields_the_waits_and_ends_with_its_block() -> None:
+    assert skipped_waits() is None
+    with instant_retries() as waits:
+        assert skipped_waits() is waits
+        with instant_retries() as inner:
+            assert skipped_waits() is inner
+        assert skipped_waits() is waits
+    assert skipped_waits() is None
 
 
-def test_parse_retry_after_http_date() -> None:
-    when = datetime.now(UTC) + timedelta(seconds=30)
-    seconds = parse_retry_after(format_datetime(when, usegmt=True))
-    assert seconds is not None
-    assert 25 <= seconds <= 31
-
-
-async def test_max_retries_zero_disables_retries(make_client: Any) -> None:
-    recorder = Recorder(respond(503, problem(503, "busy")))
-    with pytest.raises(ClannServerError):
-        await call(make_client(recorder, max_retries=0), "list_sessions", "alice")
-    assert len(recorder.requests) == 1
-
-
-async def test_a_write_that_may_have_landed_is_retried_until_its_outcome_is_known(make_client: Any) -> None:
-    lost = httpx.ReadError("response lost")
-    recorder = Recorder(lost, lost, lost, lost, respond(201, MESSAGE))
-    message = await call(make_client(recorder), "append_message", SESSION_ID, "user", "x")
-    assert message.id == MESSAGE["id"]
-    assert len(recorder.requests) == 5, "2 retries, then more to learn the outcome"
-    assert len({r.headers["Idempotency-Key"] for r in recorder.requests}) == 1
-
-
-async def test_a_write_that_never_reached_the_server_gets_only_max_retries(make_client: Any) -> None:
-    recorder = Recorder(httpx.ConnectError("refused"))
-    with pytest.raises(ClannConnectionError) as caught:
-        await call(make_client(recorder), "append_message", SESSION_ID, "user", "x")
-    assert len(recorder.requests) == 3
-    assert "may have reached" not in str(caught.value)
-
-
-async def test_giving_up_on_a_write_says_it_may_have_landed(make_client: Any) -> None:
-    recorder = Recorder(httpx.ReadTimeout("slow"))
-    with pytest.raises(ClannTimeoutError, match="may have reached the server"):
-        await call(make_client(recorder), "create_session", "t", "alice")
-    assert len(recorder.requests) == 7
-    recorder = Recorder(httpx.ReadTimeout("slow"))
-    with pytest.raises(ClannTimeoutError):
-        await call(make_client(recorder, max_retries=0), "create_session", "t", "alice")
-    assert len(recorder.requests) == 1
+async def test_every_error_after_retries_is_still_a_clann_error(make_client: MakeClient) -> None:
+    recorder = Recorder(httpx.ReadError("a"), respond(502, b"<html>bad gateway</html>"), httpx.ConnectError("b"))
+    with pytest.raises(ClannError) as caught, instant_retries():
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert type(caught.value) is ClannConnectionError
