@@ -1,0 +1,253 @@
+"""A write's fate is never a guess: one key across its attempts, and every error says whether it may have landed."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pyclann import (
+    ClannAPIError,
+    ClannAuthError,
+    ClannConnectionError,
+    ClannError,
+    ClannNotFoundError,
+    ClannRateLimitError,
+    ClannResponseError,
+    ClannServerError,
+    ClannTimeoutError,
+)
+from pyclann.testing import instant_retries
+from tests.helpers import (
+    MESSAGE,
+    METHODS,
+    READS,
+    WRITES,
+    MakeClient,
+    Recorder,
+    Step,
+    invoke,
+    problem,
+    respond,
+    success,
+)
+
+LANDED = "may have been carried out"
+
+
+def lost() -> httpx.ReadError:
+    """The request was sent; its response never came back."""
+    return httpx.ReadError("connection reset while reading the response")
+
+
+def cut(method: str) -> httpx.Response:
+    """The method's success, its body cut short by a proxy."""
+    _, status, body = METHODS[method]
+    whole = success(method).content
+    return respond(status, whole[: len(whole) // 2] if body is not None else b"")
+
+
+async def fail(make_client: MakeClient, method: str, *script: Step, **options: object) -> tuple[ClannError, Recorder]:
+    recorder = Recorder(*script)
+    with pytest.raises(ClannError) as caught, instant_retries():
+        await invoke(make_client(recorder, **options), method, idempotency_key="order-7")
+    return caught.value, recorder
+
+
+# The key -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_the_callers_key_is_sent_by_every_attempt(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(lost(), respond(503, problem(503, "busy")), success(method))
+    with instant_retries():
+        await invoke(make_client(recorder), method, idempotency_key="order-7")
+    assert recorder.keys == ["order-7"] * 3
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_made_key_is_the_same_across_retries_and_new_for_the_next_call(
+    make_client: MakeClient, method: str
+) -> None:
+    recorder = Recorder(lost(), respond(502, problem(502, "proxy")), success(method))
+    client = make_client(recorder)
+    with instant_retries():
+        await invoke(client, method)
+        await invoke(client, method)
+    first, second, third, fourth = recorder.keys
+    assert first == second == third
+    assert fourth not in (None, first)
+
+
+@pytest.mark.parametrize("method", READS)
+async def test_reads_send_no_key_and_their_errors_carry_none(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(lost())
+    with pytest.raises(ClannConnectionError) as caught, instant_retries():
+        await invoke(make_client(recorder), method)
+    assert recorder.keys == [None] * 3
+    assert caught.value.idempotency_key is None
+    assert caught.value.may_have_landed is False
+    assert LANDED not in str(caught.value)
+
+
+# may_have_landed: True once any attempt may have been carried out --------------------------------
+
+
+IN_DOUBT: dict[str, list[Step]] = {
+    "response lost": [lost()],
+    "read timeout": [httpx.ReadTimeout("no answer in time")],
+    "write error": [httpx.WriteError("broken pipe")],
+    "server disconnected": [httpx.RemoteProtocolError("Server disconnected without sending a response.")],
+    "503 every time": [respond(503, problem(503, "busy"))],
+    "500 then 401": [respond(500, problem(500, "oops")), respond(401, problem(401, "token revoked"))],
+    "connect error then 502": [httpx.ConnectError("refused"), respond(502, b"<html>Bad Gateway</html>")],
+}
+
+
+@pytest.mark.parametrize("script", IN_DOUBT.values(), ids=IN_DOUBT.keys())
+@pytest.mark.parametrize("method", WRITES)
+async def test_after_an_attempt_that_may_have_been_carried_out_the_error_says_so(
+    make_client: MakeClient, method: str, script: list[Step]
+) -> None:
+    error, recorder = await fail(make_client, method, *script)
+    assert error.idempotency_key == "order-7"
+    assert error.may_have_landed is True
+    assert f"{method} {LANDED}: call it again with idempotency_key='order-7'" in str(error)
+    assert set(recorder.keys) == {"order-7"}
+
+
+NOT_SENT: dict[str, list[Step]] = {
+    "connect error": [httpx.ConnectError("refused")],
+    "connect timeout": [httpx.ConnectTimeout("no connection in time")],
+    "pool timeout": [httpx.PoolTimeout("no free connection")],
+    **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 409, 410, 422)},
+    "connect error then 429": [httpx.ConnectError("refused"), respond(429, problem(429, "x"), {"Retry-After": "99"})],
+}
+
+
+@pytest.mark.parametrize("script", NOT_SENT.values(), ids=NOT_SENT.keys())
+@pytest.mark.parametrize("method", WRITES)
+async def test_when_no_attempt_can_have_been_carried_out_the_error_says_so(
+    make_client: MakeClient, method: str, script: list[Step]
+) -> None:
+    error, _ = await fail(make_client, method, *script)
+    assert error.idempotency_key == "order-7"
+    assert error.may_have_landed is False
+    assert str(error).endswith(f"; {method} was not carried out")
+    assert LANDED not in str(error)
+
+
+# Issue 12: the first attempt commits but its response is lost, and the retry meets a refusal.
+
+LOST_THEN: dict[str, tuple[Step, type[ClannError]]] = {
+    "429 with Retry-After above the cap": (
+        respond(429, problem(429, "slow down"), {"Retry-After": "3600"}),
+        ClannRateLimitError,
+    ),
+    "503 on every retry": (respond(503, problem(503, "busy")), ClannServerError),
+    "401": (respond(401, problem(401, "token expired")), ClannAuthError),
+    "x-should-retry: false": (respond(503, problem(503, "no"), {"x-should-retry": "false"}), ClannServerError),
+    "a timeout": (httpx.ReadTimeout("slow"), ClannTimeoutError),
+}
+
+
+@pytest.mark.parametrize(("then", "expected"), LOST_THEN.values(), ids=LOST_THEN.keys())
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_lost_response_then_a_refusal_still_says_the_write_may_have_landed(
+    make_client: MakeClient, method: str, then: Step, expected: type[ClannError]
+) -> None:
+    error, recorder = await fail(make_client, method, lost(), then)
+    assert type(error) is expected
+    assert error.may_have_landed is True
+    assert error.idempotency_key == "order-7"
+    assert LANDED in str(error)
+    assert len(recorder.requests) >= 2
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_calling_again_with_the_errors_key_sends_that_key(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(lost(), respond(429, problem(429, "x"), {"Retry-After": "600"}), success(method))
+    client = make_client(recorder)
+    with pytest.raises(ClannRateLimitError) as caught, instant_retries():
+        await invoke(client, method)
+    key = caught.value.idempotency_key
+    assert key is not None
+    await invoke(client, method, idempotency_key=key)
+    assert recorder.keys == [key, key, key]
+
+
+# Cut and wrong 2xx bodies
+
+
+@pytest.mark.parametrize("method", [m for m in WRITES if m != "delete_session"])
+async def test_a_cut_success_body_is_retried_with_the_same_key(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(cut(method), success(method, {"Idempotent-Replayed": "true"}))
+    with instant_retries() as waits:
+        result = await invoke(make_client(recorder), method)
+    assert result is not None
+    assert len(recorder.requests) == 2
+    assert len(set(recorder.keys)) == 1
+    assert len(waits) == 1
+
+
+async def test_a_201_cut_on_every_attempt_says_the_message_may_exist(make_client: MakeClient) -> None:
+    error, recorder = await fail(make_client, "append_message", cut("append_message"))
+    assert isinstance(error, ClannResponseError)
+    assert "not JSON" in error.detail
+    assert error.may_have_landed is True
+    assert len(recorder.requests) == 3
+
+
+async def test_a_201_that_breaks_the_contract_is_not_retried_but_may_have_landed(make_client: MakeClient) -> None:
+    wrong = respond(201, {**MESSAGE, "created_at": "yesterday"})
+    error, recorder = await fail(make_client, "append_message", wrong)
+    assert isinstance(error, ClannResponseError)
+    assert error.may_have_landed is True
+    assert len(recorder.requests) == 1
+
+
+# Deletes learn their outcome from the replay, never from a 404
+
+
+async def test_a_delete_whose_retry_meets_a_404_raises_not_found_and_may_have_landed(make_client: MakeClient) -> None:
+    error, recorder = await fail(
+        make_client,
+        "delete_session",
+        respond(503, problem(503, "proxy")),
+        respond(404, problem(404, "no such session")),
+    )
+    assert type(error) is ClannNotFoundError
+    assert error.may_have_landed is True
+    assert LANDED in str(error)
+    assert len(recorder.requests) == 2
+
+
+async def test_a_delete_whose_response_was_lost_then_meets_a_404_is_not_taken_for_success(
+    make_client: MakeClient,
+) -> None:
+    error, _ = await fail(make_client, "delete_session", lost(), respond(404, problem(404, "no such session")))
+    assert type(error) is ClannNotFoundError
+    assert error.may_have_landed is True
+
+
+async def test_a_delete_whose_first_answer_is_404_did_not_land(make_client: MakeClient) -> None:
+    error, recorder = await fail(make_client, "delete_session", respond(404, problem(404, "no such session")))
+    assert type(error) is ClannNotFoundError
+    assert error.may_have_landed is False
+    assert len(recorder.requests) == 1
+
+
+async def test_a_delete_whose_retry_is_a_replayed_204_succeeds(make_client: MakeClient) -> None:
+    recorder = Recorder(lost(), respond(204, None, {"Idempotent-Replayed": "true"}))
+    with instant_retries():
+        assert await invoke(make_client(recorder), "delete_session", idempotency_key="del-1") is None
+    assert recorder.keys == ["del-1", "del-1"]
+
+
+async def test_a_replay_of_a_deleted_sessions_write_is_410_not_found(make_client: MakeClient) -> None:
+    gone = respond(410, problem(410, "the session has since been deleted", kind="replay-purged"))
+    error, _ = await fail(make_client, "append_message", lost(), gone)
+    assert isinstance(error, ClannNotFoundError)
+    assert isinstance(error, ClannAPIError)
+    assert error.status_code == 410
+    assert error.problem_type == "tag:clann.dev,2026:problem/replay-purged"
+    assert error.may_have_landed is True
