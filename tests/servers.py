@@ -110,7 +110,6 @@ class Server:
     def __enter__(self) -> Self:
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
-        self._listener.settimeout(0.05)
         accepting = threading.Thread(target=self._accept, name="test-server", daemon=True)
         accepting.start()
         self._threads.append(accepting)
@@ -120,6 +119,8 @@ class Server:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         with self._lock:  # no connection is added after this: _accept checks `stop` under the lock
             sockets, threads = list(self._sockets), list(self._threads)
         for sock in sockets:
@@ -135,9 +136,7 @@ class Server:
         while not self.stop.is_set():
             try:
                 sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+            except OSError:  # the listener was shut down: the server is stopping
                 return
             sock.settimeout(None)
             with self._lock:
