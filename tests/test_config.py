@@ -1,0 +1,270 @@
+"""A client's settings (pyclann._config): the environment, and every bad value refused at construction."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+import pytest
+
+from pyclann import AsyncChatClient, ChatClient, ClannConfigError
+from tests.helpers import BASE, SESSION_ID, TOKEN, MakeClient, Recorder, call, success
+
+PASSWORD = "hunter2-pw-5e1"
+CLIENTS = [ChatClient, AsyncChatClient]
+
+
+def over_mock(cls: type[ChatClient] | type[AsyncChatClient], recorder: Recorder, **kwargs: Any) -> Any:
+    transport = httpx.MockTransport(recorder)
+    if cls is ChatClient:
+        return ChatClient(http_client=httpx.Client(transport=transport), **kwargs)
+    return AsyncChatClient(http_client=httpx.AsyncClient(transport=transport), **kwargs)
+
+
+# The environment ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+async def test_base_url_and_token_fall_back_to_the_environment(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLANN_BASE_URL", "http://from-env.test/")
+    monkeypatch.setenv("CLANN_TOKEN", "env-token")
+    recorder = Recorder(success("get_session"))
+    await call(over_mock(cls, recorder), "get_session", SESSION_ID)
+    assert str(recorder.requests[0].url).startswith("http://from-env.test/api/chat/sessions/")
+    assert recorder.requests[0].headers["Authorization"] == "Bearer env-token"
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+async def test_arguments_win_over_the_environment(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLANN_BASE_URL", "http://from-env.test")
+    monkeypatch.setenv("CLANN_TOKEN", "env-token")
+    recorder = Recorder(success("get_session"))
+    await call(over_mock(cls, recorder, base_url=BASE, token=TOKEN), "get_session", SESSION_ID)
+    assert recorder.requests[0].url.host == "clann.test"
+    assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("env_token", [None, ""])
+@pytest.mark.parametrize("cls", CLIENTS)
+async def test_no_token_anywhere_sends_no_authorization(
+    cls: Any, env_token: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if env_token is None:
+        monkeypatch.delenv("CLANN_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("CLANN_TOKEN", env_token)
+    recorder = Recorder(success("get_session"))
+    await call(over_mock(cls, recorder, base_url=BASE), "get_session", SESSION_ID)
+    assert "Authorization" not in recorder.requests[0].headers
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLANN_BASE_URL", raising=False)
+    with pytest.raises(ClannConfigError, match="no base URL: pass base_url= or set CLANN_BASE_URL"):
+        cls(token=TOKEN)
+    monkeypatch.setenv("CLANN_BASE_URL", "")
+    with pytest.raises(ClannConfigError, match="CLANN_BASE_URL"):
+        cls(token=TOKEN)
+
+
+# Base URLs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "sent_to"),
+    [
+        ("http://clann.test", "http://clann.test/api/chat/sessions/"),
+        ("http://clann.test/", "http://clann.test/api/chat/sessions/"),
+        ("https://clann.test:8443/prefix/", "https://clann.test:8443/prefix/api/chat/sessions/"),
+        ("HTTP://CLANN.TEST", "http://clann.test/api/chat/sessions/"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765/api/chat/sessions/"),
+        ("http://[::1]:8765", "http://[::1]:8765/api/chat/sessions/"),
+    ],
+)
+def test_a_base_url_is_the_prefix_of_every_request(given: str, sent_to: str) -> None:
+    recorder = Recorder(success("get_session"))
+    over_mock(ChatClient, recorder, base_url=given, token=TOKEN).get_session(SESSION_ID)
+    assert str(recorder.requests[0].url).startswith(sent_to)
+
+
+BAD_BASE_URLS = {
+    "empty DNS label": ("http://a..b/", "not a valid host name"),
+    "label over 63 characters": (f"http://{'a' * 64}.example/", "not a valid host name"),
+    "name over 253 characters": ("http://" + "a." * 127 + "com", "not a valid host name"),
+    "port over 65535": ("http://clann.test:70000", "port must be 1 to 65535"),
+    "port 0": ("http://clann.test:0", "port must be 1 to 65535"),
+    "port not a number": ("http://clann.test:http", "not a URL"),
+    "a query": ("http://clann.test/?tenant=1", "must not have a query or a fragment"),
+    "an empty query": ("http://clann.test/?", "must not have a query or a fragment"),
+    "a fragment": ("http://clann.test/#top", "must not have a query or a fragment"),
+    "no host": ("http:///api", "with a host"),
+    "no scheme": ("clann.test", "http:// or https://"),
+    "ftp": ("ftp://clann.test", "http:// or https://"),
+    "a space in the host": ("http://clann .test", "not a valid host name"),
+    "leading space": (" http://clann.test", "http:// or https://"),
+    "unclosed IPv6": ("http://[::1", "not a URL"),
+    "bad IPv4": ("http://256.1.1.1", "not a URL"),
+    "a lone surrogate": ("http://\ud800.test", "not a URL"),
+    "a label starting with a hyphen": ("http://-clann.test", "not a valid host name"),
+}
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_BASE_URLS.values(), ids=BAD_BASE_URLS.keys())
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: str, says: str) -> None:
+    with pytest.raises(ClannConfigError, match=says) as caught:
+        cls(url, token=TOKEN)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.__cause__ is None or isinstance(caught.value.__cause__, Exception)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://user:{PASSWORD}@clann.test",
+        f"https://{PASSWORD}@clann.test/",
+        f"http://user:{PASSWORD}@a..b/",
+        f"http://user:{PASSWORD}@clann.test:70000",
+    ],
+)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_base_url_with_a_password_is_refused_without_echoing_it(cls: Any, url: str) -> None:
+    with pytest.raises(ClannConfigError) as caught:
+        cls(url, token=TOKEN)
+    assert PASSWORD not in str(caught.value)
+    assert PASSWORD not in repr(caught.value.args)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__ or caught.value.__context__ is None
+
+
+@pytest.mark.parametrize("url", [b"http://clann.test", 5, httpx.URL("http://clann.test")])
+def test_a_base_url_that_is_not_a_str_is_a_type_error(url: Any) -> None:
+    with pytest.raises(TypeError, match="base_url must be a str"):
+        ChatClient(url, token=TOKEN)
+
+
+# Tokens -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["", "has space", "naïve-token", "tab\there", "new\nline"])
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_token_that_cannot_be_sent_is_refused_without_echoing_it(cls: Any, token: str) -> None:
+    with pytest.raises(ClannConfigError, match=r"token must be visible ASCII characters.*\(the token is not shown\)"):
+        cls(BASE, token=token)
+
+
+# Numbers ------------------------------------------------------------------------------------------
+
+BAD_SECONDS = [-1, 0, -0.5, math.nan, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("value", BAD_SECONDS)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_timeout_that_is_not_a_positive_finite_number_is_refused_at_construction(cls: Any, value: float) -> None:
+    with pytest.raises(ClannConfigError, match="timeout must be a finite number of seconds above 0"):
+        cls(BASE, token=TOKEN, timeout=value)
+
+
+@pytest.mark.parametrize("part", ["connect", "read", "write", "pool"])
+@pytest.mark.parametrize("value", [-1, math.nan, math.inf])
+def test_an_httpx_timeout_with_a_bad_part_is_refused_naming_it(part: str, value: float) -> None:
+    parts: dict[str, float | None] = {"connect": 5, "read": 5, "write": 5, "pool": 5, part: value}
+    with pytest.raises(ClannConfigError, match=f"timeout.{part} must be"):
+        ChatClient(BASE, token=TOKEN, timeout=httpx.Timeout(**parts))
+
+
+@pytest.mark.parametrize("value", BAD_SECONDS)
+def test_a_total_timeout_that_is_not_a_positive_finite_number_is_refused(value: float) -> None:
+    with pytest.raises(ClannConfigError, match="total_timeout must be"):
+        ChatClient(BASE, token=TOKEN, total_timeout=value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("max_retries", -1), ("max_response_size", 0), ("max_response_size", -1)])
+def test_counts_below_their_least_are_refused(name: str, value: int) -> None:
+    options: dict[str, Any] = {name: value}
+    with pytest.raises(ClannConfigError, match=f"{name} must be"):
+        ChatClient(BASE, token=TOKEN, **options)
+
+
+def test_a_huge_max_retries_is_accepted() -> None:
+    ChatClient(BASE, token=TOKEN, max_retries=10**30).close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("timeout", "5"),
+        ("timeout", True),
+        ("timeout", [5]),
+        ("total_timeout", "5"),
+        ("max_retries", 1.5),
+        ("max_retries", True),
+        ("max_retries", None),
+        ("max_response_size", 1024.0),
+        ("max_response_size", None),
+        ("headers", [("X-A", "b")]),
+        ("headers", {"X-A": 1}),
+        ("headers", {1: "b"}),
+    ],
+)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_setting_of_the_wrong_type_is_a_type_error(cls: Any, name: str, value: Any) -> None:
+    with pytest.raises(TypeError, match=name.split("_")[0]):
+        cls(BASE, token=TOKEN, **{name: value})
+
+
+# Headers ------------------------------------------------------------------------------------------
+
+
+async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient) -> None:
+    recorder = Recorder(success("get_session"))
+    await call(make_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
+    assert recorder.requests[0].headers["X-Tenant"] == "t-1"
+    assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"bad name": "x"}, "header name 'bad name' is not a valid HTTP header name"),
+        ({"X-Secret": f"{PASSWORD}\n"}, "header 'X-Secret' has a value with characters HTTP does not allow"),
+        ({"X-Secret": f"{PASSWORD}é"}, "header 'X-Secret' has a value"),
+    ],
+)
+def test_a_header_http_cannot_carry_is_refused_without_echoing_its_value(headers: dict[str, str], says: str) -> None:
+    with pytest.raises(ClannConfigError, match=says) as caught:
+        ChatClient(BASE, token=TOKEN, headers=headers)
+    assert PASSWORD not in str(caught.value)
+
+
+# with_options checks as the constructor does --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"timeout": -1}, ClannConfigError),
+        ({"timeout": math.nan}, ClannConfigError),
+        ({"total_timeout": 0}, ClannConfigError),
+        ({"max_retries": -1}, ClannConfigError),
+        ({"max_response_size": 0}, ClannConfigError),
+        ({"headers": {"bad name": "x"}}, ClannConfigError),
+        ({"timeout": "5"}, TypeError),
+        ({"max_retries": 2.0}, TypeError),
+    ],
+)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_with_options_refuses_what_the_constructor_refuses(
+    cls: Any, options: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        cls(BASE, token=TOKEN).with_options(**options)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_construction_sends_nothing(cls: Any) -> None:
+    recorder = Recorder(success("get_session"))
+    over_mock(cls, recorder, base_url=BASE, token=TOKEN)
+    assert recorder.requests == []
