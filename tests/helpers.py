@@ -170,6 +170,15 @@ def async_client(recorder: Recorder, **kwargs: Any) -> AsyncChatClient:
 MakeClient = Callable[..., ChatClient | AsyncChatClient]
 
 
+def owned_client(
+    cls: type[ChatClient] | type[AsyncChatClient], recorder: Recorder, **kwargs: Any
+) -> ChatClient | AsyncChatClient:
+    """A client that made its own httpx client, as without http_client=, whose transport is then a mock."""
+    client = cls(BASE, token=TOKEN, **kwargs)
+    client._http._transport = httpx.MockTransport(recorder)
+    return client
+
+
 async def call(client: ChatClient | AsyncChatClient, method: str, *args: Any, **kwargs: Any) -> Any:
     """Call a method of either client, awaiting it if it is async; an iterator is walked to a list."""
     result = getattr(client, method)(*args, **kwargs)

@@ -1,10 +1,9 @@
-"""ChatClient and AsyncChatClient over httpx.MockTransport: every method, every status."""
+"""ChatClient and AsyncChatClient: what each method returns, their life cycle, and a user's own httpx client."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
+import asyncio
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,60 +16,58 @@ from pyclann import (
     ChatClient,
     ChatMessage,
     ChatSession,
-    ClannAPIError,
-    ClannAuthError,
-    ClannBadRequestError,
-    ClannConfigError,
-    ClannConflictError,
-    ClannError,
-    ClannInvalidIdError,
-    ClannNotFoundError,
-    ClannPermissionError,
-    ClannRateLimitError,
-    ClannResponseError,
-    ClannServerError,
-    ClannUnprocessableError,
+    ClannUsageError,
     Role,
 )
-from tests.helpers import BASE, MESSAGE, METHODS, SESSION, SESSION_ID, TOKEN, ULID, Recorder, call, problem, respond
+from tests.helpers import (
+    BASE,
+    MESSAGE_ID,
+    METHODS,
+    SESSION_ID,
+    TOKEN,
+    WRITES,
+    MakeClient,
+    Recorder,
+    call,
+    close,
+    invoke,
+    owned_client,
+    success,
+)
 
-STATUS_ERRORS = {
-    400: ClannBadRequestError,
-    401: ClannAuthError,
-    403: ClannPermissionError,
-    404: ClannNotFoundError,
-    405: ClannAPIError,
-    409: ClannConflictError,
-    418: ClannAPIError,
-    422: ClannUnprocessableError,
-    429: ClannRateLimitError,
-    500: ClannServerError,
-    502: ClannServerError,
-    503: ClannServerError,
-    504: ClannServerError,
+# What each method returns, exactly.
+RETURNS: dict[str, type | tuple[type, type]] = {
+    "list_sessions": (list, ChatSession),
+    "iter_sessions": (list, ChatSession),  # walked to a list by `call`
+    "create_session": ChatSession,
+    "get_session": ChatSession,
+    "update_session": ChatSession,
+    "delete_session": type(None),
+    "list_messages": (list, ChatMessage),
+    "iter_messages": (list, ChatMessage),
+    "append_message": ChatMessage,
+    "get_message": ChatMessage,
 }
 
 
 @pytest.mark.parametrize("method", METHODS)
-async def test_success_returns_pyclann_models(make_client: Any, method: str) -> None:
-    args, status, body = METHODS[method]
-    recorder = Recorder(respond(status, body))
-    result = await call(make_client(recorder), method, *args)
-    expected = {
-        "list_sessions": list,
-        "create_session": ChatSession,
-        "delete_session": type(None),
-        "list_messages": list,
-        "append_message": ChatMessage,
-    }[method]
-    assert isinstance(result, expected)
-    if isinstance(result, list):
-        assert all(type(item) in (ChatSession, ChatMessage) for item in result)
+async def test_each_method_returns_its_own_model_type(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    result = await invoke(make_client(recorder), method)
+    expected = RETURNS[method]
+    if isinstance(expected, tuple):
+        container, item = expected
+        assert isinstance(result, list)
+        assert type(result) is container
+        assert len(result) == 1
+        assert all(type(record) is item for record in result)
+    else:
+        assert type(result) is expected
     assert len(recorder.requests) == 1
 
 
-async def test_session_fields_are_parsed(make_client: Any) -> None:
-    [session] = await call(make_client(Recorder(respond(200, [SESSION]))), "list_sessions", "alice")
+async def test_a_session_comes_back_with_every_field(make_client: MakeClient) -> None:
+    session = await call(make_client(Recorder(success("get_session"))), "get_session", SESSION_ID)
     assert session == ChatSession(
         id=SESSION_ID,
         title="Planning",
@@ -79,310 +76,266 @@ async def test_session_fields_are_parsed(make_client: Any) -> None:
         created_at=datetime(2026, 11, 26, 9, 0, 0, 1, tzinfo=UTC),
         updated_at=datetime(2026, 11, 26, 9, 5, tzinfo=UTC),
     )
-    with pytest.raises(AttributeError):
-        session.title = "changed"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("status", sorted(STATUS_ERRORS))
-async def test_every_error_status_raises_its_typed_error(make_client: Any, method: str, status: int) -> None:
-    args, _, _ = METHODS[method]
-    body = problem(status, f"what went wrong ({status})")
-    recorder = Recorder(respond(status, body, {"X-Request-Id": "req-42", "Retry-After": "0"}))
-    with pytest.raises(STATUS_ERRORS[status]) as caught:
-        await call(make_client(recorder, max_retries=0), method, *args)
-    error = caught.value
-    assert type(error) is STATUS_ERRORS[status]
-    assert error.status_code == status
-    assert error.detail == f"what went wrong ({status})"
-    assert error.request_id == "req-42"
-    assert json.loads(error.body) == body
-    assert error.problem == body
-    assert str(error).endswith(f": what went wrong ({status}) (request id req-42)")
-
-
-async def test_error_message_reads_well(make_client: Any) -> None:
-    detail = f"chat session {ULID} does not exist"
-    recorder = Recorder(respond(404, problem(404, detail), {"X-Request-Id": "01JREQ"}))
-    with pytest.raises(ClannNotFoundError) as caught:
-        await call(make_client(recorder), "delete_session", SESSION_ID)
-    assert str(caught.value) == f"404 Not Found: chat session {ULID} does not exist (request id 01JREQ)"
-
-
-async def test_422_lists_the_offending_fields(make_client: Any) -> None:
-    fields = [{"field": "role", "message": "must be one of user, assistant, system, got 'tool'"}]
-    recorder = Recorder(respond(422, problem(422, "the request body does not match the schema", errors=fields)))
-    with pytest.raises(ClannUnprocessableError) as caught:
-        await call(make_client(recorder), "append_message", SESSION_ID, "tool", "x")
-    assert caught.value.errors == fields
-
-
-async def test_429_carries_retry_after(make_client: Any) -> None:
-    recorder = Recorder(respond(429, problem(429, "slow down"), {"Retry-After": "7"}))
-    with pytest.raises(ClannRateLimitError) as caught:
-        await call(make_client(recorder, max_retries=0), "list_sessions", "alice")
-    assert caught.value.retry_after == 7.0
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "content_type", "says"),
-    [
-        (502, b"<html><body>Bad Gateway</body></html>", "text/html", "HTML page"),
-        (404, b"", None, "no body"),
-        (404, b"not json at all", "application/problem+json", "unexpected response body: not json at all"),
-        (401, b'["a", "list"]', "application/problem+json", "unexpected response body"),
-        (403, b'{"detail": 42}', "application/problem+json", "unexpected response body"),
-        (500, b"\xff\xfe\x00garbage", "application/octet-stream", "unexpected response body"),
-        (400, b"[" * 100_000 + b"]" * 100_000, "application/problem+json", "unexpected response body"),
-    ],
-)
-async def test_unreadable_error_bodies_still_raise_by_status(
-    make_client: Any, status: int, body: bytes, content_type: str | None, says: str
-) -> None:
-    headers = {"Content-Type": content_type} if content_type else {}
-    with pytest.raises(STATUS_ERRORS[status]) as caught:
-        await call(make_client(Recorder(respond(status, body, headers)), max_retries=0), "list_sessions", "alice")
-    assert says in caught.value.detail
-    assert caught.value.status_code == status
-
-
-@pytest.mark.parametrize(
-    ("method", "body", "says"),
-    [
-        ("list_sessions", b"", "not JSON"),
-        ("list_sessions", b"<html>", "not JSON"),
-        ("list_sessions", b'{"not": "a list"}', "expected a JSON array, got dict"),
-        ("list_sessions", json.dumps([SESSION, {**SESSION, "title": None}]).encode(), "item 1: field 'title' must be"),
-        ("create_session", json.dumps({**SESSION, "created_at": "yesterday"}).encode(), "'created_at' is not an RFC"),
-        ("create_session", json.dumps({**SESSION, "created_at": "2026-11-26T09:00:00"}).encode(), "no UTC offset"),
-        ("create_session", json.dumps({k: v for k, v in SESSION.items() if k != "id"}).encode(), "'id' is missing"),
-        ("create_session", json.dumps({**SESSION, "tree": 3}).encode(), "'tree' must be a string or null"),
-        ("create_session", b"null", "expected a chat session object, got null"),
-        ("list_messages", json.dumps([{**MESSAGE, "content": 5}]).encode(), "'content' must be a string, got int"),
-        ("append_message", b'{"id": "x"', "not JSON"),
-        ("append_message", b"[" * 100_000 + b"]" * 100_000, "not JSON"),
-    ],
-)
-async def test_a_success_whose_body_breaks_the_contract_is_a_response_error(
-    make_client: Any, method: str, body: bytes, says: str
-) -> None:
-    args, status, _ = METHODS[method]
-    with pytest.raises(ClannResponseError) as caught:
-        await call(make_client(Recorder(respond(status, body))), method, *args)
-    assert says in caught.value.detail
-    assert caught.value.status_code == status
-    assert caught.value.request_id == "req-1"
-
-
-async def test_an_unexpected_success_status_is_a_response_error(make_client: Any) -> None:
-    with pytest.raises(ClannResponseError, match="expected status 201"):
-        await call(make_client(Recorder(respond(200, MESSAGE))), "append_message", SESSION_ID, "user", "x")
-
-
-async def test_unknown_role_and_unknown_fields_still_return_the_message(make_client: Any) -> None:
-    body = [MESSAGE, {**MESSAGE, "role": "tool", "tool_call_id": "abc", "extra": {"nested": [1]}}]
-    messages = await call(make_client(Recorder(respond(200, body))), "list_messages", SESSION_ID)
-    assert [m.role for m in messages] == [Role.USER, "tool"]
-    assert messages[0].role is Role.USER
-    assert type(messages[1].role) is str
-
-
-@pytest.mark.parametrize(
-    "session_id",
-    [
-        SESSION_ID,
-        ULID,
-        ULID.lower(),
-        SESSION_ID.lower(),
-        f"chat_session:⟨{ULID}⟩",
-        f"chat_session:`{ULID}`",
-        f"CHAT_SESSION:{ULID}",
-    ],
-)
-async def test_every_accepted_id_form_hits_the_same_path(make_client: Any, session_id: str) -> None:
-    recorder = Recorder(respond(200, []))
-    await call(make_client(recorder), "list_messages", session_id)
-    assert recorder.requests[0].url.raw_path.decode() == f"/api/chat/sessions/{ULID}/messages"
-
-
-async def test_a_chat_session_object_is_accepted(make_client: Any) -> None:
-    session = pyclann.models.parse_session(SESSION)
-    recorder = Recorder(respond(204))
-    await call(make_client(recorder), "delete_session", session)
-    assert recorder.requests[0].url.path == f"/api/chat/sessions/{ULID}"
-
-
-BAD_IDS = [
-    "",
-    "   ",
-    None,
-    42,
-    f" {SESSION_ID}",
-    f"chat_message:{ULID}",
-    f"user:{ULID}",
-    ULID[:-1],
-    ULID + "A",
-    "8" + ULID[1:],
-    "01JDXV3C5Z0K8Y8T6W3M2Q9R4U",
-    f"{ULID}/messages",
-    f"../{ULID}",
-    f"{ULID}?x=1",
-    f"{ULID}#frag",
-    "..",
-    f"chat_session:{ULID}:extra",
-    f"chat_session:⟨{ULID}`",
-]
-
-
-@pytest.mark.parametrize("bad", BAD_IDS)
-@pytest.mark.parametrize("method", ["delete_session", "list_messages", "append_message"])
-async def test_a_bad_id_raises_before_any_request(make_client: Any, method: str, bad: Any) -> None:
-    recorder = Recorder(respond(500))
-    args = (bad, "user", "x") if method == "append_message" else (bad,)
-    with pytest.raises(ClannInvalidIdError) as caught:
-        await call(make_client(recorder), method, *args)
-    assert isinstance(caught.value, ValueError)
-    assert isinstance(caught.value, ClannError)
-    assert "accepted:" in str(caught.value) or "str" in str(caught.value)
-    if isinstance(bad, str) and bad.strip():
-        assert repr(bad) in str(caught.value)
-    assert recorder.requests == []
-
-
-@pytest.mark.parametrize(
-    ("method", "args", "says"),
-    [
-        ("list_sessions", (None,), "created_by must be a str"),
-        ("list_sessions", ("alice", 5), "tree must be a str or None"),
-        ("create_session", (b"title", "alice"), "title must be a str"),
-        ("append_message", (SESSION_ID, Role.USER, None), "content must be a str"),
-        ("append_message", (SESSION_ID, 1, "x"), "role must be a str"),
-    ],
-)
-async def test_wrong_argument_types_raise_before_any_request(
-    make_client: Any, method: str, args: tuple[Any, ...], says: str
-) -> None:
-    recorder = Recorder(respond(500))
-    with pytest.raises(TypeError, match=says):
-        await call(make_client(recorder), method, *args)
-    assert recorder.requests == []
-
-
-async def test_requests_match_the_contract(make_client: Any) -> None:
-    recorder = Recorder(respond(200, []), respond(201, SESSION), respond(201, MESSAGE), respond(204))
-    client = make_client(recorder)
-    await call(client, "list_sessions", "alice", tree="oak")
-    await call(client, "create_session", "Planning", "alice", tree="oak")
-    await call(client, "append_message", ULID, Role.ASSISTANT, " exact  text\n")
-    await call(client, "delete_session", ULID)
-    listing, create, append, delete = recorder.requests
-    assert (listing.method, listing.url.path, dict(listing.url.params)) == (
-        "GET",
-        "/api/chat/sessions",
-        {"created_by": "alice", "tree": "oak"},
+async def test_a_message_comes_back_with_every_field(make_client: MakeClient) -> None:
+    message = await call(make_client(Recorder(success("get_message"))), "get_message", SESSION_ID, MESSAGE_ID)
+    assert message == ChatMessage(
+        id=MESSAGE_ID,
+        session=SESSION_ID,
+        role=Role.USER,
+        content="Hello",
+        created_at=datetime(2026, 11, 26, 9, 5, tzinfo=UTC),
     )
-    assert json.loads(create.content) == {"title": "Planning", "created_by": "alice", "tree": "oak"}
-    assert json.loads(append.content) == {"role": "assistant", "content": " exact  text\n"}
-    assert (delete.method, delete.url.path) == ("DELETE", f"/api/chat/sessions/{ULID}")
-    for request in recorder.requests:
-        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-        assert request.headers["User-Agent"] == f"pyclann/{pyclann.__version__}"
-    assert create.headers["Idempotency-Key"] != append.headers["Idempotency-Key"]
-    assert "Idempotency-Key" not in listing.headers
 
 
-async def test_tree_none_sends_no_tree(make_client: Any) -> None:
-    recorder = Recorder(respond(200, []), respond(201, SESSION))
-    client = make_client(recorder)
-    await call(client, "list_sessions", "alice")
-    await call(client, "create_session", "T", "alice")
-    assert "tree" not in recorder.requests[0].url.params
-    assert "tree" not in json.loads(recorder.requests[1].content)
+def test_the_clients_have_the_same_public_methods() -> None:
+    def public(cls: type[Any]) -> set[str]:
+        return {name for name in dir(cls) if not name.startswith("_")}
 
-
-def test_configuration_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLANN_BASE_URL", "http://from-env.test/")
-    monkeypatch.setenv("CLANN_TOKEN", "env-token")
-    recorder = Recorder(respond(200, []))
-    with ChatClient(http_client=httpx.Client(transport=httpx.MockTransport(recorder))) as client:
-        client.list_sessions("alice")
-    assert str(recorder.requests[0].url).startswith("http://from-env.test/api/chat/sessions")
-    assert recorder.requests[0].headers["Authorization"] == "Bearer env-token"
+    assert public(ChatClient) - {"close"} == public(AsyncChatClient) - {"aclose"}
+    assert {"close", "with_options", "with_raw_response"} <= public(ChatClient)
+    assert set(METHODS) <= public(ChatClient)
 
 
 @pytest.mark.parametrize("cls", [ChatClient, AsyncChatClient])
-def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLANN_BASE_URL", raising=False)
-    with pytest.raises(ClannConfigError, match="CLANN_BASE_URL"):
-        cls(token=TOKEN)
+def test_repr_shows_the_base_url(cls: Any) -> None:
+    client = cls(BASE + "/", token=TOKEN)
+    assert repr(client) == f"{cls.__name__}(base_url='{BASE}')"
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "says"),
-    [
-        ({"base_url": "ftp://x"}, "http:// or https://"),
-        ({"base_url": "not a url"}, "http:// or https://"),
-        ({"base_url": "http://[::1"}, "http:// or https://"),
-        ({"base_url": BASE, "token": "has space"}, "visible ASCII"),
-        ({"base_url": BASE, "token": "naïve-token"}, "visible ASCII"),
-        ({"base_url": BASE, "max_retries": -1}, "max_retries"),
-    ],
-)
-def test_bad_configuration_is_refused(kwargs: dict[str, Any], says: str) -> None:
-    with pytest.raises(ClannConfigError, match=says) as caught:
-        ChatClient(**kwargs)
-    assert "has space" not in str(caught.value)
-    assert "naïve" not in str(caught.value)
+# Life cycle ---------------------------------------------------------------------------------------
 
 
-def test_repr_shows_the_base_url_never_the_token() -> None:
-    client = ChatClient(BASE + "/", token=TOKEN)
-    assert repr(client) == f"ChatClient(base_url='{BASE}')"
-    assert TOKEN not in str(client)
-    client.close()
+def test_a_client_of_its_own_closes_its_connections_on_exit() -> None:
+    with ChatClient(BASE, token=TOKEN) as client:
+        http = client._http
+        assert not http.is_closed
+    assert http.is_closed
+    client.close()  # again: nothing to do
 
 
-def test_a_callers_http_client_keeps_the_bearer_and_is_not_closed() -> None:
-    recorder = Recorder(respond(200, []))
-    own = httpx.Client(transport=httpx.MockTransport(recorder), headers={"X-Mine": "1"})
-    with ChatClient(BASE, token=TOKEN, http_client=own) as client:
-        client.list_sessions("alice")
-    assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
-    assert recorder.requests[0].headers["X-Mine"] == "1"
-    assert not own.is_closed
-
-
-async def test_the_default_timeout_is_finite_and_settable(make_client: Any) -> None:
-    recorder = Recorder(respond(200, []))
-    await call(make_client(recorder), "list_sessions", "alice")
-    assert recorder.requests[0].extensions["timeout"] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
-    recorder = Recorder(respond(200, []))
-    await call(make_client(recorder, timeout=2.5), "list_sessions", "alice")
-    assert recorder.requests[0].extensions["timeout"]["read"] == 2.5
-
-
-async def test_an_owned_client_closes_on_exit() -> None:
+async def test_an_async_client_of_its_own_closes_its_connections_on_exit() -> None:
     async with AsyncChatClient(BASE, token=TOKEN) as client:
         http = client._http
+        assert not http.is_closed
     assert http.is_closed
-    with ChatClient(BASE, token=TOKEN) as sync:
-        sync_http = sync._http
-    assert sync_http.is_closed
+    await client.aclose()
 
 
-async def test_debug_logging_names_the_call_never_the_token(make_client: Any, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-    await call(make_client(Recorder(respond(200, []))), "list_sessions", "alice")
-    ours = [r.getMessage() for r in caplog.records if r.name == "pyclann"]
-    assert ours == ["GET /api/chat/sessions -> 200 (request id req-1)"]
-    assert TOKEN not in caplog.text
+async def test_a_users_http_client_is_never_closed_by_pyclann(make_client: MakeClient) -> None:
+    client = make_client(Recorder(success("get_session")))
+    await call(client, "get_session", SESSION_ID)
+    await close(client)
+    assert not client._http.is_closed
 
 
-def test_no_token_sends_no_authorization(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLANN_TOKEN", raising=False)
-    recorder = Recorder(respond(401, problem(401, "a bearer token is required")))
-    client = ChatClient(BASE, http_client=httpx.Client(transport=httpx.MockTransport(recorder)))
-    with pytest.raises(ClannAuthError, match="a bearer token is required"):
-        client.list_sessions("alice")
-    assert "Authorization" not in recorder.requests[0].headers
-    assert os.environ.get("CLANN_TOKEN") is None
+@pytest.mark.parametrize("method", METHODS)
+async def test_every_method_of_a_closed_client_raises_usage_error_and_sends_nothing(method: str) -> None:
+    for cls in (ChatClient, AsyncChatClient):
+        recorder = Recorder(success(method))
+        client = owned_client(cls, recorder)
+        await close(client)
+        with pytest.raises(ClannUsageError, match=f"{method.replace('iter', 'list')}: this {cls.__name__}.* is closed"):
+            await invoke(client, method)
+        assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_closed_clients_error_on_a_write_says_it_was_not_carried_out(method: str) -> None:
+    client = ChatClient(BASE, token=TOKEN)
+    client.close()
+    with pytest.raises(ClannUsageError) as caught:
+        await invoke(client, method, idempotency_key="k-1")
+    assert caught.value.idempotency_key == "k-1"
+    assert caught.value.may_have_landed is False
+    assert str(caught.value).endswith(f"{method} was not carried out")
+    assert isinstance(caught.value, RuntimeError)
+
+
+async def test_a_users_http_client_closed_by_its_owner_raises_usage_error(make_client: MakeClient) -> None:
+    recorder = Recorder(success("get_session"))
+    client = make_client(recorder)
+    http = client._http
+    if isinstance(http, httpx.AsyncClient):
+        await http.aclose()
+    else:
+        http.close()
+    with pytest.raises(ClannUsageError, match=r"get_session: .*closed"):
+        await call(client, "get_session", SESSION_ID)
+    with pytest.raises(ClannUsageError) as caught:
+        await invoke(client, "append_message", idempotency_key="k-2")
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("k-2", False)
+    assert recorder.requests == []
+
+
+def test_an_async_client_used_from_a_second_event_loop_raises_usage_error() -> None:
+    recorder = Recorder(success("get_session"))
+    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=httpx.MockTransport(recorder)))
+    asyncio.run(client.get_session(SESSION_ID))
+    with pytest.raises(ClannUsageError, match="first used in another event loop"):
+        asyncio.run(client.get_session(SESSION_ID))
+    with pytest.raises(ClannUsageError) as caught:
+        asyncio.run(invoke(client, "delete_session", idempotency_key="k-3"))
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("k-3", False)
+    assert len(recorder.requests) == 1
+
+
+def test_an_async_client_serves_many_tasks_of_one_loop() -> None:
+    recorder = Recorder(success("get_session"))
+    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=httpx.MockTransport(recorder)))
+
+    async def many() -> list[ChatSession]:
+        return await asyncio.gather(*(client.get_session(SESSION_ID) for _ in range(20)))
+
+    assert len(asyncio.run(many())) == 20
+    assert len(recorder.requests) == 20
+
+
+def test_a_sync_client_serves_many_threads() -> None:
+    recorder = Recorder(success("get_session"))
+    client = ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(recorder)))
+    results: list[ChatSession] = []
+    threads = [threading.Thread(target=lambda: results.append(client.get_session(SESSION_ID))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8
+
+
+# A user's own httpx client keeps its settings (issue 13) ------------------------------------------
+
+
+def test_a_users_http_client_keeps_its_headers_and_event_hooks() -> None:
+    recorder = Recorder(success("get_session"))
+    fired: list[str] = []
+    own = httpx.Client(
+        transport=httpx.MockTransport(recorder),
+        headers={"X-Mine": "1", "User-Agent": "my-app/2.0"},
+        event_hooks={
+            "request": [lambda request: fired.append(f"request {request.method}")],
+            "response": [lambda response: fired.append(f"response {response.status_code}")],
+        },
+    )
+    with ChatClient(BASE, token=TOKEN, http_client=own) as client:
+        client.get_session(SESSION_ID)
+    [request] = recorder.requests
+    assert request.headers["X-Mine"] == "1"
+    assert request.headers["User-Agent"] == f"my-app/2.0 pyclann/{pyclann.__version__}"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert fired == ["request GET", "response 200"]
+    assert not own.is_closed
+    own.close()
+
+
+async def test_a_users_async_http_client_keeps_its_headers_and_event_hooks() -> None:
+    recorder = Recorder(success("get_session"))
+    fired: list[str] = []
+
+    async def on_request(request: httpx.Request) -> None:
+        fired.append(f"request {request.method}")
+
+    async def on_response(response: httpx.Response) -> None:
+        fired.append(f"response {response.status_code}")
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(recorder),
+        headers={"X-Mine": "1", "User-Agent": "my-app/2.0"},
+        event_hooks={"request": [on_request], "response": [on_response]},
+    ) as own:
+        async with AsyncChatClient(BASE, token=TOKEN, http_client=own) as client:
+            await client.get_session(SESSION_ID)
+        assert not own.is_closed
+    [request] = recorder.requests
+    assert request.headers["X-Mine"] == "1"
+    assert request.headers["User-Agent"] == f"my-app/2.0 pyclann/{pyclann.__version__}"
+    assert fired == ["request GET", "response 200"]
+
+
+def test_pyclanns_own_client_says_only_pyclann() -> None:
+    recorder = Recorder(success("get_session"))
+    client = owned_client(ChatClient, recorder)
+    assert isinstance(client, ChatClient)
+    with client:
+        client.get_session(SESSION_ID)
+    assert recorder.requests[0].headers["User-Agent"] == f"pyclann/{pyclann.__version__}"
+
+
+def test_pyclanns_arguments_win_over_the_users_client_only_when_passed() -> None:
+    recorder = Recorder(success("get_session"))
+    own = httpx.Client(transport=httpx.MockTransport(recorder), timeout=1.5, headers={"X-Tenant": "mine"})
+    ChatClient(BASE, token=TOKEN, http_client=own).get_session(SESSION_ID)
+    ChatClient(BASE, token=TOKEN, http_client=own, timeout=9, headers={"X-Tenant": "given"}).get_session(SESSION_ID)
+    kept, overridden = recorder.requests
+    assert (kept.extensions["timeout"]["read"], kept.headers["X-Tenant"]) == (1.5, "mine")
+    assert (overridden.extensions["timeout"]["read"], overridden.headers["X-Tenant"]) == (9, "given")
+    own.close()
+
+
+# with_options ---------------------------------------------------------------------------------------
+
+
+async def test_with_options_changes_only_the_copy(make_client: MakeClient) -> None:
+    recorder = Recorder(success("get_session"))
+    client = make_client(recorder, headers={"X-A": "1"})
+    copy = client.with_options(timeout=2, headers={"X-B": "2"})
+    assert type(copy) is type(client)
+    await call(copy, "get_session", SESSION_ID)
+    await call(client, "get_session", SESSION_ID)
+    from_copy, from_original = recorder.requests
+    assert from_copy.extensions["timeout"] == {"connect": 2, "read": 2, "write": 2, "pool": 2}
+    assert (from_copy.headers["X-A"], from_copy.headers["X-B"]) == ("1", "2")
+    assert from_copy.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert from_original.extensions["timeout"]["read"] == 5.0  # the user's httpx client's default
+    assert "X-B" not in from_original.headers
+
+
+async def test_with_options_max_retries_and_total_timeout(make_client: MakeClient) -> None:
+    from pyclann.testing import instant_retries
+
+    recorder = Recorder(httpx.ConnectError("refused"))
+    client = make_client(recorder)
+    with pytest.raises(pyclann.ClannConnectionError), instant_retries():
+        await call(client.with_options(max_retries=0), "get_session", SESSION_ID)
+    assert len(recorder.requests) == 1
+    with pytest.raises(pyclann.ClannConnectionError), instant_retries():
+        await call(client.with_options(max_retries=4), "get_session", SESSION_ID)
+    assert len(recorder.requests) == 1 + 5
+    later = Recorder(httpx.ConnectError("refused"))
+    slow = make_client(later, total_timeout=100).with_options(total_timeout=None, max_retries=1)
+    with pytest.raises(pyclann.ClannConnectionError), instant_retries():
+        await call(slow, "get_session", SESSION_ID)
+    assert later.requests[0].extensions["timeout"]["read"] == 5.0
+
+
+def test_with_options_shares_the_connection_pool_and_closing_the_copy_leaves_it_open() -> None:
+    client = ChatClient(BASE, token=TOKEN)
+    copy = client.with_options(timeout=3)
+    assert copy._http is client._http
+    copy.close()
+    assert not client._http.is_closed
+    client.close()
+    assert client._http.is_closed
+    with pytest.raises(ClannUsageError, match="or the client it was copied from, is closed"):
+        copy.get_session(SESSION_ID)
+
+
+async def test_with_options_of_an_async_client_shares_its_pool_too() -> None:
+    client = AsyncChatClient(BASE, token=TOKEN)
+    copy = client.with_options(max_retries=0)
+    assert copy._http is client._http
+    await copy.aclose()
+    assert not client._http.is_closed
+    await client.aclose()
+    with pytest.raises(ClannUsageError):
+        await copy.get_session(SESSION_ID)
+
+
+def test_a_copy_of_a_copy_still_shares_the_pool_and_the_original_still_owns_it() -> None:
+    client = ChatClient(BASE, token=TOKEN)
+    copy = client.with_options(timeout=3).with_options(max_retries=0)
+    assert copy._http is client._http
+    copy.close()
+    assert not client._http.is_closed
+    client.close()

@@ -17,7 +17,7 @@ import pytest
 
 from pyclann import DEFAULT_TIMEOUT, AsyncChatClient, ChatClient, ClannTimeoutError
 from pyclann.testing import instant_retries
-from tests.helpers import SESSION, SESSION_ID, TOKEN, MakeClient, Recorder, call, close, success
+from tests.helpers import SESSION, SESSION_ID, TOKEN, MakeClient, Recorder, call, close, owned_client, success
 from tests.servers import Exchange, Server, head, response
 
 SESSION_JSON = json.dumps(SESSION).encode()
@@ -112,21 +112,10 @@ async def test_timeout_none_means_no_timeout(kind: str) -> None:
 # What each request is told, over a mock transport.
 
 
-async def test_the_default_timeout_is_30_s_with_5_s_to_connect(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[httpx.Request] = []
-
-    def answer(transport: object, request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=SESSION)
-
-    async def answer_async(transport: object, request: httpx.Request) -> httpx.Response:
-        return answer(transport, request)
-
-    # The transport of the httpx client pyclann makes for itself, answering without a network.
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", answer)
-    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", answer_async)
-    await get_session(client_for(kind, "http://clann.test"))
-    assert seen[0].extensions["timeout"] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+async def test_the_default_timeout_is_30_s_with_5_s_to_connect(kind: str) -> None:
+    recorder = Recorder(success("get_session"))
+    await get_session(owned_client(ChatClient if kind == "sync" else AsyncChatClient, recorder))
+    assert recorder.requests[0].extensions["timeout"] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
     assert httpx.Timeout(30.0, connect=5.0) == DEFAULT_TIMEOUT
 
 
