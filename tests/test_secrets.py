@@ -1,72 +1,179 @@
-"""The bearer token never shows: not in a repr, a log record, an exception, or a traceback."""
+"""The token never shows: not in a repr, a log record, an error, a pickle, or a traceback rendered with locals.
+
+Tracebacks are rendered as pytest -l, rich's show_locals and Sentry do: every
+frame's local variables, by repr. The phases of a call each leave different
+frames behind, so each is reproduced against a real server on 127.0.0.1 (for
+httpx's and httpcore's own frames), for both twins. The token is only ever a
+module constant here: the test's own frames hold no copy of it.
+"""
 
 from __future__ import annotations
 
 import logging
 import pickle
 import traceback
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from clann_devserver.server import running
 from pyclann import AsyncChatClient, ChatClient, ClannError
-from tests.helpers import METHODS, TOKEN, Recorder, call, problem, respond
+from pyclann.testing import instant_retries
+from tests.helpers import (
+    BASE,
+    METHODS,
+    SESSION,
+    TOKEN,
+    MakeClient,
+    Recorder,
+    call,
+    close,
+    invoke,
+    problem,
+    respond,
+)
+from tests.servers import Exchange, Server, answering, head, refused_url, response
+
+CLIENTS = [ChatClient, AsyncChatClient]
 
 
-def everything_in(error: BaseException) -> str:
-    parts = [str(error), repr(error), "".join(traceback.format_exception(error))]
-    parts += [repr(value) for value in vars(error).values()]
-    parts.append(repr(pickle.dumps(error)))
+def rendered(error: BaseException) -> str:
+    """The error as every tool shows it: str, repr, its attributes, a pickle, and a traceback with locals."""
+    parts = [str(error), repr(error), repr(vars(error)), repr(pickle.dumps(error))]
+    parts.append("".join(traceback.TracebackException.from_exception(error, capture_locals=True).format()))
+    parts.append("".join(traceback.format_exception(error)))
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("cls", [ChatClient, AsyncChatClient])
-def test_repr_and_str_of_a_client_hide_the_token(cls: Any) -> None:
-    client = cls("http://clann.test", token=TOKEN)
-    assert TOKEN not in repr(client)
-    assert TOKEN not in str(client)
-    assert TOKEN not in repr(vars(client).get("base_url"))
+def chain(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in found:
+        found.append(link)
+        link = link.__cause__ or link.__context__
+    return found
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        # Factories: a response object can be read only once, and each test reads its own.
-        lambda _: respond(401, problem(401, "the bearer token is not valid")),
-        lambda _: respond(500, b"<html>oops</html>"),
-        lambda _: respond(200, b"{broken"),
-        httpx.ConnectError("refused"),
-        httpx.ReadTimeout("slow"),
-    ],
-    ids=["401", "500-html", "bad-json", "connect", "timeout"],
-)
+# Clients ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_clients_repr_str_and_attributes_hide_the_token(cls: Any) -> None:
+    client = cls(BASE, token=TOKEN)
+    for shown in (client, client.with_options(timeout=3), client.with_raw_response):
+        assert TOKEN not in repr(shown)
+        assert TOKEN not in str(shown)
+        assert TOKEN not in repr(vars(shown))
+    assert TOKEN not in repr(client._settings)
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_client_refuses_to_be_pickled_without_showing_the_token(cls: Any) -> None:
+    client = cls(BASE, token=TOKEN)
+    with pytest.raises(TypeError) as caught:
+        pickle.dumps(client)
+    assert TOKEN not in str(caught.value)
+
+
+# Errors and log records, over a mock --------------------------------------------------------------
+
+ANSWERS: dict[str, Callable[[], Any]] = {
+    "401": lambda: respond(401, problem(401, "the bearer token is not valid")),
+    "500 html": lambda: respond(500, b"<html>oops</html>"),
+    "broken json": lambda: respond(200, b"{broken"),
+    "connect": lambda: httpx.ConnectError("refused"),
+    "timeout": lambda: httpx.ReadTimeout("slow"),
+}
+
+
+@pytest.mark.parametrize("answer", ANSWERS.values(), ids=ANSWERS.keys())
 @pytest.mark.parametrize("method", METHODS)
 async def test_errors_and_debug_logs_never_hold_the_token(
-    make_client: Any, method: str, answer: Any, caplog: pytest.LogCaptureFixture
+    make_client: MakeClient, method: str, answer: Callable[[], Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    args, _, _ = METHODS[method]
-    with pytest.raises(ClannError) as caught:
-        await call(make_client(Recorder(answer)), method, *args)
-    assert TOKEN not in everything_in(caught.value)
+    with pytest.raises(ClannError) as caught, instant_retries():
+        await invoke(make_client(Recorder(answer())), method)
+    assert TOKEN not in rendered(caught.value)
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
 
 
-def test_a_real_exchange_logs_nothing_secret(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Against the dev server on 127.0.0.1, with httpx and httpcore logging at DEBUG too."""
+# Tracebacks with locals, at every phase of a real exchange -------------------------------------------
+
+
+def reset_while_sending(exchange: Exchange) -> None:
+    exchange.sock.recv(16)
+    exchange.reset()
+
+
+def reset_while_reading_headers(exchange: Exchange) -> None:
+    exchange.read_request()
+    exchange.send(b"HTTP/1.1 201 Created\r\nContent-Le")
+    exchange.reset()
+
+
+def reset_while_reading_the_body(exchange: Exchange) -> None:
+    exchange.read_request()
+    exchange.send(head(201, {"Content-Length": "1000", "Content-Type": "application/json"}) + b'{"id": "chat_')
+    exchange.reset()
+
+
+PHASES: dict[str, Callable[[Exchange], None] | None] = {
+    "connect refused": None,
+    "reset while sending": reset_while_sending,
+    "reset while reading headers": reset_while_reading_headers,
+    "reset while reading the body": reset_while_reading_the_body,
+    "401": answering(response(401, problem(401, "the bearer token is not valid"))),
+    "broken body": answering(response(201, b'{"id": "chat_message:', {"Content-Type": "application/json"})),
+    "body breaks the contract": answering(response(201, SESSION)),
+}
+
+
+@pytest.mark.parametrize("handler", PHASES.values(), ids=PHASES.keys())
+@pytest.mark.parametrize("cls", CLIENTS)
+async def test_a_traceback_with_locals_never_shows_the_token(
+    cls: Any, handler: Callable[[Exchange], None] | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx's and httpcore's records too
+    content = "x" * 300_000  # large enough that a reset can land while it is being sent
+    if handler is None:
+        url = refused_url()
+        client = cls(url, token=TOKEN, max_retries=1)
+        with pytest.raises(ClannError) as caught, instant_retries():
+            await call(client, "append_message", METHODS["append_message"][0][0], "user", content)
+        await close(client)
+    else:
+        with Server(handler) as server:
+            client = cls(server.url, token=TOKEN, max_retries=1)
+            with pytest.raises(ClannError) as caught, instant_retries():
+                await call(client, "append_message", METHODS["append_message"][0][0], "user", content)
+            await close(client)
+    error = caught.value
+    text = rendered(error)
+    assert TOKEN not in text
+    for link in chain(error):
+        assert TOKEN not in "".join(traceback.TracebackException.from_exception(link, capture_locals=True).format())
+    assert TOKEN not in caplog.text
+    assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
+
+
+def test_a_real_exchange_logs_nothing_secret_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    with running(tmp_path / "chat.sqlite3", {TOKEN: "alice"}) as server, ChatClient(server.url, token=TOKEN) as client:
+    answers = [response(201, SESSION), response(200, SESSION), response(401, problem(401, "no"))]
+
+    def handle(exchange: Exchange) -> None:
+        exchange.read_request()
+        exchange.send(answers.pop(0))
+
+    with Server(handle) as server, ChatClient(server.url, token=TOKEN) as client:
         session = client.create_session("secret-free", "alice")
-        client.append_message(session.id, "user", "hello")
-        client.list_messages(session.id)
-        client.delete_session(session.id)
+        client.get_session(session)
         with pytest.raises(ClannError) as caught:
-            client.delete_session(session.id)
+            client.get_session(session)
     assert "httpcore" in caplog.text, "the lower layers did log at DEBUG"
+    assert "pyclann" in {record.name for record in caplog.records}
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
-    assert TOKEN not in everything_in(caught.value)
+    assert TOKEN not in rendered(caught.value)
