@@ -77,7 +77,11 @@ class _BaseClient:
         self._owns_http = http_client is None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._settings.base_url!r})"
+        # A client whose construction failed is shown too: tracebacks rendered with locals repr it.
+        settings: Settings | None = getattr(self, "_settings", None)
+        if settings is None:
+            return f"{type(self).__name__}(<not constructed>)"
+        return f"{type(self).__name__}(base_url={settings.base_url!r})"
 
     def _copy(
         self,

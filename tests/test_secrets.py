@@ -159,6 +159,34 @@ async def test_a_traceback_with_locals_never_shows_the_token(
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
 
 
+BAD_SETTINGS: dict[str, dict[str, Any]] = {
+    "bad base URL": {"base_url": "http://a..b/"},
+    "base URL with a query": {"base_url": "http://clann.test/?x=1"},
+    "negative timeout": {"timeout": -1},
+    "NaN total timeout": {"total_timeout": float("nan")},
+    "bad header": {"headers": {"X-A": "a\nb"}},
+    "wrong type": {"max_retries": "2"},
+}
+
+
+def construction_traceback(cls: Any, settings: dict[str, Any]) -> tuple[BaseException, str]:
+    options = {"base_url": BASE, **settings}
+    with pytest.raises((ClannError, TypeError)) as caught:
+        cls(token=TOKEN, **options)
+    return caught.value, "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+
+
+@pytest.mark.parametrize("settings", BAD_SETTINGS.values(), ids=BAD_SETTINGS.keys())
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_failed_construction_renders_as_a_traceback_with_locals(cls: Any, settings: dict[str, Any]) -> None:
+    # The half-built client is among the locals, and its repr must not fail.
+    error, text = construction_traceback(cls, settings)
+    assert text.rstrip().endswith(f"{type(error).__qualname__}: {error}")
+    assert f"self = {cls.__name__}(" in text
+
+
 def test_a_real_exchange_logs_nothing_secret_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     answers = [response(201, SESSION), response(200, SESSION), response(401, problem(401, "no"))]
