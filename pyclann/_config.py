@@ -88,8 +88,8 @@ def settings(
     if not base_url:
         raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
     if token is None:
-        found = os.environ.get("CLANN_TOKEN")
-        token = Secret(found) if found else None
+        # Straight into a Secret: no local of this frame may hold the token, as a traceback shows locals.
+        token = Secret(os.environ["CLANN_TOKEN"]) if os.environ.get("CLANN_TOKEN") else None
     elif not token.reveal():
         token = None  # token="" sends no token at all, and does not read $CLANN_TOKEN
     if token is not None and not token.is_well_formed():

@@ -52,7 +52,7 @@ class _BaseClient:
     def _setup(
         self,
         base_url: str | None,
-        token: str | None,
+        secret: Secret | None,
         http_client: httpx.Client | httpx.AsyncClient | None,
         timeout: Timeout | NotGiven,
         max_retries: int,
@@ -61,8 +61,6 @@ class _BaseClient:
         headers: Mapping[str, str] | None,
     ) -> None:
         configure_from_env()
-        secret = None if token is None else Secret(token)
-        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
         self._settings = _config.settings(
             base_url,
             secret,
@@ -206,7 +204,9 @@ class ChatClient(_BaseClient):
             ClannConfigError: If there is no base URL, or a setting is not valid.
             TypeError: If a setting has the wrong type.
         """
-        self._setup(base_url, token, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        secret = None if token is None else Secret(token)
+        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
+        self._setup(base_url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
         if http_client is None:
             http_client = httpx.Client()
             # Ours to shape: every socket operation of an attempt then ends by its deadline.
@@ -584,7 +584,9 @@ class AsyncChatClient(_BaseClient):
             ClannConfigError: If there is no base URL, or a setting is not valid.
             TypeError: If a setting has the wrong type.
         """
-        self._setup(base_url, token, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        secret = None if token is None else Secret(token)
+        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
+        self._setup(base_url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
         self._http: httpx.AsyncClient = httpx.AsyncClient() if http_client is None else http_client
 
     def with_options(

@@ -205,3 +205,25 @@ def test_a_real_exchange_logs_nothing_secret_even_at_debug(caplog: pytest.LogCap
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
     assert TOKEN not in rendered(caught.value)
+
+
+@pytest.mark.parametrize("settings", BAD_SETTINGS.values(), ids=BAD_SETTINGS.keys())
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_traceback_with_locals_of_a_failed_construction_never_shows_the_token(
+    cls: Any, settings: dict[str, Any]
+) -> None:
+    _, text = construction_traceback(cls, settings)
+    assert TOKEN not in text
+
+
+@pytest.mark.parametrize("settings", BAD_SETTINGS.values(), ids=BAD_SETTINGS.keys())
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_token_from_clann_token_is_not_shown_either(
+    cls: Any, settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLANN_TOKEN", TOKEN)
+    options = {"base_url": BASE, **settings}
+    with pytest.raises((ClannError, TypeError)) as caught:
+        cls(**options)
+    text = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format())
+    assert TOKEN not in text
