@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
 
-from pyclann import AsyncChatClient, ChatClient
+from pyclann import AsyncChatClient, AsyncRawChatClient, ChatClient, RawChatClient
 
 BASE = "http://clann.test"
 TOKEN = "secret-token-6f1d2c"
@@ -179,12 +180,14 @@ def owned_client(
     return client
 
 
-async def call(client: ChatClient | AsyncChatClient, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a method of either client, awaiting it if it is async; an iterator is walked to a list."""
+async def call(
+    client: ChatClient | AsyncChatClient | RawChatClient | AsyncRawChatClient, method: str, *args: Any, **kwargs: Any
+) -> Any:
+    """Call a method of either client (or its raw view), awaiting it if it is async; an iterator is walked to a list."""
     result = getattr(client, method)(*args, **kwargs)
-    if isinstance(client, AsyncChatClient):
-        if isinstance(result, AsyncIterator):
-            return [item async for item in result]
+    if isinstance(result, AsyncIterator):
+        return [item async for item in result]
+    if inspect.isawaitable(result):
         return await result
     if isinstance(result, Iterator):
         return list(result)
