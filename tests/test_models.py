@@ -1,55 +1,118 @@
+"""pyclann.models: frozen, hashable records with datetimes, to and from the wire's JSON form."""
+
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import attrs
 import pytest
 
-from pyclann import ChatMessage, Role
-from pyclann.models import FieldError, parse_list, parse_message, parse_session
-from tests.helpers import MESSAGE, SESSION
+from pyclann import ChatMessage, ChatSession, ClannInvalidArgumentError, Role
+from tests.helpers import MESSAGE, SESSION, message, session
+
+RECORDS: list[tuple[type[ChatSession] | type[ChatMessage], dict[str, Any]]] = [
+    (ChatSession, SESSION),
+    (ChatSession, {**SESSION, "tree": "oak", "created_at": "2026-11-26T09:00:00Z"}),
+    (ChatMessage, MESSAGE),
+    (ChatMessage, {**MESSAGE, "role": "tool", "content": "  exact\ttext\n😀"}),
+]
 
 
-def test_times_are_timezone_aware_and_keep_their_offset() -> None:
-    session = parse_session({**SESSION, "created_at": "2026-11-26T10:00:00+02:00"})
-    assert session.created_at == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-    assert session.created_at.utcoffset() == timedelta(hours=2)
-    assert session.updated_at.tzinfo is UTC or session.updated_at.utcoffset() == timedelta(0)
-    assert isinstance(session.created_at.tzinfo, timezone)
+@pytest.mark.parametrize(("cls", "record"), RECORDS)
+def test_to_dict_gives_the_wire_form_back(cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]) -> None:
+    assert cls.from_dict(record).to_dict() == record
 
 
-def test_known_roles_become_role_members_and_others_stay_strings() -> None:
-    assert parse_message(MESSAGE).role is Role.USER
-    tool = parse_message({**MESSAGE, "role": "tool"})
-    assert (tool.role, type(tool.role)) == ("tool", str)
-    assert Role.ASSISTANT == "assistant"
+@pytest.mark.parametrize(("cls", "record"), RECORDS)
+def test_from_dict_of_to_dict_is_the_same_record(
+    cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]
+) -> None:
+    model = cls.from_dict(record)
+    again = cls.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again == model
+    assert hash(again) == hash(model)
 
 
-def test_unknown_fields_are_ignored() -> None:
-    assert parse_message({**MESSAGE, "tokens": 12, "meta": {"a": [1]}}) == parse_message(MESSAGE)
+def test_to_dict_writes_times_as_rfc_3339_in_utc_with_a_z() -> None:
+    moment = datetime(2026, 11, 26, 11, 0, 0, 250000, tzinfo=timezone(timedelta(hours=2)))
+    made = ChatSession(SESSION["id"], "t", "alice", None, moment, moment)
+    as_dict = made.to_dict()
+    assert as_dict["created_at"] == "2026-11-26T09:00:00.250000Z"
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    assert ChatSession.from_dict(as_dict) == made
+
+
+def test_to_dict_writes_a_known_role_as_its_plain_string() -> None:
+    as_dict = ChatMessage.from_dict(MESSAGE).to_dict()
+    assert type(as_dict["role"]) is str
+    assert json.dumps(as_dict["role"]) == '"user"'
 
 
 @pytest.mark.parametrize(
-    ("record", "says"),
+    ("cls", "record", "says"),
     [
-        ({k: v for k, v in SESSION.items() if k != "tree"}, "field 'tree' is missing"),
-        ({**SESSION, "title": ["x"]}, "field 'title' must be a string, got list"),
-        ({**SESSION, "updated_at": None}, "field 'updated_at' must be a string, got null"),
-        ({**SESSION, "created_at": "2026-13-01T00:00:00Z"}, "field 'created_at' is not an RFC 3339 time"),
+        (ChatSession, {**SESSION, "id": "chat_message:01JDXV3C5Z0K8Y8T6W3M2Q9R4N"}, "field 'id'"),
+        (ChatSession, {**SESSION, "created_at": "2026-W48-4T09:00:00Z"}, "field 'created_at'"),
+        (ChatSession, {k: v for k, v in SESSION.items() if k != "title"}, "field 'title' is missing"),
+        (ChatMessage, {**MESSAGE, "content": None}, "field 'content'"),
+        (ChatMessage, {**MESSAGE, "session": "nope"}, "field 'session'"),
+        (ChatMessage, [MESSAGE], "expected a chat message object"),
     ],
 )
-def test_a_bad_session_names_its_field(record: dict[str, object], says: str) -> None:
-    with pytest.raises(FieldError, match=says):
-        parse_session(record)
+def test_from_dict_of_a_bad_record_names_the_field(
+    cls: type[ChatSession] | type[ChatMessage], record: Any, says: str
+) -> None:
+    with pytest.raises(ClannInvalidArgumentError, match=says) as caught:
+        cls.from_dict(record)
+    assert str(caught.value).startswith(f"not a {'chat session' if cls is ChatSession else 'chat message'}: ")
+    assert isinstance(caught.value, ValueError)
 
 
-def test_a_bad_item_in_a_list_is_named_by_its_index() -> None:
-    with pytest.raises(FieldError, match=r"^item 2: field 'content' is missing$"):
-        parse_list([MESSAGE, MESSAGE, {k: v for k, v in MESSAGE.items() if k != "content"}], parse_message)
+@pytest.mark.parametrize(("cls", "record"), [(ChatSession, SESSION), (ChatMessage, MESSAGE)])
+def test_models_are_frozen(cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]) -> None:
+    model: Any = cls.from_dict(record)
+    for field in attrs.fields(cls):
+        before = getattr(model, field.name)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(model, field.name, "changed")
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            delattr(model, field.name)
+        assert getattr(model, field.name) == before
+    with pytest.raises((attrs.exceptions.FrozenInstanceError, AttributeError)):
+        model.new_attribute = 1
 
 
-def test_models_are_frozen_values() -> None:
-    message = parse_message(MESSAGE)
-    assert message == ChatMessage(**{**MESSAGE, "created_at": message.created_at})  # type: ignore[arg-type]
-    assert hash(message) == hash(parse_message(MESSAGE))
-    with pytest.raises(AttributeError):
-        message.content = "edited"  # type: ignore[misc]
+def test_models_are_hashable_values() -> None:
+    first, same, other = session(1), session(1), session(2)
+    sessions = {ChatSession.from_dict(first), ChatSession.from_dict(same), ChatSession.from_dict(other)}
+    assert len(sessions) == 2
+    messages = {ChatMessage.from_dict(message(1)): "a", ChatMessage.from_dict(message(1)): "b"}
+    assert list(messages.values()) == ["b"]
+
+
+@pytest.mark.parametrize(("cls", "record"), [(ChatSession, SESSION), (ChatMessage, MESSAGE)])
+def test_models_pickle_and_copy_to_equal_values(
+    cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]
+) -> None:
+    model = cls.from_dict(record)
+    for again in (pickle.loads(pickle.dumps(model)), copy.copy(model), copy.deepcopy(model)):
+        assert again == model
+        assert type(again) is cls
+
+
+def test_times_are_aware_datetimes_in_utc() -> None:
+    model = ChatSession.from_dict({**SESSION, "updated_at": "2026-11-26T10:00:00+01:00"})
+    assert model.updated_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    assert model.updated_at.tzinfo is UTC
+    assert isinstance(model.created_at, datetime)
+
+
+def test_the_known_roles() -> None:
+    assert [role.value for role in Role] == ["user", "assistant", "system"]
+    assert Role("assistant") is Role.ASSISTANT
+    assert isinstance(Role.USER, str)
+    assert f"{Role.SYSTEM}" == "system"
