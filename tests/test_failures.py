@@ -269,7 +269,7 @@ def test_parse_retry_after_of_a_far_future_date_is_a_large_finite_number() -> No
 async def test_any_retry_after_raises_only_a_clann_error(make_client: MakeClient, value: bytes) -> None:
     answer = httpx.Response(429, headers=[(b"Retry-After", value)], json=problem(429, "slow"))
     recorder = Recorder(answer)
-    with pytest.raises(ClannRateLimitError):
+    with pytest.raises(ClannRateLimitError), instant_retries():
         await call(make_client(recorder, max_retries=1), "list_sessions", "alice")
 
 

@@ -207,7 +207,7 @@ def fuzz(examples: int) -> settings:
 
 
 @pytest.mark.parametrize("method", METHODS)
-@fuzz(150)
+@fuzz(100)
 @given(data=st.data())
 def test_any_response_gives_a_model_or_a_clann_error(method: str, data: st.DataObject) -> None:
     transport = transport_for(data.draw(answers(method)))
@@ -222,7 +222,7 @@ def test_any_response_gives_a_model_or_a_clann_error(method: str, data: st.DataO
 
 
 @pytest.mark.parametrize("method", METHODS)
-@fuzz(40)
+@fuzz(30)
 @given(data=st.data())
 def test_any_response_gives_the_async_client_a_model_or_a_clann_error(method: str, data: st.DataObject) -> None:
     transport = transport_for(data.draw(answers(method)))
