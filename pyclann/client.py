@@ -130,10 +130,9 @@ class _BaseClient:
             op.method, settings.base_url + op.path, params=op.params, content=op.body, headers=headers, timeout=timeout
         )
 
-    def _body(self, response: httpx.Response, left: float | None) -> Body:
+    def _body(self, response: httpx.Response, deadline: float | None) -> Body:
         success = response.is_success
         limit = self._settings.max_response_size if success else ERROR_BODY_LIMIT
-        deadline = None if left is None else time.monotonic() + left
         # A mock transport's response was decoded by httpx when it was made.
         decoded = response.is_stream_consumed
         return Body(response, limit, strict=success, deadline=deadline, decoded=decoded)
@@ -254,12 +253,14 @@ class ChatClient(_BaseClient):
         attempts = self._attempts()
         while True:
             left = attempts.time_left()
+            # The attempt's time runs from its start: connecting, sending and the headers count.
+            deadline = None if left is None else time.monotonic() + left
             cause: BaseException | None = None
             try:
-                with _deadline.attempt(None if left is None else time.monotonic() + left):
+                with _deadline.attempt(deadline):
                     response = self._http.send(self._request(op, left), stream=True)
                     try:
-                        body = self._body(response, left)
+                        body = self._body(response, deadline)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
                             body.feed(response.content)
                         else:

@@ -66,6 +66,31 @@ async def test_a_dripping_body_is_cut_off_by_the_attempts_timeout(kind: str) -> 
         assert server.connections == 1
 
 
+def late_then_slow(exchange: Exchange) -> None:
+    """Headers after 0.6 s, then the body's last eight bytes one every 0.1 s: whole at about 1.4 s."""
+    exchange.read_request()
+    exchange.wait(0.6)
+    exchange.send(head(200, {"Content-Length": str(len(SESSION_JSON)), "Content-Type": "application/json"}))
+    exchange.send(SESSION_JSON[:-8])
+    exchange.drip(SESSION_JSON[-8:], 0.1)
+
+
+async def test_the_attempts_time_runs_from_its_start_not_from_its_headers(kind: str) -> None:
+    # Each wait is shorter than the timeout, and the body would be whole 0.8 s after its
+    # headers: only a bound on the attempt as a whole, from its start, cuts it off.
+    with Server(late_then_slow) as server, pytest.raises(ClannTimeoutError):
+        await get_session(client_for(kind, server.url, timeout=1.0, max_retries=0))
+
+
+def test_with_a_users_http_client_too_the_attempts_time_runs_from_its_start() -> None:
+    # pyclann does not reach into a user's httpx client to bound its socket reads: here only
+    # the body's deadline, counted from the attempt's start, can cut the attempt off.
+    with Server(late_then_slow) as server, httpx.Client() as http:
+        client = ChatClient(server.url, token=TOKEN, http_client=http, timeout=1.0, max_retries=0)
+        with pytest.raises(ClannTimeoutError):
+            client.get_session(SESSION_ID)
+
+
 async def test_each_attempt_gets_the_whole_timeout_again(kind: str) -> None:
     with Server(drip) as server:
         with pytest.raises(ClannTimeoutError, match=r"\(after 2 attempts\)"), instant_retries() as waits:
