@@ -70,12 +70,13 @@ class Exchange:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def drip(self, data: bytes, every: float) -> None:
-        """Send `data` one byte every `every` seconds, until it is sent or the server stops."""
+    def drip(self, data: bytes, every: float) -> bool:
+        """Send `data` one byte every `every` seconds; whether it was all sent before the server stopped."""
         for i in range(len(data)):
             if self.stop.wait(every):
-                return
+                return False
             self.sock.sendall(data[i : i + 1])
+        return True
 
     def wait(self, seconds: float) -> None:
         """Hold the connection for `seconds`, or until the server stops."""
