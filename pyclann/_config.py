@@ -81,8 +81,15 @@ def settings(
     max_response_size: int,
     headers: Mapping[str, str] | None,
     http_client: httpx.Client | httpx.AsyncClient | None,
+    http_type: type[httpx.Client] | type[httpx.AsyncClient],
 ) -> Settings:
-    """Check every setting; `ClannConfigError` names the first that is wrong."""
+    """Check every setting; `ClannConfigError` names the first that is wrong (`TypeError`, its type)."""
+    if http_client is not None and not isinstance(http_client, http_type):
+        other = "AsyncChatClient" if http_type is httpx.Client else "ChatClient"
+        raise TypeError(
+            f"http_client must be an httpx.{http_type.__name__} (its other kind goes with {other}),"
+            f" got {type(http_client).__name__}"
+        )
     if base_url is None:
         base_url = os.environ.get("CLANN_BASE_URL")
     if not base_url:
@@ -90,6 +97,8 @@ def settings(
     if token is None:
         # Straight into a Secret: no local of this frame may hold the token, as a traceback shows locals.
         token = Secret(os.environ["CLANN_TOKEN"]) if os.environ.get("CLANN_TOKEN") else None
+    elif not isinstance(token.reveal(), str):
+        raise TypeError(f"token must be a str, got {type(token.reveal()).__name__}")
     elif not token.reveal():
         token = None  # token="" sends no token at all, and does not read $CLANN_TOKEN
     if token is not None and not token.is_well_formed():

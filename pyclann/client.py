@@ -70,6 +70,7 @@ class _BaseClient:
             max_response_size=max_response_size,
             headers=headers,
             http_client=http_client,
+            http_type=httpx.AsyncClient if isinstance(self, AsyncChatClient) else httpx.Client,
         )
         self._conn = _Connection()
         self._owns_http = http_client is None

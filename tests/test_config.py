@@ -268,3 +268,24 @@ def test_construction_sends_nothing(cls: Any) -> None:
     recorder = Recorder(success("get_session"))
     over_mock(cls, recorder, base_url=BASE, token=TOKEN)
     assert recorder.requests == []
+
+
+WRONG_HTTP_CLIENTS: dict[str, tuple[Any, Any]] = {
+    "sync given an AsyncClient": (ChatClient, httpx.AsyncClient),
+    "async given a Client": (AsyncChatClient, httpx.Client),
+    "sync given a str": (ChatClient, lambda: "http://clann.test"),
+    "async given an object": (AsyncChatClient, object),
+}
+
+
+@pytest.mark.parametrize(("cls", "make"), WRONG_HTTP_CLIENTS.values(), ids=WRONG_HTTP_CLIENTS.keys())
+def test_an_http_client_of_the_wrong_kind_is_a_type_error_at_construction(cls: Any, make: Any) -> None:
+    with pytest.raises(TypeError, match=r"http_client must be an httpx\.(Async)?Client"):
+        cls(BASE, token=TOKEN, http_client=make())
+
+
+@pytest.mark.parametrize("token", [5, b"secret-bytes", ["t"]])
+def test_a_token_that_is_not_a_str_is_a_type_error_naming_it(token: Any) -> None:
+    with pytest.raises(TypeError, match="token must be a str") as caught:
+        ChatClient(BASE, token=token)
+    assert "secret-bytes" not in str(caught.value)
