@@ -934,7 +934,13 @@ class AsyncChatClient(_BaseClient):
         """Close the HTTP connections, unless the `httpx.AsyncClient` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
             self._conn.closed = True
-            await self._http.aclose()
+            try:
+                await self._http.aclose()
+            except RuntimeError as error:  # "Event loop is closed": its connections belong to another loop
+                raise ClannUsageError(
+                    f"aclose: {error}; an AsyncChatClient's connections belong to the event loop it was first"
+                    " used in: close it there"
+                ) from None
 
     async def __aenter__(self) -> Self:
         return self

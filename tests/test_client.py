@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,7 @@ from tests.helpers import (
     BASE,
     MESSAGE_ID,
     METHODS,
+    SESSION,
     SESSION_ID,
     TOKEN,
     WRITES,
@@ -34,6 +37,7 @@ from tests.helpers import (
     owned_client,
     success,
 )
+from tests.servers import Exchange, Server
 
 # What each method returns, exactly.
 RETURNS: dict[str, type | tuple[type, type]] = {
@@ -339,3 +343,28 @@ def test_a_copy_of_a_copy_still_shares_the_pool_and_the_original_still_owns_it()
     copy.close()
     assert not client._http.is_closed
     client.close()
+
+
+def keep_alive(exchange: Exchange) -> None:
+    """Answer every request of one connection, keeping it open, as servers do."""
+    while exchange.read_request():
+        body = json.dumps(SESSION).encode()
+        exchange.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: k\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+
+# The connection left open belongs to a closed loop: nothing can close it, and its
+# transport says so when collected. That is the situation this test is about.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_closing_an_async_client_from_a_second_event_loop_raises_usage_error() -> None:
+    with Server(keep_alive) as server:
+        client = AsyncChatClient(server.url, token=TOKEN)
+        asyncio.run(client.get_session(SESSION_ID))
+        with pytest.raises(ClannUsageError, match=r"aclose: .*event loop"):
+            asyncio.run(client.aclose())
+        asyncio.run(client.aclose())  # closed now: nothing more to do
+        del client
+        gc.collect()
