@@ -115,7 +115,10 @@ def attempt_error(name: str, error: BaseException, timeout: float | None) -> tup
         found: ClannError = ClannTimeoutError(f"{name} timed out{bound}: {reason}")
     else:
         found = ClannConnectionError(f"{name} failed: {_reason(error)}")
-    retryable = not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
+    # A wrong URL or request is sent wrong again; so is a redirect loop (httpx.TooManyRedirects), which,
+    # like httpx's other request errors that are not transport errors, comes from a user's httpx client.
+    mendable = isinstance(error, httpx.TransportError) or not isinstance(error, httpx.RequestError)
+    retryable = mendable and not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
     return found, Failure(None, retryable=retryable, in_doubt=reached)
 
 

@@ -30,7 +30,8 @@ from .models import ChatMessage, ChatSession
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
 
 T = TypeVar("T")
-_ATTEMPT_ERRORS = (httpx.TransportError, RuntimeError, TimeoutError, _failures.Late, _failures.BodyError)
+# httpx.RequestError: transport errors, and a user's client's own (TooManyRedirects when it follows redirects).
+_ATTEMPT_ERRORS = (httpx.RequestError, RuntimeError, TimeoutError, _failures.Late, _failures.BodyError)
 
 
 @attrs.define

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from pyclann import (
+    ChatClient,
     ClannAPIError,
     ClannAuthError,
     ClannBadRequestError,
@@ -292,3 +293,24 @@ async def test_an_empty_success_body_that_stays_empty_says_it_is_not_json(make_c
         await invoke(make_client(recorder), "append_message")
     assert caught.value.may_have_landed
     assert len(recorder.requests) == 3
+
+
+def test_a_redirect_loop_of_a_users_client_that_follows_redirects_is_a_connection_error() -> None:
+    def loop(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(307, headers={"Location": str(request.url)})
+
+    own = httpx.Client(transport=httpx.MockTransport(loop), follow_redirects=True, max_redirects=3)
+    client = ChatClient("http://clann.test", token="t", http_client=own)
+    with pytest.raises(ClannConnectionError, match="TooManyRedirects") as caught, instant_retries() as waits:
+        client.append_message(SESSION["id"], "user", "x", idempotency_key="k-5")
+    assert waits == [], "a loop is not mended by trying again"
+    assert isinstance(caught.value.__cause__, httpx.TooManyRedirects)
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("k-5", True)
+    own.close()
+
+
+@pytest.mark.parametrize("raised", [httpx.DecodingError("bad gzip"), httpx.RequestError("other")])
+async def test_any_other_httpx_request_error_is_a_connection_error(make_client: MakeClient, raised: Exception) -> None:
+    with pytest.raises(ClannConnectionError) as caught, instant_retries():
+        await call(make_client(Recorder(raised)), "list_sessions", "alice")
+    assert caught.value.__cause__ is raised
