@@ -72,7 +72,7 @@ class Settings:
 
 
 def settings(
-    base_url: str | None,
+    base_url: Secret | None,
     token: Secret | None,
     *,
     timeout: Timeout | NotGiven,
@@ -90,9 +90,9 @@ def settings(
             f"http_client must be an httpx.{http_type.__name__} (its other kind goes with {other}),"
             f" got {type(http_client).__name__}"
         )
-    if base_url is None:
-        base_url = os.environ.get("CLANN_BASE_URL")
-    if not base_url:
+    if base_url is None and os.environ.get("CLANN_BASE_URL"):
+        base_url = Secret(os.environ["CLANN_BASE_URL"])
+    if base_url is None or base_url.reveal() == "":
         raise ClannConfigError("no base URL: pass base_url= or set CLANN_BASE_URL")
     if token is None:
         # Straight into a Secret: no local of this frame may hold the token, as a traceback shows locals.
@@ -153,26 +153,36 @@ def evolve(
     )
 
 
-def _base_url(text: str) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"base_url must be a str, got {type(text).__name__}")
-    try:
-        url = httpx.URL(text)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as error:
-        raise ClannConfigError(f"base_url is not a URL: {error}") from None
-    if url.userinfo:
+def _base_url(given: Secret) -> str:
+    # A URL naming a user or password is refused before any local of this frame holds it: tracebacks
+    # show locals. Past that check, the URL holds nothing secret.
+    if not isinstance(given.reveal(), str):
+        raise TypeError(f"base_url must be a str, got {type(given.reveal()).__name__}")
+    if _names_a_user(given):
         # Never echoed: it may hold a password. The API takes a bearer token instead.
         raise ClannConfigError("base_url must not hold a user name or password; pass the API token as token=")
-    shown = _clip(text)
+    try:
+        url = httpx.URL(given.reveal())
+    except (httpx.InvalidURL, ValueError, UnicodeError) as error:
+        raise ClannConfigError(f"base_url is not a URL: {error}") from None
+    shown = _clip(given.reveal())
     if url.scheme not in ("http", "https") or not url.raw_host:
         raise ClannConfigError(f"base_url must be an http:// or https:// URL with a host, got {shown}")
-    if url.query or url.fragment or "?" in text or "#" in text:
+    if url.query or url.fragment or "?" in given.reveal() or "#" in given.reveal():
         raise ClannConfigError(f"base_url must not have a query or a fragment, got {shown}")
     if url.port is not None and not 0 < url.port < 65536:
         raise ClannConfigError(f"base_url's port must be 1 to 65535, got {url.port}")
     if not _valid_host(url.raw_host.decode("ascii", "replace")):
         raise ClannConfigError(f"base_url's host is not a valid host name or IP address, got {shown}")
     return str(url.copy_with(path=url.path.rstrip("/"))).rstrip("/")
+
+
+def _names_a_user(given: Secret) -> bool:
+    """Whether the URL has a user name or password (when it does not parse: whether it has an "@")."""
+    try:
+        return bool(httpx.URL(given.reveal()).userinfo)
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return "@" in given.reveal()
 
 
 def _valid_host(host: str) -> bool:

@@ -52,7 +52,7 @@ class _BaseClient:
 
     def _setup(
         self,
-        base_url: str | None,
+        base_url: Secret | None,
         secret: Secret | None,
         http_client: httpx.Client | httpx.AsyncClient | None,
         timeout: Timeout | NotGiven,
@@ -205,9 +205,12 @@ class ChatClient(_BaseClient):
             ClannConfigError: If there is no base URL, or a setting is not valid.
             TypeError: If a setting has the wrong type.
         """
+        # From here on, only masked Secrets are in this frame: tracebacks show locals, and a base URL may
+        # hold a password (refused, but not to be shown while refusing it).
         secret = None if token is None else Secret(token)
-        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
-        self._setup(base_url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        url = None if base_url is None else Secret(base_url)
+        del token, base_url
+        self._setup(url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
         if http_client is None:
             http_client = httpx.Client()
             # Ours to shape: every socket operation of an attempt then ends by its deadline.
@@ -587,9 +590,12 @@ class AsyncChatClient(_BaseClient):
             ClannConfigError: If there is no base URL, or a setting is not valid.
             TypeError: If a setting has the wrong type.
         """
+        # From here on, only masked Secrets are in this frame: tracebacks show locals, and a base URL may
+        # hold a password (refused, but not to be shown while refusing it).
         secret = None if token is None else Secret(token)
-        del token  # from here on, only the masked Secret is in this frame: tracebacks show locals
-        self._setup(base_url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
+        url = None if base_url is None else Secret(base_url)
+        del token, base_url
+        self._setup(url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
         self._http: httpx.AsyncClient = httpx.AsyncClient() if http_client is None else http_client
 
     def with_options(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import traceback
 from typing import Any
 
 import httpx
@@ -117,7 +118,6 @@ def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: s
     with pytest.raises(ClannConfigError, match=says) as caught:
         cls(url, token=TOKEN)
     assert isinstance(caught.value, ValueError)
-    assert caught.value.__cause__ is None or isinstance(caught.value.__cause__, Exception)
 
 
 @pytest.mark.parametrize(
@@ -133,10 +133,9 @@ def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: s
 def test_a_base_url_with_a_password_is_refused_without_echoing_it(cls: Any, url: str) -> None:
     with pytest.raises(ClannConfigError) as caught:
         cls(url, token=TOKEN)
-    assert PASSWORD not in str(caught.value)
-    assert PASSWORD not in repr(caught.value.args)
-    assert caught.value.__cause__ is None
-    assert caught.value.__suppress_context__ or caught.value.__context__ is None
+    shown = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=False).format())
+    assert PASSWORD not in shown, "not in the message, nor in a chained httpx error"
+    assert url not in repr(caught.value.args)
 
 
 @pytest.mark.parametrize("url", [b"http://clann.test", 5, httpx.URL("http://clann.test")])

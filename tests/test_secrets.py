@@ -227,3 +227,28 @@ def test_a_token_from_clann_token_is_not_shown_either(
         cls(**options)
     text = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format())
     assert TOKEN not in text
+
+
+PASSWORD = "hunter2-pw-5e1"
+WITH_PASSWORD = ["http://user:{}@clann.test", "https://{}@clann.test/api", "http://user:{}@a..b/"]
+
+
+@pytest.mark.parametrize("template", WITH_PASSWORD)
+@pytest.mark.parametrize("cls", CLIENTS)
+def test_a_base_urls_password_is_not_in_a_traceback_with_locals(cls: Any, template: str) -> None:
+    with pytest.raises(ClannError) as caught:
+        cls(template.format(PASSWORD), token=TOKEN)
+    text = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format())
+    assert "ClannConfigError" in text
+    assert PASSWORD not in text
+
+
+@pytest.mark.parametrize("template", WITH_PASSWORD)
+def test_a_password_in_clann_base_url_is_not_in_a_traceback_with_locals(
+    template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLANN_BASE_URL", template.format(PASSWORD))
+    with pytest.raises(ClannError) as caught:
+        ChatClient(token=TOKEN)
+    text = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format())
+    assert PASSWORD not in text
