@@ -19,8 +19,8 @@ from pyclann import (
     ClannServerError,
     ClannTimeoutError,
 )
-from pyclann._retry import BASE_DELAY, MAX_DELAY, MAX_RETRY_AFTER, Attempts, Failure, skipped_waits
-from pyclann.testing import instant_retries
+from pyclann._retry import BASE_DELAY, MAX_DELAY, MAX_RETRY_AFTER, Attempts, Failure, sleep_for
+from pyclann.testing import instant_retries, scaled_retries
 from tests.helpers import METHODS, MakeClient, Recorder, call, invoke, problem, respond, success
 
 
@@ -284,14 +284,31 @@ async def test_a_call_that_succeeds_at_once_logs_no_retry(
     assert [r for r in caplog.records if r.name == "pyclann" and r.levelno >= logging.INFO] == []
 
 
-def test_instant_retries_yields_the_waits_and_ends_with_its_block() -> None:
-    assert skipped_waits() is None
+def test_instant_retries_notes_the_waits_sleeps_none_and_ends_with_its_block() -> None:
+    assert sleep_for(2.0) == 2.0
     with instant_retries() as waits:
-        assert skipped_waits() is waits
+        assert sleep_for(2.0) == 0.0
         with instant_retries() as inner:
-            assert skipped_waits() is inner
-        assert skipped_waits() is waits
-    assert skipped_waits() is None
+            assert sleep_for(1.0) == 0.0
+        assert inner == [1.0]
+        assert sleep_for(0.5) == 0.0
+    assert waits == [2.0, 0.5]
+    assert sleep_for(3.0) == 3.0
+
+
+def test_scaled_retries_sleeps_each_wait_scaled_and_notes_it_as_asked() -> None:
+    with scaled_retries(0.01) as waits:
+        assert sleep_for(2.0) == pytest.approx(0.02)
+    assert waits == [2.0]
+    assert sleep_for(2.0) == 2.0
+
+
+async def test_scaled_retries_notes_the_waits_a_client_asks_for(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(503, problem(503, "busy"), {"Retry-After": "2"}), success("list_sessions"))
+    with scaled_retries(0.001) as waits:
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert waits == [2.0]
+    assert len(recorder.requests) == 2
 
 
 async def test_every_error_after_retries_is_still_a_clann_error(make_client: MakeClient) -> None:
