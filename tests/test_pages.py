@@ -64,7 +64,7 @@ async def test_list_messages_walks_every_page_after_the_previous_pages_last_mess
     assert [m.content for m in messages] == ["message 1", "message 2", "message 3"]
     assert all(type(m) is ChatMessage for m in messages)
     afters = [r.url.params.get("after") for r in recorder.requests]
-    assert afters == [None, message(2)["id"], message(3)["id"]]
+    assert afters == [None, ulid(2), ulid(3)], "the previous page's last_id, as its bare ULID"
     assert {r.url.params["limit"] for r in recorder.requests} == {"100"}
 
 
@@ -100,7 +100,7 @@ async def test_iter_messages_after_starts_after_that_message_then_follows_last_i
     after = message(4)["id"]
     messages = await call(make_client(recorder), "iter_messages", ULID, after=after, page_size=2)
     assert [m.content for m in messages] == ["message 5", "message 6", "message 7"]
-    assert [r.url.params["after"] for r in recorder.requests] == [ulid(4), message(6)["id"]]
+    assert [r.url.params["after"] for r in recorder.requests] == [ulid(4), ulid(6)]
 
 
 async def test_an_empty_listing_is_one_request_and_no_records(make_client: MakeClient) -> None:
