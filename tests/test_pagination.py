@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import httpx
 import pytest
@@ -33,38 +33,42 @@ def long_session() -> Iterator[tuple[DevServer, ChatSession, list[ChatMessage]]]
         yield server, session, written
 
 
-def watched(server: DevServer) -> tuple[ChatClient, Sent]:
+@pytest.fixture
+def watched(long_session: tuple[DevServer, ChatSession, list[ChatMessage]]) -> Iterator[tuple[ChatClient, Sent]]:
+    """A client whose every listing response is noted; its connections closed after the test."""
+    server, _, _ = long_session
     sent = Sent()
-    http = httpx.Client(event_hooks={"response": [sent]})
-    return ChatClient(server.url, token=server.tokens["alice"], http_client=http), sent
+    with httpx.Client(event_hooks={"response": [sent]}) as http:
+        yield ChatClient(server.url, token=server.tokens["alice"], http_client=http), sent
 
 
 def test_list_messages_returns_all_in_order_over_bounded_pages(
-    long_session: tuple[DevServer, ChatSession, list[ChatMessage]],
+    long_session: tuple[DevServer, ChatSession, list[ChatMessage]], watched: tuple[ChatClient, Sent]
 ) -> None:
-    server, session, written = long_session
-    chat, sent = watched(server)
+    _, session, written = long_session
+    chat, sent = watched
     assert chat.list_messages(session) == written
     assert len(sent.sizes) == MESSAGES // 100
     assert max(sent.sizes) <= PAGE_BYTES
 
 
 def test_iter_messages_after_the_1000th_yields_exactly_the_rest(
-    long_session: tuple[DevServer, ChatSession, list[ChatMessage]],
+    long_session: tuple[DevServer, ChatSession, list[ChatMessage]], watched: tuple[ChatClient, Sent]
 ) -> None:
-    server, session, written = long_session
-    chat, _ = watched(server)
+    _, session, written = long_session
+    chat, _ = watched
     assert list(chat.iter_messages(session, after=written[999].id)) == written[1000:]
     assert list(chat.iter_messages(session, after=written[-1])) == []
 
 
 def test_taking_five_messages_sends_one_request(
-    long_session: tuple[DevServer, ChatSession, list[ChatMessage]],
+    long_session: tuple[DevServer, ChatSession, list[ChatMessage]], watched: tuple[ChatClient, Sent]
 ) -> None:
-    server, session, written = long_session
-    chat, sent = watched(server)
+    _, session, written = long_session
+    chat, sent = watched
     messages = chat.iter_messages(session)
     assert [next(messages) for _ in range(5)] == written[:5]
     assert len(sent.sizes) == 1
+    assert isinstance(messages, Generator)  # typed as an Iterator, which has no close()
     messages.close()
     assert len(sent.sizes) == 1
