@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannError
-from pyclann.testing import instant_retries
+from pyclann.testing import dev_server, instant_retries
 from tests.helpers import (
     BASE,
     METHODS,
@@ -252,3 +252,23 @@ def test_a_password_in_clann_base_url_is_not_in_a_traceback_with_locals(
         ChatClient(token=TOKEN)
     text = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=True).format())
     assert PASSWORD not in text
+
+
+def test_a_whole_session_against_the_dev_server_logs_nothing_secret(caplog: pytest.LogCaptureFixture) -> None:
+    """Every method, against the dev server, with pyclann, httpx, httpcore and the server at DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    with dev_server({"alice": TOKEN}) as server, server.client("alice") as client:
+        session = client.create_session("secret-free", "alice")
+        client.update_session(session, title="renamed")
+        message = client.append_message(session, "user", "hello")
+        client.get_message(session, message)
+        list(client.iter_messages(session, page_size=1))
+        client.list_sessions("alice")
+        client.delete_session(session)
+        with pytest.raises(ClannError) as caught:
+            client.delete_session(session)
+    assert {"pyclann", "httpx"} <= {record.name for record in caplog.records}
+    assert any(record.name.startswith("httpcore") for record in caplog.records)
+    assert TOKEN not in caplog.text
+    assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
+    assert TOKEN not in rendered(caught.value)
