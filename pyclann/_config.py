@@ -69,6 +69,8 @@ class Settings:
     max_response_size: int
     # Sent with every request; httpx.Headers masks Authorization in its repr.
     headers: httpx.Headers
+    # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
+    bearer: bool = False
 
 
 def settings(
@@ -112,7 +114,7 @@ def settings(
     sent["Accept-Encoding"] = "gzip, deflate"
     if token is not None:
         sent["Authorization"] = f"Bearer {token.reveal()}"
-    sent.update(_headers(headers))
+    _add(sent, _headers(headers), bearer=token is not None)
     checked = _timeout(timeout)
     return Settings(
         base_url=_base_url(base_url),
@@ -122,6 +124,7 @@ def settings(
         max_retries=_count("max_retries", max_retries),
         max_response_size=_count("max_response_size", max_response_size, least=1),
         headers=sent,
+        bearer=token is not None,
     )
 
 
@@ -136,7 +139,7 @@ def evolve(
 ) -> Settings:
     """`current` with the given settings changed, checked as at construction."""
     sent = httpx.Headers(current.headers)
-    sent.update(_headers(headers))
+    _add(sent, _headers(headers), bearer=current.bearer)
     checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
     return attrs.evolve(
         current,
@@ -158,6 +161,9 @@ def _base_url(given: Secret) -> str:
     # show locals. Past that check, the URL holds nothing secret.
     if not isinstance(given.reveal(), str):
         raise TypeError(f"base_url must be a str, got {type(given.reveal()).__name__}")
+    if any(character.isspace() for character in given.reveal()):
+        # httpx would quote it: a trailing space would become part of every path as %20.
+        raise ClannConfigError("base_url must not contain white space")
     if _names_a_user(given):
         # Never echoed: it may hold a password. The API takes a bearer token instead.
         raise ClannConfigError("base_url must not hold a user name or password; pass the API token as token=")
@@ -227,6 +233,15 @@ def _count(name: str, value: object, *, least: int = 0) -> int:
     if value < least:
         raise ClannConfigError(f"{name} must be {least} or more, got {value}")
     return value
+
+
+def _add(sent: httpx.Headers, extra: dict[str, str], *, bearer: bool) -> None:
+    """`extra` added to `sent`: a User-Agent of yours keeps pyclann's name after it; the token's header stays."""
+    for name, value in extra.items():
+        lowered = name.lower()
+        if lowered == "authorization" and bearer:
+            raise ClannConfigError("headers= may not set Authorization when token= is given (or $CLANN_TOKEN is set)")
+        sent[name] = f"{value} pyclann/{__version__}" if lowered == "user-agent" else value
 
 
 def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ decided by its status code alone; its body only supplies the detail.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -47,6 +48,8 @@ _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     429: ClannRateLimitError,
 }
 _MAX_DETAIL = 500
+# RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
+_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _MAX_BODY = 64 * 1024
 
 
@@ -151,9 +154,9 @@ def parse_retry_after(value: str | None) -> float | None:
     """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
-    try:
+    if _DELTA_SECONDS.fullmatch(value.strip()):
         seconds = float(value)
-    except ValueError:
+    else:
         try:
             when = parsedate_to_datetime(value)
             if when.tzinfo is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
@@ -46,7 +47,7 @@ from pyclann_generated.types import UNSET, Unset
 
 from . import _parse
 from ._types import NotGiven
-from .errors import ClannInvalidArgumentError
+from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession
 
@@ -90,9 +91,10 @@ def list_sessions(
     created_by: str, tree: str | None, page_size: int | None
 ) -> Callable[[str | None], Operation[Page[ChatSession]]]:
     """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
-    _text("created_by", created_by)
-    _text("tree", tree, optional=True)
-    limit = _page_size(page_size)
+    with _refused():
+        _text("created_by", created_by)
+        _text("tree", tree, optional=True)
+        limit = _page_size(page_size)
 
     def page(cursor: str | None) -> Operation[Page[ChatSession]]:
         kwargs = _list_sessions.request_kwargs(
@@ -104,38 +106,42 @@ def list_sessions(
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
-    _text("title", title)
-    _text("created_by", created_by)
-    _text("tree", tree, optional=True)
-    body = CreateSessionRequest(title=title, created_by=created_by, tree=_unset(tree))
-    kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
+    with _refused(key):
+        _text("title", title)
+        _text("created_by", created_by)
+        _text("tree", tree, optional=True)
+        body = CreateSessionRequest(title=title, created_by=created_by, tree=_unset(tree))
+        kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
     return _operation("create_session", kwargs, 201, _parse.session)
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
-    kwargs = _get_session.request_kwargs(session_ulid(session_id))
+    with _refused():
+        kwargs = _get_session.request_kwargs(session_ulid(session_id))
     return _operation("get_session", kwargs, 200, _parse.session)
 
 
 def update_session(
     session_id: str | ChatSession, title: str | NotGiven, tree: str | NotGiven | None, key: str | None
 ) -> Operation[ChatSession]:
-    ulid = session_ulid(session_id)
-    if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
-        raise ClannInvalidArgumentError("update_session needs title=, tree= or both; nothing was sent")
-    if not isinstance(title, NotGiven):
-        _text("title", title)
-    if not isinstance(tree, NotGiven):
-        _text("tree", tree, optional=True)
-    body = UpdateSessionRequest(
-        title=UNSET if isinstance(title, NotGiven) else title, tree=UNSET if isinstance(tree, NotGiven) else tree
-    )
-    kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
+    with _refused(key):
+        ulid = session_ulid(session_id)
+        if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
+            raise ClannInvalidArgumentError("update_session needs title=, tree= or both")
+        if not isinstance(title, NotGiven):
+            _text("title", title)
+        if not isinstance(tree, NotGiven):
+            _text("tree", tree, optional=True)
+        body = UpdateSessionRequest(
+            title=UNSET if isinstance(title, NotGiven) else title, tree=UNSET if isinstance(tree, NotGiven) else tree
+        )
+        kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
     return _operation("update_session", kwargs, 200, _parse.session)
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
-    kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
+    with _refused(key):
+        kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
     return _operation("delete_session", kwargs, 204, _parse.nothing)
 
 
@@ -143,9 +149,10 @@ def list_messages(
     session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None
 ) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
     """The pages of a session's messages: a function from a page's cursor (None: the first) to its request."""
-    ulid = session_ulid(session_id)
-    start = None if after is None else message_ulid(after, "after")
-    limit = _page_size(page_size)
+    with _refused():
+        ulid = session_ulid(session_id)
+        start = None if after is None else message_ulid(after, "after")
+        limit = _page_size(page_size)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
@@ -157,19 +164,31 @@ def list_messages(
 
 
 def append_message(session_id: str | ChatSession, role: str, content: str, key: str | None) -> Operation[ChatMessage]:
-    ulid = session_ulid(session_id)
-    _text("role", role)
-    _text("content", content)
-    # The role is an open string in the contract: a server may know roles this client does not.
-    kwargs = _append_message.request_kwargs(
-        ulid, body=AppendMessageRequest(role=str(role), content=content), idempotency_key=_key(key)
-    )
+    with _refused(key):
+        ulid = session_ulid(session_id)
+        _text("role", role)
+        _text("content", content)
+        # The role is an open string in the contract: a server may know roles this client does not.
+        body = AppendMessageRequest(role=str(role), content=content)
+        kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
     return _operation("append_message", kwargs, 201, _parse.message)
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
-    kwargs = _get_message.request_kwargs(session_ulid(session_id), message_ulid(message_id, "message_id"))
+    with _refused():
+        kwargs = _get_message.request_kwargs(session_ulid(session_id), message_ulid(message_id, "message_id"))
     return _operation("get_message", kwargs, 200, _parse.message)
+
+
+@contextmanager
+def _refused(key: str | None = None) -> Iterator[None]:
+    """A call refused before any request: its error says nothing was sent, and carries a write's key."""
+    try:
+        yield
+    except ClannError as error:
+        error.idempotency_key, error.may_have_landed = key, False
+        error.args = (f"{error}; nothing was sent",)
+        raise
 
 
 def session_ulid(session_id: str | ChatSession) -> str:
@@ -239,7 +258,7 @@ def _text(name: str, value: object, *, optional: bool = False) -> None:
         except UnicodeEncodeError as error:
             raise ClannInvalidArgumentError(
                 f"{name} holds a lone surrogate ({value[error.start]!r} at index {error.start}), which UTF-8 cannot"
-                " carry; nothing was sent"
+                " carry"
             ) from None
 
 

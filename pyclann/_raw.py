@@ -9,7 +9,7 @@ other's), which keeps the raw view free of a second copy of every method.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -117,13 +117,13 @@ class RawChatClient:
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> Iterator[RawResponse[list[ChatSession]]]:
+    ) -> Generator[RawResponse[list[ChatSession]], None, None]:
         """Yield each page of `ChatClient.iter_sessions`, with its response."""
         return self._client._pages(ops.list_sessions(created_by, tree, page_size))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> Iterator[RawResponse[list[ChatMessage]]]:
+    ) -> Generator[RawResponse[list[ChatMessage]], None, None]:
         """Yield each page of `ChatClient.iter_messages`, with its response."""
         return self._client._pages(ops.list_messages(session_id, after, page_size))
 
@@ -148,12 +148,12 @@ class AsyncRawChatClient:
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> AsyncIterator[RawResponse[list[ChatSession]]]:
+    ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
         return self._client._pages(ops.list_sessions(created_by, tree, page_size))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> AsyncIterator[RawResponse[list[ChatMessage]]]:
+    ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
         return self._client._pages(ops.list_messages(session_id, after, page_size))

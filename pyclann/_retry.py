@@ -132,7 +132,12 @@ def sleep_for(wait: float) -> float:
 
 @contextmanager
 def instant_retries() -> Iterator[list[float]]:
-    """Retries without their waits, in this context; yields the list of the waits skipped."""
+    """Retries without their waits, in this context; yields the list of the waits skipped.
+
+    The context is the current thread's or task's (a context variable): tasks started
+    inside it share it, but threads do not; run a thread's work with
+    `contextvars.copy_context().run(...)` to bring it along.
+    """
     with scaled_retries(0.0) as waits:
         yield waits
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -290,17 +290,18 @@ class ChatClient(_BaseClient):
 
     def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> Iterator[RawResponse[list[T]]]:
+    ) -> Generator[RawResponse[list[T]], None, None]:
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             answer = self._call(page(cursor))
-            items, after = answer.parsed
+            items, cursor = answer.parsed
             yield answer.with_parsed(items)
-            if after is None:
+            if cursor is None:
                 return
-            if after == cursor:
+            if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
-            cursor = after
+            seen.add(cursor)
 
     def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
@@ -324,7 +325,7 @@ class ChatClient(_BaseClient):
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> Iterator[ChatSession]:
+    ) -> Generator[ChatSession, None, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
         The walk is a keyset walk: it yields every session that exists throughout it and is
@@ -338,7 +339,7 @@ class ChatClient(_BaseClient):
             page_size: Sessions per request, 1 to 100; defaults to 100.
 
         Returns:
-            An iterator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+            A generator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
 
         Raises:
             ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
@@ -464,7 +465,7 @@ class ChatClient(_BaseClient):
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> Iterator[ChatMessage]:
+    ) -> Generator[ChatMessage, None, None]:
         """Yield a session's messages, oldest first, fetching pages as they are needed.
 
         With `after`, only the messages after that one: call again with the last message you
@@ -476,7 +477,7 @@ class ChatClient(_BaseClient):
             page_size: Messages per request, 1 to 100; defaults to 100.
 
         Returns:
-            An iterator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+            A generator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
@@ -688,17 +689,18 @@ class AsyncChatClient(_BaseClient):
 
     async def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> AsyncIterator[RawResponse[list[T]]]:
+    ) -> AsyncGenerator[RawResponse[list[T]], None]:
         cursor: str | None = None
+        seen: set[str] = set()
         while True:
             answer = await self._call(page(cursor))
-            items, after = answer.parsed
+            items, cursor = answer.parsed
             yield answer.with_parsed(items)
-            if after is None:
+            if cursor is None:
                 return
-            if after == cursor:
+            if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
-            cursor = after
+            seen.add(cursor)
 
     async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
@@ -722,7 +724,7 @@ class AsyncChatClient(_BaseClient):
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> AsyncIterator[ChatSession]:
+    ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
         Use it with `async for`. The walk is a keyset walk: it yields every session that exists
@@ -736,7 +738,7 @@ class AsyncChatClient(_BaseClient):
             page_size: Sessions per request, 1 to 100; defaults to 100.
 
         Returns:
-            An async iterator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+            An async generator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
 
         Raises:
             ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
@@ -862,7 +864,7 @@ class AsyncChatClient(_BaseClient):
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> AsyncIterator[ChatMessage]:
+    ) -> AsyncGenerator[ChatMessage, None]:
         """Yield a session's messages, oldest first, fetching pages as they are needed.
 
         Use it with `async for`. With `after`, only the messages after that one: call again
@@ -875,7 +877,7 @@ class AsyncChatClient(_BaseClient):
             page_size: Messages per request, 1 to 100; defaults to 100.
 
         Returns:
-            An async iterator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+            An async generator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).

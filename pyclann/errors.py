@@ -21,8 +21,9 @@
 Besides these, a wrong Python type for an argument (an int for a title, say)
 raises `TypeError`, as Python does. Which class a response becomes is decided
 by its status code alone (in `pyclann._failures`); the body only supplies the
-detail. A `ClannAPIError` of no subclass stands for a status the contract does
-not document (a 405 or a 418 from a proxy, say).
+detail. A `ClannAPIError` of no subclass stands for any other status: a 405 (a
+method the path does not take), a 413 (a body over 1 MiB, which pyclann's own
+requests never reach), or a status the contract does not name (a proxy's 418).
 
 Every error raised by a write (`create_session`, `append_message`,
 `update_session`, `delete_session`) carries `idempotency_key`, the key all its

@@ -74,15 +74,16 @@ class RecordId:
         found_table = match["table"] and match["table"].lower()
         if found_table is None:
             if table is None:
-                raise ClannInvalidIdError(f"{value!r} is a bare ULID: name its table, as in '<table>:{value}'")
+                raise ClannInvalidIdError(f"{_echo(value)} is a bare ULID: name its table, as in '<table>:{value}'")
             found_table = table
         elif table is not None and found_table != table:
-            raise ClannInvalidIdError(f"{value!r} is a {found_table} ID, not {what}; accepted: {_ACCEPTED}")
+            raise ClannInvalidIdError(f"{_echo(value)} is a {found_table} ID, not {what}; accepted: {_ACCEPTED}")
         ulid = match["a"] or match["b"] or match["c"] or match["bare"]
         return cls(found_table, ulid.upper())
 
 
 def _echo(value: str) -> str:
-    # A bounded rendering: the value may be a whole document passed by mistake.
-    text = repr(value)
+    # Bounded, as the value may be a whole document passed by mistake; ascii(), so that a
+    # look-alike (KELVIN SIGN for K) shows as what it is.
+    text = ascii(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pyclann import AsyncChatClient, ChatClient, ClannConfigError
+from pyclann import AsyncChatClient, ChatClient, ClannConfigError, __version__
 from tests.helpers import BASE, SESSION_ID, TOKEN, MakeClient, Recorder, call, success
 
 PASSWORD = "hunter2-pw-5e1"
@@ -111,8 +111,11 @@ BAD_BASE_URLS = {
     "no host": ("http:///api", "with a host"),
     "no scheme": ("clann.test", "http:// or https://"),
     "ftp": ("ftp://clann.test", "http:// or https://"),
-    "a space in the host": ("http://clann .test", "not a valid host name"),
-    "leading space": (" http://clann.test", "http:// or https://"),
+    "a space in the host": ("http://clann .test", "must not contain white space"),
+    "leading space": (" http://clann.test", "must not contain white space"),
+    # httpx would quote it, and every path would end in %20.
+    "trailing space": ("http://clann.test/api ", "must not contain white space"),
+    "a tab": ("http://clann.test/\tapi", "must not contain white space"),
     "unclosed IPv6": ("http://[::1", "not a URL"),
     "bad IPv4": ("http://256.1.1.1", "not a URL"),
     "a lone surrogate": ("http://\ud800.test", "not a URL"),
@@ -230,6 +233,32 @@ async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient
     await call(make_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
     assert recorder.requests[0].headers["X-Tenant"] == "t-1"
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_your_user_agent_keeps_pyclanns_name_after_it(make_client: MakeClient) -> None:
+    recorder = Recorder(success("get_session"))
+    client = make_client(recorder, headers={"User-Agent": "my-app/1.2"})
+    await call(client.with_options(headers={"user-agent": "my-app/1.3"}), "get_session", SESSION_ID)
+    await call(client, "get_session", SESSION_ID)
+    agents = [request.headers["User-Agent"] for request in recorder.requests]
+    assert agents == [f"my-app/1.3 pyclann/{__version__}", f"my-app/1.2 pyclann/{__version__}"]
+
+
+@pytest.mark.parametrize("name", ["Authorization", "authorization"])
+def test_headers_may_not_replace_the_tokens_authorization(name: str) -> None:
+    with pytest.raises(ClannConfigError, match="may not set Authorization when token= is given") as caught:
+        ChatClient(BASE, token=TOKEN, headers={name: f"Bearer {PASSWORD}"})
+    assert PASSWORD not in str(caught.value)
+    with pytest.raises(ClannConfigError, match="may not set Authorization"):
+        ChatClient(BASE, token=TOKEN).with_options(headers={name: "Basic x"})
+
+
+async def test_without_a_token_an_authorization_header_of_your_own_is_sent() -> None:
+    recorder = Recorder(success("get_session"))
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    client = ChatClient(BASE, token="", headers={"Authorization": "Custom scheme"}, http_client=http)
+    await call(client, "get_session", SESSION_ID)
+    assert recorder.requests[0].headers["Authorization"] == "Custom scheme"
 
 
 @pytest.mark.parametrize(

@@ -228,7 +228,12 @@ async def test_errors_a_retry_cannot_mend_are_not_retried(make_client: MakeClien
         ("5", 5.0),
         ("0.5", 0.5),
         ("0", 0.0),
-        ("-3", 0.0),
+        (" 7 ", 7.0),
+        # RFC 9110's delay-seconds is ASCII digits: anything else float() takes is unreadable.
+        ("-3", None),
+        ("1_000", None),
+        ("1e3", None),
+        ("\u0663", None),
         (None, None),
         ("", None),
         ("soon", None),

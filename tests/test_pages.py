@@ -147,6 +147,15 @@ async def test_a_session_cursor_that_does_not_advance_stops_the_walk(make_client
     assert len(recorder.requests) == 2
 
 
+async def test_a_server_going_round_in_circles_stops_the_walk(make_client: MakeClient) -> None:
+    # A, B, A, B...: no cursor repeats the one before it, yet the walk would never end.
+    circle = [respond(200, session_page([session(n)], f"cursor-{'AB'[n % 2]}")) for n in range(6)]
+    recorder = Recorder(*circle)
+    with pytest.raises(ClannResponseError, match="cursor did not advance"):
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(recorder.requests) == 3
+
+
 async def test_a_message_page_that_ignores_after_stops_the_walk(make_client: MakeClient) -> None:
     # The same page again: its last_id is the `after` the request sent.
     same = message_page([message(1), message(2)], has_more=True)

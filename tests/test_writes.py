@@ -18,6 +18,7 @@ from pyclann import (
 )
 from pyclann.testing import instant_retries
 from tests.helpers import (
+    KWARGS,
     MESSAGE,
     METHODS,
     READS,
@@ -25,6 +26,7 @@ from tests.helpers import (
     MakeClient,
     Recorder,
     Step,
+    call,
     invoke,
     problem,
     respond,
@@ -54,6 +56,19 @@ async def fail(make_client: MakeClient, method: str, *script: Step, **options: o
 
 
 # The key -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_refused_before_any_request_carries_the_callers_key(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    args, _, _ = METHODS[method]
+    # The first argument is a session ID, or create_session's title: make it one that cannot be sent.
+    bad = ("chat_session:not-a-ulid", *args[1:]) if method != "create_session" else ("lone \ud800", *args[1:])
+    with pytest.raises(ClannError) as caught:
+        await call(make_client(recorder), method, *bad, **KWARGS.get(method, {}), idempotency_key="order-7")
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("order-7", False)
+    assert str(caught.value).endswith("nothing was sent")
+    assert recorder.requests == []
 
 
 @pytest.mark.parametrize("method", WRITES)

@@ -54,6 +54,8 @@ def sync_surface(client: ChatClient) -> None:
     messages: list[ChatMessage] = client.list_messages(RecordId.parse(session.id).ulid)
     newer: Iterator[ChatMessage] = client.iter_messages(session, after=message, page_size=10)
     newer_by_id: Iterator[ChatMessage] = client.iter_messages(session.id, after=message.id)
+    # A generator: a walk abandoned early can be closed.
+    client.iter_messages(session).close()
     one: ChatMessage = client.get_message(session, message)
     one_by_id: ChatMessage = client.get_message(session.id, message.id)
     client.delete_session(session, idempotency_key="k-3")
