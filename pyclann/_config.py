@@ -18,7 +18,7 @@ from typing import Final
 import attrs
 import httpx
 
-from ._types import NotGiven, Timeout
+from ._types import NotGiven
 from ._version import __version__
 from .errors import ClannConfigError
 
@@ -77,7 +77,7 @@ def settings(
     base_url: Secret | None,
     token: Secret | None,
     *,
-    timeout: Timeout | NotGiven,
+    timeout: float | httpx.Timeout | NotGiven | None,
     max_retries: int,
     total_timeout: float | None,
     max_response_size: int,
@@ -131,7 +131,7 @@ def settings(
 def evolve(
     current: Settings,
     *,
-    timeout: Timeout | NotGiven,
+    timeout: float | httpx.Timeout | NotGiven | None,
     max_retries: int | NotGiven,
     total_timeout: float | NotGiven | None,
     max_response_size: int | NotGiven,
@@ -202,7 +202,7 @@ def _valid_host(host: str) -> bool:
     return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
-def _timeout(value: Timeout) -> httpx.Timeout:
+def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         for part in ("connect", "read", "write", "pool"):
             _seconds(f"timeout.{part}", getattr(value, part), optional=True)

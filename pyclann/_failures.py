@@ -102,22 +102,26 @@ def stuck_cursor(page: RawResponse[Any]) -> ClannError:
     )
 
 
-def attempt_error(name: str, error: BaseException, timeout: float | None) -> tuple[ClannError, Failure]:
-    """The error for an attempt that got no whole, readable response."""
+def attempt_error(name: str, url: str, error: BaseException, timeout: float | None) -> tuple[ClannError, Failure]:
+    """The error for an attempt to `url` that got no whole, readable response."""
     if isinstance(error, BodyError):
         return broken_body(error.response, b"", str(error), cut=False)
     if isinstance(error, RuntimeError):
         # httpx's own "the client has been closed", for an http_client its owner closed.
-        return ClannUsageError(f"{name}: {error}"), Failure(None, retryable=False)
+        return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)
     # Before a connection was made, the request cannot have reached the server.
     reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
-        bound = f" ({timeout:g} s)" if timeout is not None else ""
-        # A bare TimeoutError is the async client's cancel scope: the attempt as a whole ran out.
-        reason = "the attempt ran out of time" if type(error) is TimeoutError else _reason(error)
-        found: ClannError = ClannTimeoutError(f"{name} timed out{bound}: {reason}")
+        # A bare TimeoutError is the async client's cancel scope; Late, the sync client's check
+        # between body chunks: either way the attempt as a whole ran past its timeout.
+        whole = type(error) is TimeoutError or isinstance(error, Late)
+        if whole and timeout:
+            reason = f"no whole response within the attempt's {timeout:g} s"
+        else:  # one of httpx's per-operation timeouts, or the deadline on the socket of pyclann's own client
+            reason = _reason(error) + (f" (an attempt may take {timeout:g} s)" if timeout else "")
+        found: ClannError = ClannTimeoutError(f"{name} ({url}) timed out: {reason}")
     else:
-        found = ClannConnectionError(f"{name} failed: {_reason(error)}")
+        found = ClannConnectionError(f"{name} ({url}) failed: {_reason(error)}")
     # A wrong URL or request is sent wrong again; so is a redirect loop (httpx.TooManyRedirects), which,
     # like httpx's other request errors that are not transport errors, comes from a user's httpx client.
     mendable = isinstance(error, httpx.TransportError) or not isinstance(error, httpx.RequestError)
@@ -131,6 +135,8 @@ def give_up(
     """The error to raise for the call, saying what a caller needs to call again safely."""
     tried = attempts.retries + 1
     message = str(error) if tried == 1 else f"{error} (after {tried} attempts)"
+    if attempts.why_not:
+        message += f" (not retried: {attempts.why_not})"
     if key is not None:
         error.idempotency_key = key
         error.may_have_landed = attempts.may_have_landed

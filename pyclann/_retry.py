@@ -67,6 +67,8 @@ class Attempts:
     clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
     retries: int = 0
     may_have_landed: bool = False
+    # Why the last failure was not retried, when the rules above had a reason beyond "out of retries".
+    why_not: str | None = None
     _deadline: float | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -81,7 +83,7 @@ class Attempts:
         return left if self.attempt_timeout is None else min(left, self.attempt_timeout)
 
     def wait_after(self, failure: Failure) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up and raise."""
+        """Seconds to wait before the next attempt, or None to give up and raise (`why_not` says why, if not plain)."""
         self.may_have_landed |= failure.in_doubt
         if not failure.retryable or self.retries >= self.max_retries:
             return None
@@ -89,11 +91,13 @@ class Attempts:
             return None
         if failure.retry_after is not None:
             if failure.retry_after > MAX_RETRY_AFTER:
+                self.why_not = f"Retry-After asked for {failure.retry_after:g} s, over the {MAX_RETRY_AFTER:g} s waited"
                 return None
             wait = failure.retry_after
         else:
             wait = self.backoff(self.retries + 1)
         if self._deadline is not None and self.clock() + wait >= self._deadline:
+            self.why_not = f"the next attempt would end after total_timeout ({self.total_timeout:g} s)"
             return None
         self.retries += 1
         return wait

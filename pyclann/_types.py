@@ -1,13 +1,8 @@
-"""The types shared by the public signatures: the NOT_GIVEN sentinel and what `timeout` takes."""
+"""The NOT_GIVEN sentinel: the default of arguments whose `None` has a meaning of its own."""
 
 from __future__ import annotations
 
-from typing import Final, Literal, TypeAlias
-
-import httpx
-
-Timeout: TypeAlias = float | httpx.Timeout | None
-"""Seconds for an attempt as a whole, an `httpx.Timeout`, or None for no timeout."""
+from typing import Final, Literal
 
 
 class NotGiven:

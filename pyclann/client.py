@@ -8,6 +8,7 @@ body, sleeps, and walks pages, each in its own way.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from types import TracebackType
@@ -23,7 +24,7 @@ from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIM
 from ._logs import configure_from_env, logger
 from ._raw import AsyncRawChatClient, RawChatClient, RawResponse, record
 from ._retry import Attempts, Failure, sleep_for
-from ._types import NOT_GIVEN, NotGiven, Timeout
+from ._types import NOT_GIVEN, NotGiven
 from .errors import ClannError, ClannUsageError
 from .models import ChatMessage, ChatSession
 
@@ -55,7 +56,7 @@ class _BaseClient:
         base_url: Secret | None,
         secret: Secret | None,
         http_client: httpx.Client | httpx.AsyncClient | None,
-        timeout: Timeout | NotGiven,
+        timeout: float | httpx.Timeout | NotGiven | None,
         max_retries: int,
         total_timeout: float | None,
         max_response_size: int,
@@ -85,7 +86,7 @@ class _BaseClient:
 
     def _copy(
         self,
-        timeout: Timeout | NotGiven,
+        timeout: float | httpx.Timeout | NotGiven | None,
         max_retries: int | NotGiven,
         total_timeout: float | NotGiven | None,
         max_response_size: int | NotGiven,
@@ -143,7 +144,9 @@ class _BaseClient:
         self, op: _operations.Operation[T], response: httpx.Response, body: bytes
     ) -> RawResponse[T] | tuple[ClannError, Failure]:
         status, headers = response.status_code, response.headers
-        logger.debug("%s %s -> %d (request id %s)", op.method, op.path, status, headers.get("x-request-id"))
+        if logger.isEnabledFor(logging.DEBUG):
+            target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
+            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, headers.get("x-request-id"))
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
@@ -160,7 +163,10 @@ class _BaseClient:
         return answer
 
     def _retrying(self, op: _operations.Operation[Any], attempts: Attempts, error: ClannError, wait: float) -> None:
-        logger.info("%s: retry %d in %.2fs, after %s", op.name, attempts.retries, wait, error)
+        message = str(error)
+        # "append_message (url) failed: ConnectError: ..." says the method and the URL once too often here.
+        reason = message.split(": ", 1)[1] if message.startswith(op.name) and ": " in message else message
+        logger.info("%s: retry %d in %.2fs, after %s", op.name, attempts.retries, wait, reason)
 
     def _stuck(self, page: RawResponse[Any]) -> ClannError:
         return _failures.give_up(_failures.stuck_cursor(page), None, "a listing", Attempts(0), None)
@@ -178,7 +184,7 @@ class ChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
@@ -220,7 +226,7 @@ class ChatClient(_BaseClient):
     def with_options(
         self,
         *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -275,7 +281,7 @@ class ChatClient(_BaseClient):
                         response.close()
             except _ATTEMPT_ERRORS as error:
                 cause = error
-                failed, failure = _failures.attempt_error(op.name, error, left)
+                failed, failure = _failures.attempt_error(op.name, self._settings.base_url, error, left)
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, RawResponse):
@@ -338,8 +344,8 @@ class ChatClient(_BaseClient):
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
 
-        Returns:
-            A generator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+        Yields:
+            ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
@@ -476,8 +482,8 @@ class ChatClient(_BaseClient):
             after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
             page_size: Messages per request, 1 to 100; defaults to 100.
 
-        Returns:
-            A generator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+        Yields:
+            ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
@@ -562,7 +568,7 @@ class AsyncChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
@@ -602,7 +608,7 @@ class AsyncChatClient(_BaseClient):
     def with_options(
         self,
         *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -658,7 +664,7 @@ class AsyncChatClient(_BaseClient):
                         await response.aclose()
             except _ATTEMPT_ERRORS as error:
                 cause = error
-                failed, failure = _failures.attempt_error(op.name, error, left)
+                failed, failure = _failures.attempt_error(op.name, self._settings.base_url, error, left)
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, RawResponse):
@@ -737,8 +743,8 @@ class AsyncChatClient(_BaseClient):
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
 
-        Returns:
-            An async generator of :class:`ChatSession` objects; its first request is sent when it is first advanced.
+        Yields:
+            ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
@@ -876,8 +882,8 @@ class AsyncChatClient(_BaseClient):
             after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
             page_size: Messages per request, 1 to 100; defaults to 100.
 
-        Returns:
-            An async generator of :class:`ChatMessage` objects; its first request is sent when it is first advanced.
+        Yields:
+            ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).

@@ -1,26 +1,30 @@
 """Every error pyclann raises, drawn as a tree.
 
     ClannError
-    ├── ClannConfigError             bad client settings (a ValueError)
-    ├── ClannInvalidArgumentError    an argument that cannot be sent; no request sent (a ValueError)
-    │   └── ClannInvalidIdError      a bad record ID
-    ├── ClannUsageError              a closed client, or another event loop (a RuntimeError)
-    ├── ClannConnectionError         no response
-    │   └── ClannTimeoutError        no response in time
-    └── ClannAPIError                a response, with any status:
-        ├── ClannBadRequestError     400
-        ├── ClannAuthError           401
-        ├── ClannPermissionError     403
-        ├── ClannNotFoundError       404, and 410 for a replay whose session is deleted
-        ├── ClannConflictError       409
-        ├── ClannUnprocessableError  422, with the fields
-        ├── ClannRateLimitError      429, with Retry-After
-        ├── ClannServerError         5xx
-        └── ClannResponseError       2xx, body unreadable, breaking the contract or too large
+    ├── ClannConfigError            bad settings (a ValueError)
+    ├── ClannInvalidArgumentError   an argument that cannot be sent
+    │   │                           (a ValueError); nothing sent
+    │   └── ClannInvalidIdError     a bad record ID
+    ├── ClannUsageError             a closed client, or another
+    │                               event loop (a RuntimeError)
+    ├── ClannConnectionError        no response
+    │   └── ClannTimeoutError       no response in time
+    └── ClannAPIError               a response, with any status:
+        ├── ClannBadRequestError    400
+        ├── ClannAuthError          401
+        ├── ClannPermissionError    403
+        ├── ClannNotFoundError      404; 410, a replayed write
+        │                           whose session is deleted
+        ├── ClannConflictError      409
+        ├── ClannUnprocessableError 422, with the fields
+        ├── ClannRateLimitError     429, with Retry-After
+        ├── ClannServerError        5xx
+        └── ClannResponseError      2xx, its body unreadable,
+                                    wrong or too large
 
 Besides these, a wrong Python type for an argument (an int for a title, say)
 raises `TypeError`, as Python does. Which class a response becomes is decided
-by its status code alone (in `pyclann._failures`); the body only supplies the
+by its status code alone, in one place; the body only supplies the
 detail. A `ClannAPIError` of no subclass stands for any other status: a 405 (a
 method the path does not take), a 413 (a body over 1 MiB, which pyclann's own
 requests never reach), or a status the contract does not name (a proxy's 418).

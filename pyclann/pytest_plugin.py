@@ -20,17 +20,26 @@ from typing import Any
 import pytest
 
 from .client import AsyncChatClient, ChatClient
-from .testing import DevServer, dev_server
+from .testing import INSTALL_HINT, DevServer, dev_server
 
 
 @pytest.fixture
 def clann_server() -> Iterator[DevServer]:
     """A dev server on a free port of 127.0.0.1, with a fresh database, stopped after the test."""
+    missing = _missing_server()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with dev_server() as server:
+        yield server
+
+
+def _missing_server() -> str | None:
+    # Checked apart from starting it, so that pytest shows one line, not a chain of tracebacks.
     try:
-        with dev_server() as server:
-            yield server
+        import clann_devserver.server  # noqa: F401
     except ModuleNotFoundError as error:
-        pytest.fail(str(error), pytrace=False)
+        return f"{INSTALL_HINT} (no module {error.name!r})"
+    return None
 
 
 @pytest.fixture

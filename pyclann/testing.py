@@ -9,7 +9,7 @@
         chat.list_sessions("alice")  # retried at once, however long the waits
     assert waits == []  # the waits it would have slept
 
-    with scaled_retries(0.01):  # real waits, a hundredth as long: for soak and timing-shaped tests
+    with scaled_retries(0.01):  # real waits, a hundredth as long
         chat.list_sessions("alice")
 
 With pytest, the same server comes as fixtures (`clann_server`, `clann_client`,

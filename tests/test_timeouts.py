@@ -63,7 +63,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 async def test_a_dripping_body_is_cut_off_by_the_attempts_timeout(kind: str) -> None:
     with Server(drip) as server:
-        with pytest.raises(ClannTimeoutError, match=r"timed out \(0.5 s\)"):
+        with pytest.raises(ClannTimeoutError, match=r"timed out: .*\b0\.5 s\b"):
             await get_session(client_for(kind, server.url, timeout=0.5, max_retries=0))
         assert server.connections == 1
 
@@ -161,7 +161,7 @@ def test_a_users_http_client_timeout_is_kept() -> None:
     """Issue 13: httpx.Client(timeout=1) against a server that answers in 3 s raises, as the user asked."""
     with Server(hold(3)) as server, httpx.Client(timeout=1) as http:
         client = ChatClient(server.url, token=TOKEN, http_client=http, max_retries=0)
-        with pytest.raises(ClannTimeoutError, match=r"timed out \(1 s\)"):
+        with pytest.raises(ClannTimeoutError, match=r"timed out: .*\b1 s\b"):
             client.get_session(SESSION_ID)
 
 
@@ -169,7 +169,7 @@ async def test_a_users_async_http_client_timeout_is_kept() -> None:
     with Server(hold(3)) as server:
         async with httpx.AsyncClient(timeout=1) as http:
             client = AsyncChatClient(server.url, token=TOKEN, http_client=http, max_retries=0)
-            with pytest.raises(ClannTimeoutError, match=r"timed out \(1 s\)"):
+            with pytest.raises(ClannTimeoutError, match=r"timed out: .*\b1 s\b"):
                 await client.get_session(SESSION_ID)
 
 
