@@ -142,6 +142,11 @@ class SeededFaults:
         return Fault(kind, fraction, retry_after)
 
 
+def scripted(faults: Mapping[tuple[str, int], Fault]) -> Policy:
+    """A policy that injects `faults[(tag, n)]` into the n-th request (from 0) tagged `tag`, and nothing else."""
+    return lambda seen: faults.get((seen.tag, seen.n))
+
+
 @dataclass
 class _Message:
     """A request or response as read off the wire: its first line, headers and whole body."""
@@ -242,6 +247,7 @@ class FaultProxy:
         self._injected: Counter[str] = Counter()
         self._requests = 0
         self._connections = 0
+        self._drips_abandoned = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -270,6 +276,12 @@ class FaultProxy:
         """The client connections accepted so far."""
         with self._lock:
             return self._connections
+
+    @property
+    def drips_abandoned(self) -> int:
+        """The dripped responses whose client went away before their last byte (its timeout fired)."""
+        with self._lock:
+            return self._drips_abandoned
 
     def history(self) -> dict[str, tuple[str, ...]]:
         """Each tag's requests in order, each as the fault it met ("" for none)."""
@@ -383,7 +395,9 @@ class FaultProxy:
             await writer.drain()
             writer.close()
             return False
-        await self._drip(whole, writer)
+        if not await self._drip(whole, writer):
+            with self._lock:
+                self._drips_abandoned += 1
         return False
 
     def _note(self, tag: str, kind: str) -> None:
@@ -407,16 +421,20 @@ class FaultProxy:
             raise ConnectionError("the upstream server closed the connection without answering")
         return response
 
-    async def _drip(self, data: bytes, writer: asyncio.StreamWriter) -> None:
-        """Send `data` in small pieces, evenly over `drip_seconds`; stop when the client has gone."""
+    async def _drip(self, data: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Send `data` in small pieces, evenly over `drip_seconds`; False if the client went away first."""
         pieces = min(len(data), 200)
         size = -(-len(data) // pieces)
         for start in range(0, len(data), size):
-            if writer.is_closing():
-                return
-            writer.write(data[start : start + size])
-            await writer.drain()
             await asyncio.sleep(self._drip_seconds / pieces)
+            if writer.is_closing():
+                return False
+            writer.write(data[start : start + size])
+            try:
+                await writer.drain()
+            except ConnectionError:
+                return False
+        return True
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

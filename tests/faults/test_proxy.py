@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from tests.faults.proxy import DEFAULT_WEIGHTS, TAG_HEADER, Fault, FaultProxy, Kind, Policy, SeededFaults, Seen
+from tests.faults.proxy import DEFAULT_WEIGHTS, TAG_HEADER, Fault, FaultProxy, Kind, SeededFaults, Seen, scripted
 
 
 class Upstream(ThreadingHTTPServer):
@@ -84,11 +85,6 @@ def upstream() -> Iterator[Upstream]:
         server.shutdown()
         server.server_close()
         thread.join(10)
-
-
-def scripted(faults: dict[tuple[str, int], Fault]) -> Policy:
-    """A policy that injects `faults[(tag, n)]` into the n-th request (from 0) tagged `tag`."""
-    return lambda seen: faults.get((seen.tag, seen.n))
 
 
 def tagged(tag: str) -> dict[str, str]:
@@ -186,6 +182,19 @@ def test_a_drip_delivers_the_whole_response_in_many_small_pieces(upstream: Upstr
     assert json.loads(body)["path"] == "/dripped"
     assert len(pieces) > 10
     assert proxy.injected == {Kind.DRIP: 1}
+    assert proxy.drips_abandoned == 0
+
+
+def test_a_drip_stops_when_its_client_gives_up(upstream: Upstream) -> None:
+    with FaultProxy(upstream.url, scripted({("", 0): Fault(Kind.DRIP)}), drip_seconds=20) as proxy:
+        with socket.create_connection(("127.0.0.1", proxy.port)) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536)
+        waited = 0
+        while proxy.drips_abandoned == 0 and waited < 1000:
+            time.sleep(0.01)
+            waited += 1
+        assert proxy.drips_abandoned == 1
 
 
 @pytest.mark.parametrize(
