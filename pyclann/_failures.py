@@ -139,8 +139,8 @@ def give_up(
         message += f" (not retried: {attempts.why_not})"
     if key is not None:
         error.idempotency_key = key
-        error.may_have_landed = attempts.may_have_landed
-        if attempts.may_have_landed:
+        error.may_have_landed = attempts.write_in_doubt
+        if error.may_have_landed:
             message += (
                 f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
                 " outcome without writing twice"

@@ -13,7 +13,10 @@ after it.
 Writes are safe to retry because every attempt of one call sends the same
 `Idempotency-Key`, so the rules do not depend on the method. What does is the
 error raised in the end: once any attempt of a write may have been carried out,
-the error says so (`may_have_landed`), with the key to call again with.
+the error says so (`may_have_landed`), with the key to call again with. A call
+made again with that key starts in doubt (`earlier_in_doubt`): its error says
+the write may have been carried out, by the earlier call, until the server
+answers the key itself (`SETTLED`), which it does only after looking it up.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from contextvars import ContextVar
 import attrs
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SETTLED = frozenset({400, 403, 404, 410, 422})
+"""Statuses that answer a write's key: had a request with it been carried out before, the server would
+have replayed that (or, its session since deleted, answered 410). A 401, 408, 409, 429 or 5xx does not."""
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
@@ -69,6 +75,9 @@ class Attempts:
     may_have_landed: bool = False
     # Why the last failure was not retried, when the rules above had a reason beyond "out of retries".
     why_not: str | None = None
+    # An earlier call with this write's key raised saying it may have been carried out, and the server
+    # has not answered the key since: until it does, so may this call's write have been.
+    earlier_in_doubt: bool = False
     _deadline: float | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -85,6 +94,8 @@ class Attempts:
     def wait_after(self, failure: Failure) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and raise (`why_not` says why, if not plain)."""
         self.may_have_landed |= failure.in_doubt
+        if failure.status in SETTLED:
+            self.earlier_in_doubt = False
         if not failure.retryable or self.retries >= self.max_retries:
             return None
         if failure.status is not None and not _retried_status(failure):
@@ -101,6 +112,11 @@ class Attempts:
             return None
         self.retries += 1
         return wait
+
+    @property
+    def write_in_doubt(self) -> bool:
+        """Whether the write may have been carried out: by an attempt of this call, or by an earlier call."""
+        return self.may_have_landed or self.earlier_in_doubt
 
     def backoff(self, retry: int) -> float:
         """The jittered wait before retry number `retry` (1-based)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from types import TracebackType
@@ -33,6 +34,8 @@ __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT"
 T = TypeVar("T")
 # httpx.RequestError: transport errors, and a user's client's own (TooManyRedirects when it follows redirects).
 _ATTEMPT_ERRORS = (httpx.RequestError, RuntimeError, TimeoutError, _failures.Late, _failures.BodyError)
+# The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
+_IN_DOUBT_LIMIT = 10_000
 
 
 @attrs.define
@@ -42,6 +45,25 @@ class _Connection:
     closed: bool = False
     # The event loop an AsyncChatClient was first used in; its connections belong to it.
     loop: object | None = None
+    # The writes whose last call raised saying they may have been carried out, by method, path and
+    # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
+    _in_doubt: dict[tuple[str, str, str], None] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def in_doubt(self, op: _operations.Operation[Any]) -> bool:
+        return op.idempotency_key is not None and (op.method, op.path, op.idempotency_key) in self._in_doubt
+
+    def note(self, op: _operations.Operation[Any], in_doubt: bool) -> None:
+        """Remember how a write's call ended; the oldest are forgotten first, past a limit."""
+        if op.idempotency_key is None:
+            return
+        write = (op.method, op.path, op.idempotency_key)
+        with self._lock:
+            self._in_doubt.pop(write, None)
+            if in_doubt:
+                self._in_doubt[write] = None
+                if len(self._in_doubt) > _IN_DOUBT_LIMIT:
+                    del self._in_doubt[next(iter(self._in_doubt))]
 
 
 class _BaseClient:
@@ -106,9 +128,19 @@ class _BaseClient:
         copy._owns_http = False
         return copy
 
-    def _attempts(self) -> Attempts:
+    def _attempts(self, op: _operations.Operation[Any]) -> Attempts:
         settings = self._settings
-        return Attempts(settings.max_retries, settings.attempt_timeout, settings.total_timeout)
+        earlier = self._conn.in_doubt(op)
+        return Attempts(
+            settings.max_retries, settings.attempt_timeout, settings.total_timeout, earlier_in_doubt=earlier
+        )
+
+    def _give_up(
+        self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts
+    ) -> ClannError:
+        error = _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
+        self._conn.note(op, error.may_have_landed)
+        return error
 
     def _closed(self, op: _operations.Operation[Any]) -> ClannError:
         what = f"this {type(self).__name__}, or the client it was copied from, is closed"
@@ -160,6 +192,7 @@ class _BaseClient:
             return _failures.broken_body(response, body, f"the body breaks the contract: {error}", cut=False)
         answer = RawResponse(value, status, headers, headers.get("x-request-id"))
         record(answer)
+        self._conn.note(op, False)
         return answer
 
     def _retrying(self, op: _operations.Operation[Any], attempts: Attempts, error: ClannError, wait: float) -> None:
@@ -261,7 +294,7 @@ class ChatClient(_BaseClient):
     def _call(self, op: _operations.Operation[T]) -> RawResponse[T]:
         if self._conn.closed:
             raise self._closed(op)
-        attempts = self._attempts()
+        attempts = self._attempts(op)
         while True:
             left = attempts.time_left()
             # The attempt's time runs from its start: connecting, sending and the headers count.
@@ -289,7 +322,7 @@ class ChatClient(_BaseClient):
                 failed, failure = outcome
             wait = attempts.wait_after(failure)
             if wait is None:
-                raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
+                raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
                 time.sleep(seconds)
@@ -646,7 +679,7 @@ class AsyncChatClient(_BaseClient):
         if self._conn.closed:
             raise self._closed(op)
         self._check_loop(op)
-        attempts = self._attempts()
+        attempts = self._attempts(op)
         while True:
             left = attempts.time_left()
             cause: BaseException | None = None
@@ -672,7 +705,7 @@ class AsyncChatClient(_BaseClient):
                 failed, failure = outcome
             wait = attempts.wait_after(failure)
             if wait is None:
-                raise _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
+                raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
                 await anyio.sleep(seconds)

@@ -32,8 +32,10 @@ requests never reach), or a status the contract does not name (a proxy's 418).
 Every error raised by a write (`create_session`, `append_message`,
 `update_session`, `delete_session`) carries `idempotency_key`, the key all its
 attempts sent, and `may_have_landed`, whether any attempt may have been carried
-out. Calling the method again with `idempotency_key=error.idempotency_key` can
-never write twice.
+out: this call's, or an earlier call's with the same key whose error said so (as
+the client that raised it knows), until the server answers the key itself.
+Calling the method again with `idempotency_key=error.idempotency_key` can never
+write twice.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class ClannError(Exception):
 
     Attributes:
         idempotency_key (str | None): On an error from a write, the `Idempotency-Key` every attempt sent.
-        may_have_landed (bool): On an error from a write, whether any attempt may have been carried out.
+        may_have_landed (bool): On an error from a write, whether it may have been carried out: by an
+            attempt of this call, or by an earlier call with the same key whose error said so.
     """
 
     idempotency_key: str | None = None
