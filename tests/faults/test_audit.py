@@ -1,0 +1,35 @@
+"""The audit is not blind: test_faults.py's runs, repeated with clients broken on purpose, are caught.
+
+Each broken client (tests/faults/broken.py) is wrong in one way, and the audit
+must count it under the name of that way: the same seed with pyclann's own
+clients counts nothing (test_faults.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.faults.broken import BROKEN
+from tests.faults.test_faults import RUNS, report
+from tests.faults.workload import run
+
+CAUGHT_AS = {
+    "delete does nothing": "phantom deletes",
+    "listings return []": "wrong listings",
+    "append sends a fresh key on each retry": "doubled",
+    "ignores may_have_landed": "unflagged landings",
+}
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("broken", list(CAUGHT_AS))
+def test_the_audit_counts_what_a_broken_client_gets_wrong(broken: str, flavour: str) -> None:
+    sync_client, async_client = BROKEN[broken]
+    result = run(replace(RUNS[flavour], sync_client=sync_client, async_client=async_client))
+    assert result.audit.counts[CAUGHT_AS[broken]] > 0, report(result)
+
+
+def test_every_broken_client_is_tried() -> None:
+    assert set(CAUGHT_AS) == set(BROKEN)
