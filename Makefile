@@ -37,7 +37,7 @@ lint: $(STAMP) ## ruff, ruff format --check and the OpenAPI validator
 
 types: $(STAMP) ## mypy --strict on pyclann, the dev server, tests, scripts and every example in the docs
 	$(BIN)/mypy
-	$(BIN)/mypy scripts/griffe_sphinx_roles.py
+	$(BIN)/mypy scripts/griffe_sphinx_roles.py scripts/soak.py
 	$(PY) scripts/check_doc_examples.py
 
 generate: $(STAMP) ## rewrite generated/pyclann_generated from openapi.yaml
@@ -97,8 +97,8 @@ bench: $(BENCH_STAMP) ## the benchmarks: pyclann against raw httpx, json.loads a
 bench-check: $(BENCH_STAMP) ## the benchmarks, failing if any goal is missed
 	$(PY) -m bench --check
 
-soak: $(STAMP) ## 5,000 calls through a faulting proxy, audited against the server
-	$(PY) -m tests.faults.soak
+soak: $(STAMP) ## 5,000 calls, sync and async, through a faulting proxy, audited against the server
+	$(PY) -m scripts.soak
 
 lock: ## re-pin requirements-dev.txt from requirements-dev.in
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-dev.in
