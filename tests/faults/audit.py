@@ -191,13 +191,6 @@ class Audit:
         if len(shown) < _EXAMPLES:
             shown.append(detail)
 
-    def merge(self, other: Audit) -> None:
-        self.counts.update(other.counts)
-        self.checked.update(other.checked)
-        for category, shown in other.examples.items():
-            mine = self.examples.setdefault(category, [])
-            mine.extend(shown[: _EXAMPLES - len(mine)])
-
     @property
     def failures(self) -> int:
         return self.counts.total()
@@ -278,7 +271,7 @@ class Audit:
                 self.flag("phantom deletes", f"{call}: told {session} was deleted; there was no such session")
         elif told.not_found:
             if session in before.sessions:
-                gone = "and deleted it" if not mine else "yet the call deleted it"
+                gone = "and the call deleted it" if mine else "and still does"
                 self.flag("phantom deletes", f"{call}: told {session} was not found; it existed, {gone}")
         elif told.refused and mine:
             self.flag("unflagged landings", f"{call}: delete_session raised {_name(told)}, yet it was deleted")

@@ -105,7 +105,6 @@ class Tally:
     """What the callers did and were told."""
 
     calls: Counter[str] = field(default_factory=Counter)
-    invocations: int = 0
     recalls: int = 0
     raised: Counter[str] = field(default_factory=Counter)
     outcomes: list[str] = field(default_factory=list)
@@ -240,6 +239,12 @@ def _calls(settings: Settings, url: str, user: str) -> Calls:
 class Calls:
     """A lane's client, called the same way whichever its flavour: every call awaited, its requests tagged."""
 
+    def __init__(self, client: ChatClient | AsyncChatClient) -> None:
+        self._client = client
+
+    def _tagged(self, tag: str, method: str) -> Any:
+        return getattr(self._client.with_options(headers={TAG_HEADER: tag}), method)
+
     async def invoke(self, tag: str, method: str, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
@@ -251,11 +256,7 @@ class Calls:
 
 
 class AsyncCalls(Calls):
-    def __init__(self, client: AsyncChatClient) -> None:
-        self._client = client
-
-    def _tagged(self, tag: str, method: str) -> Any:
-        return getattr(self._client.with_options(headers={TAG_HEADER: tag}), method)
+    _client: AsyncChatClient
 
     async def invoke(self, tag: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return await self._tagged(tag, method)(*args, **kwargs)
@@ -274,11 +275,7 @@ _END = object()
 class SyncCalls(Calls):
     """A `ChatClient`, each call (and each step of a walk) made in a worker thread."""
 
-    def __init__(self, client: ChatClient) -> None:
-        self._client = client
-
-    def _tagged(self, tag: str, method: str) -> Any:
-        return getattr(self._client.with_options(headers={TAG_HEADER: tag}), method)
+    _client: ChatClient
 
     async def invoke(self, tag: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(self._tagged(tag, method), *args, **kwargs)
@@ -380,7 +377,6 @@ class Lane:
         while True:
             if write:
                 kwargs["idempotency_key"] = key
-            self.tally.invocations += 1
             try:
                 value = await self.calls.invoke(tag, method, *args, **kwargs)
             except ClannError as error:
@@ -406,6 +402,7 @@ class Lane:
                 return self._told(tag, method, [*trail, "ok"], Told(value=value))
 
     def _told(self, tag: str, method: str, trail: list[str], told: Told) -> Told:
+        """Note how a call went, each error it raised and then its end, for the same-seed check."""
         self.tally.outcomes.append(f"{tag} {method} {'>'.join(trail)}")
         return told
 
@@ -431,7 +428,6 @@ class Lane:
             got: list[Any] = []
             whole = False
             error: BaseException | None = None
-            self.tally.invocations += 1
             items = self.calls.walk(tag, method, *args, page_size=page_size, **kwargs)
             try:
                 while limit is None or len(got) < limit:
@@ -456,9 +452,10 @@ class Lane:
                 aclose = getattr(items, "aclose", None)
                 if aclose is not None:
                     await aclose()
-            check(fetched, got, whole, Told(value=got) if error is None else Told(error=error))
+            told = Told(value=got) if error is None else Told(error=error)
+            check(fetched, got, whole, told)
             if error is None or not isinstance(error, ClannError) or _refused(error):
-                self._told(tag, method, [*trail, f"ok:{len(got)}" if error is None else "end"], Told())
+                self._told(tag, method, [*trail, f"ok:{len(got)}" if error is None else "end"], told)
                 return
             self.tally.recalls += 1
             await self._pause(error)
