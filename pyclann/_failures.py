@@ -139,8 +139,12 @@ def give_up(
         message += f" (not retried: {attempts.why_not})"
     if key is not None:
         error.idempotency_key = key
-        error.may_have_landed = attempts.write_in_doubt
-        if error.may_have_landed:
+        # A 410 replays a write that was carried out, its session deleted since: it landed, and is gone.
+        purged = isinstance(error, ClannAPIError) and error.status_code == 410
+        error.may_have_landed = attempts.write_in_doubt or purged
+        if purged:
+            message += f"; {name} was carried out, but its session has since been deleted, and with it what it wrote"
+        elif error.may_have_landed:
             message += (
                 f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
                 " outcome without writing twice"

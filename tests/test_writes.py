@@ -134,7 +134,8 @@ NOT_SENT: dict[str, list[Step]] = {
     "connect error": [httpx.ConnectError("refused")],
     "connect timeout": [httpx.ConnectTimeout("no connection in time")],
     "pool timeout": [httpx.PoolTimeout("no free connection")],
-    **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 409, 410, 422)},
+    # Not 410: it replays a write that was carried out (its session deleted since).
+    **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 409, 422)},
     "connect error then 429": [httpx.ConnectError("refused"), respond(429, problem(429, "x"), {"Retry-After": "99"})],
 }
 
@@ -256,6 +257,15 @@ async def test_a_delete_whose_retry_is_a_replayed_204_succeeds(make_client: Make
     with instant_retries():
         assert await invoke(make_client(recorder), "delete_session", idempotency_key="del-1") is None
     assert recorder.keys == ["del-1", "del-1"]
+
+
+async def test_a_410_says_the_write_was_carried_out_and_erased_with_its_session(make_client: MakeClient) -> None:
+    gone = respond(410, problem(410, "the session has since been deleted", kind="replay-purged"))
+    error, recorder = await fail(make_client, "append_message", gone)
+    assert isinstance(error, ClannNotFoundError)
+    assert error.may_have_landed is True, "it did land, before its session was deleted"
+    assert "was carried out, but its session has since been deleted" in str(error)
+    assert len(recorder.requests) == 1
 
 
 async def test_a_replay_of_a_deleted_sessions_write_is_410_not_found(make_client: MakeClient) -> None:

@@ -45,6 +45,7 @@ from pyclann import (
     ClannAPIError,
     ClannConnectionError,
     ClannError,
+    ClannNotFoundError,
     ClannRateLimitError,
     NotGiven,
 )
@@ -388,7 +389,10 @@ class Lane:
                             "wrong keys", f"{tag}: {method} sent {key!r}, its error says {error.idempotency_key!r}"
                         )
                     key = error.idempotency_key or key
-                    final = not error.may_have_landed and not isinstance(error, ClannRateLimitError)
+                    # As the retries guide's loop: a session gone is final, whatever was written to it.
+                    final = isinstance(error, ClannNotFoundError) or (
+                        not error.may_have_landed and not isinstance(error, ClannRateLimitError)
+                    )
                 else:
                     final = _refused(error)
                 if final:
