@@ -78,6 +78,11 @@ class Body:
         self._parts.append(chunk)
         self._size += len(chunk)
 
+    @property
+    def full(self) -> bool:
+        """Whether no more is kept: the reader stops there, and the connection is closed, not reused."""
+        return self._full
+
     def content(self) -> bytes:
         return b"".join(self._parts) if len(self._parts) != 1 else self._parts[0]
 

@@ -27,11 +27,19 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RESPONSE_SIZE: Final = 8 * 1024 * 1024
 """8 MiB: eight times the largest page the contract allows."""
+MAX_RESPONSE_SIZE: Final = 2**31 - 2
+"""The largest `max_response_size`: zlib cannot be asked for more output at once."""
+MAX_SECONDS: Final = 365 * 24 * 3600.0
+"""The longest timeout: a year; a socket cannot wait past about 9.2e9 s."""
+MAX_BASE_URL: Final = 2000
+"""The longest base URL: it leaves room for the longest path under httpx's limit on a URL."""
 
 _VISIBLE = re.compile(r"[!-~]+", re.ASCII)
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", re.ASCII)
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 _HEADER_VALUE = re.compile(r"[\t -~]*", re.ASCII)
+# Headers that frame the message: set from the request itself, never by hand.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "host", "connection", "upgrade", "te", "trailer"})
 
 
 class Secret:
@@ -122,7 +130,7 @@ def settings(
         attempt_timeout=_largest(checked),
         total_timeout=_seconds("total_timeout", total_timeout, optional=True),
         max_retries=_count("max_retries", max_retries),
-        max_response_size=_count("max_response_size", max_response_size, least=1),
+        max_response_size=_count("max_response_size", max_response_size, least=1, most=MAX_RESPONSE_SIZE),
         headers=sent,
         bearer=token is not None,
     )
@@ -151,7 +159,7 @@ def evolve(
         max_retries=current.max_retries if isinstance(max_retries, NotGiven) else _count("max_retries", max_retries),
         max_response_size=current.max_response_size
         if isinstance(max_response_size, NotGiven)
-        else _count("max_response_size", max_response_size, least=1),
+        else _count("max_response_size", max_response_size, least=1, most=MAX_RESPONSE_SIZE),
         headers=sent,
     )
 
@@ -164,9 +172,11 @@ def _base_url(given: Secret) -> str:
     if any(character.isspace() for character in given.reveal()):
         # httpx would quote it: a trailing space would become part of every path as %20.
         raise ClannConfigError("base_url must not contain white space")
-    if _names_a_user(given):
-        # Never echoed: it may hold a password. The API takes a bearer token instead.
+    if _names_a_user(given) or "@" in given.reveal():
+        # Never echoed: it may hold a password, whether or not it parses. The API takes a bearer token instead.
         raise ClannConfigError("base_url must not hold a user name or password; pass the API token as token=")
+    if len(given.reveal()) > MAX_BASE_URL:
+        raise ClannConfigError(f"base_url must be at most {MAX_BASE_URL} characters, got {len(given.reveal())}")
     try:
         url = httpx.URL(given.reveal())
     except (httpx.InvalidURL, ValueError, UnicodeError) as error:
@@ -199,7 +209,16 @@ def _valid_host(host: str) -> bool:
     else:
         return True
     name = host[:-1] if host.endswith(".") else host
-    return len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return False
+    import idna  # here: only a client's construction needs it, and httpx has it imported by then
+
+    try:
+        # An A-label (xn--...) must decode: httpx encodes the host again for each request.
+        idna.decode(name)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -222,16 +241,24 @@ def _seconds(name: str, value: object, *, optional: bool) -> float | None:
         raise TypeError(
             f"{name} must be a number of seconds{' or None' if optional else ''}, got {type(value).__name__}"
         )
-    if not math.isfinite(value) or value <= 0:
-        raise ClannConfigError(f"{name} must be a finite number of seconds above 0, got {value!r}")
-    return float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float: 10**400
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ClannConfigError(f"{name} must be a finite number of seconds above 0, got {_clip(str(value))}")
+    if seconds > MAX_SECONDS:
+        # A socket cannot wait that long (past ~9.2e9 s it overflows); None is the way to say "no limit".
+        raise ClannConfigError(f"{name} must be at most {MAX_SECONDS:g} s (a year); pass None for no limit")
+    return seconds
 
 
-def _count(name: str, value: object, *, least: int = 0) -> int:
+def _count(name: str, value: object, *, least: int = 0, most: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < least:
-        raise ClannConfigError(f"{name} must be {least} or more, got {value}")
+    if value < least or (most is not None and value > most):
+        bounds = f"{least} or more" if most is None else f"{least} to {most}"
+        raise ClannConfigError(f"{name} must be {bounds}, got {_clip(str(value))}")
     return value
 
 
@@ -254,6 +281,8 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
             raise TypeError("headers must be a mapping of str to str")
         if not _HEADER_NAME.fullmatch(name):
             raise ClannConfigError(f"header name {_clip(name)} is not a valid HTTP header name")
+        if name.lower() in _FRAMING:
+            raise ClannConfigError(f"header {name!r} is set by httpx for each request; headers= may not set it")
         if not _HEADER_VALUE.fullmatch(value):
             # The value is not echoed: it may be a credential.
             raise ClannConfigError(f"header {name!r} has a value with characters HTTP does not allow (not shown)")

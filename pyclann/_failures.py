@@ -81,8 +81,10 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     if isinstance(error, ClannRateLimitError):
         error.retry_after = retry_after
     should = headers.get("x-should-retry")
-    # A 5xx may come from a proxy after the server did the work; a 408 or 4xx is the server refusing.
-    return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=status >= 500)
+    # A 5xx may come from a proxy after the server did the work, and a 409 says a request with this
+    # key is being carried out right now; a 408 or another 4xx is the server refusing this request.
+    in_doubt = status >= 500 or status == 409
+    return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=in_doubt)
 
 
 def broken_body(response: httpx.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
@@ -102,13 +104,27 @@ def stuck_cursor(page: RawResponse[Any]) -> ClannError:
     )
 
 
-def attempt_error(name: str, url: str, error: BaseException, timeout: float | None) -> tuple[ClannError, Failure]:
-    """The error for an attempt to `url` that got no whole, readable response."""
+def attempt_error(
+    name: str, url: str, error: Exception, timeout: float | None, *, closed: bool
+) -> tuple[ClannError, Failure]:
+    """The error for an attempt to `url` that got no whole, readable response.
+
+    `closed` says whether the HTTP client was closed before the attempt (by its owner).
+    Any exception at all is mapped: one this module does not know comes from below
+    pyclann (httpx, a user's event hook), the request may have been sent, and it is not
+    retried.
+    """
     if isinstance(error, BodyError):
         return broken_body(error.response, b"", str(error), cut=False)
-    if isinstance(error, RuntimeError):
-        # httpx's own "the client has been closed", for an http_client its owner closed.
+    if isinstance(error, httpx.HTTPStatusError):  # a user's event hook called raise_for_status()
+        response = error.response
+        return status_error(response.status_code, response.headers, b"")
+    if isinstance(error, RuntimeError) and closed:
+        # httpx's own "the client has been closed", for an http_client its owner closed: nothing was sent.
         return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)
+    if not isinstance(error, httpx.RequestError | TimeoutError | Late):
+        unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
+        return unexpected, Failure(None, retryable=False, in_doubt=True)
     # Before a connection was made, the request cannot have reached the server.
     reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
@@ -124,7 +140,7 @@ def attempt_error(name: str, url: str, error: BaseException, timeout: float | No
         found = ClannConnectionError(f"{name} ({url}) failed: {_reason(error)}")
     # A wrong URL or request is sent wrong again; so is a redirect loop (httpx.TooManyRedirects), which,
     # like httpx's other request errors that are not transport errors, comes from a user's httpx client.
-    mendable = isinstance(error, httpx.TransportError) or not isinstance(error, httpx.RequestError)
+    mendable = isinstance(error, httpx.TransportError | TimeoutError | Late)
     retryable = mendable and not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
     return found, Failure(None, retryable=retryable, in_doubt=reached)
 
@@ -165,7 +181,7 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     if _DELTA_SECONDS.fullmatch(value.strip()):
-        seconds = float(value)
+        seconds = float(value)  # inf for a number too large for a float: longer than any cap, as it says
     else:
         try:
             when = parsedate_to_datetime(value)
@@ -174,7 +190,7 @@ def parse_retry_after(value: str | None) -> float | None:
             seconds = (when - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError, IndexError, OverflowError):  # an absurd hour overflows
             return None
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+    if seconds != seconds or seconds == float("-inf"):
         return None
     return max(seconds, 0.0)
 

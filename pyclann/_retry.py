@@ -1,7 +1,8 @@
 """Whether to try a call again, and when: one pure object per call, driven by both clients.
 
-What is retried: connection errors and timeouts, the statuses 408, 429, 500,
-502, 503 and 504, and a 2xx whose body arrived cut short; a response carrying
+What is retried: connection errors and timeouts, the statuses 408, 409 (a
+request with the same idempotency key still in flight), 429, 500, 502, 503 and
+504, and a 2xx whose body arrived cut short; a response carrying
 `x-should-retry: false` never is, one carrying `x-should-retry: true` always is.
 At most `max_retries` retries (default 2). The wait before retry n (1, 2, ...)
 is `min(0.5 * 2 ** (n - 1), 8)` seconds, jittered down to as little as half of
@@ -29,7 +30,8 @@ from contextvars import ContextVar
 
 import attrs
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# 409: a request with the same key is still being carried out; asked again later, the server replays it.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 SETTLED = frozenset({400, 403, 404, 410, 422})
 """Statuses that answer a write's key: had a request with it been carried out before, the server would
 have replayed that (or, its session since deleted, answered 410). A 401, 408, 409, 429 or 5xx does not."""

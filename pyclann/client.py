@@ -32,8 +32,6 @@ from .models import ChatMessage, ChatSession
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
 
 T = TypeVar("T")
-# httpx.RequestError: transport errors, and a user's client's own (TooManyRedirects when it follows redirects).
-_ATTEMPT_ERRORS = (httpx.RequestError, RuntimeError, TimeoutError, _failures.Late, _failures.BodyError)
 # The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
 _IN_DOUBT_LIMIT = 10_000
 
@@ -310,11 +308,15 @@ class ChatClient(_BaseClient):
                         else:
                             for chunk in response.iter_raw():
                                 body.feed(chunk)
+                                if body.full:  # an error's body, read as far as it is kept
+                                    break
                     finally:
                         response.close()
-            except _ATTEMPT_ERRORS as error:
+            except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
-                failed, failure = _failures.attempt_error(op.name, self._settings.base_url, error, left)
+                failed, failure = _failures.attempt_error(
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                )
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, RawResponse):
@@ -693,11 +695,15 @@ class AsyncChatClient(_BaseClient):
                         else:
                             async for chunk in response.aiter_raw():
                                 body.feed(chunk)
+                                if body.full:  # an error's body, read as far as it is kept
+                                    break
                     finally:
                         await response.aclose()
-            except _ATTEMPT_ERRORS as error:
+            except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
-                failed, failure = _failures.attempt_error(op.name, self._settings.base_url, error, left)
+                failed, failure = _failures.attempt_error(
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                )
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, RawResponse):

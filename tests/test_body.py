@@ -18,11 +18,12 @@ from pyclann import (
     AsyncChatClient,
     ChatClient,
     ClannAPIError,
+    ClannNotFoundError,
     ClannResponseError,
     ClannServerError,
 )
 from tests.helpers import SESSION, SESSION_ID, TOKEN, Chunks, MakeClient, Recorder, call, problem
-from tests.servers import Server, answering, head
+from tests.servers import Exchange, Server, answering, head
 
 SESSION_JSON = json.dumps(SESSION).encode()
 MiB = 1024 * 1024
@@ -247,3 +248,26 @@ async def test_an_error_body_is_cut_at_64_kib_without_failing(make_client: MakeC
     with pytest.raises(ClannServerError) as caught:
         await call(make_client(recorder, max_retries=0), "get_session", SESSION_ID)
     assert len(caught.value.body) == 64 * 1024
+
+
+def endless_error(exchange: Exchange) -> None:
+    """A 404 with a small problem document, then padding in chunks for as long as anyone reads."""
+    exchange.read_request()
+    document = json.dumps(problem(404, "no such session", kind="not-found")).encode()
+    exchange.send(head(404, {"Content-Type": "application/problem+json", "Transfer-Encoding": "chunked"}))
+    exchange.send(b"%x\r\n%s\r\n" % (len(document), document))
+    padding = b" " * 65536
+    while not exchange.stop.is_set():
+        exchange.send(b"%x\r\n%s\r\n" % (len(padding), padding))
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_error_body_that_never_ends_is_read_no_further_than_kept(kind: str) -> None:
+    # It was read to its end (here: never), so a refusal became a timeout that "may have landed".
+    with Server(endless_error) as server:
+        client = bomb_client(kind, 404, server.url)
+        with pytest.raises(ClannNotFoundError) as caught:
+            run_either(client)()
+    assert caught.value.detail == "no such session"
+    assert caught.value.may_have_landed is False
+    assert server.connections == 1

@@ -120,6 +120,10 @@ BAD_BASE_URLS = {
     "bad IPv4": ("http://256.1.1.1", "not a URL"),
     "a lone surrogate": ("http://\ud800.test", "not a URL"),
     "a label starting with a hyphen": ("http://-clann.test", "not a valid host name"),
+    # Once an IDNAError at the first call: an A-label that does not decode.
+    "an A-label that does not decode": ("http://xn--zz.example", "not a valid host name"),
+    # Once httpx.InvalidURL at the first call: no room left for the path.
+    "a base URL too long for any path": ("http://127.0.0.1:9/" + "p" * 65500, "at most 2000 characters"),
 }
 
 
@@ -138,6 +142,10 @@ def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: s
         f"https://{PASSWORD}@clann.test/",
         f"http://user:{PASSWORD}@a..b/",
         f"http://user:{PASSWORD}@clann.test:70000",
+        # No authority for httpx to find a user in: still never echoed.
+        f"http:/alice:{PASSWORD}@clann.test",
+        f"https:alice:{PASSWORD}@clann.test",
+        f"alice:{PASSWORD}@clann.test",
     ],
 )
 @pytest.mark.parametrize("cls", CLIENTS)
@@ -185,14 +193,31 @@ def test_an_httpx_timeout_with_a_bad_part_is_refused_naming_it(part: str, value:
         ChatClient(BASE, token=TOKEN, timeout=httpx.Timeout(**parts))
 
 
+@pytest.mark.parametrize("value", [1e10, 10**400, 365 * 24 * 3600 + 1])
+@pytest.mark.parametrize("name", ["timeout", "total_timeout"])
+def test_a_timeout_longer_than_a_socket_can_wait_is_refused(name: str, value: float) -> None:
+    # 1e10 once overflowed socket.settimeout at the first call, with the request's headers in the frames.
+    options: dict[str, Any] = {name: value}
+    with pytest.raises(ClannConfigError, match=f"{name} must be"):
+        ChatClient(BASE, token=TOKEN, **options)
+    with pytest.raises(ClannConfigError, match=r"timeout\.write must be at most"):
+        ChatClient(BASE, token=TOKEN, timeout=httpx.Timeout(5, write=1e10))
+    with pytest.raises(ClannConfigError):
+        ChatClient(BASE, token=TOKEN).with_options(**options)
+
+
 @pytest.mark.parametrize("value", BAD_SECONDS)
 def test_a_total_timeout_that_is_not_a_positive_finite_number_is_refused(value: float) -> None:
     with pytest.raises(ClannConfigError, match="total_timeout must be"):
         ChatClient(BASE, token=TOKEN, total_timeout=value)
 
 
-@pytest.mark.parametrize(("name", "value"), [("max_retries", -1), ("max_response_size", 0), ("max_response_size", -1)])
-def test_counts_below_their_least_are_refused(name: str, value: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "value"),
+    # sys.maxsize once overflowed zlib's max_length while a gzip body was read.
+    [("max_retries", -1), ("max_response_size", 0), ("max_response_size", -1), ("max_response_size", 2**63 - 1)],
+)
+def test_counts_out_of_their_range_are_refused(name: str, value: int) -> None:
     options: dict[str, Any] = {name: value}
     with pytest.raises(ClannConfigError, match=f"{name} must be"):
         ChatClient(BASE, token=TOKEN, **options)
@@ -233,6 +258,13 @@ async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient
     await call(make_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
     assert recorder.requests[0].headers["X-Tenant"] == "t-1"
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "Host", "Connection"])
+def test_headers_may_not_set_what_frames_the_message(name: str) -> None:
+    # A Content-Length of 0 once escaped as h11's LocalProtocolError at the first write.
+    with pytest.raises(ClannConfigError, match="is set by httpx for each request"):
+        ChatClient(BASE, token=TOKEN, headers={name: "0"})
 
 
 async def test_your_user_agent_keeps_pyclanns_name_after_it(make_client: MakeClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -319,3 +320,36 @@ async def test_any_other_httpx_request_error_is_a_connection_error(make_client: 
     with pytest.raises(ClannConnectionError) as caught, instant_retries():
         await call(make_client(Recorder(raised)), "list_sessions", "alice")
     assert caught.value.__cause__ is raised
+
+
+def hooked(hook: Any) -> ChatClient:
+    """A client over a mock whose user's httpx client runs `hook` on every response."""
+    own = httpx.Client(
+        transport=httpx.MockTransport(lambda request: respond(404, problem(404, "gone"))),
+        event_hooks={"response": [hook]},
+    )
+    return ChatClient("http://clann.test", token="t", http_client=own)
+
+
+def test_a_users_hook_that_raises_for_status_gets_the_class_of_the_status() -> None:
+    # httpx.HTTPStatusError once escaped as it was, and a write's error lost its key.
+    client = hooked(lambda response: response.raise_for_status())
+    with pytest.raises(ClannNotFoundError) as caught, instant_retries():
+        client.append_message(SESSION["id"], "user", "x", idempotency_key="k-6")
+    assert caught.value.status_code == 404
+    assert caught.value.idempotency_key == "k-6"
+
+
+@pytest.mark.parametrize("raised", [NotImplementedError("not yet"), ValueError("odd"), OverflowError("huge")])
+def test_anything_else_raised_below_pyclann_after_sending_is_a_connection_error_in_doubt(raised: Exception) -> None:
+    # A RuntimeError (NotImplementedError is one) was once taken for "client closed", nothing sent.
+    def hook(response: httpx.Response) -> None:
+        raise raised
+
+    client = hooked(hook)
+    with pytest.raises(ClannConnectionError, match="failed unexpectedly") as caught, instant_retries() as waits:
+        client.append_message(SESSION["id"], "user", "x", idempotency_key="k-7")
+    assert caught.value.__cause__ is raised
+    assert caught.value.__cause__.__traceback__ is None, "no frames: they may hold the request's headers"
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("k-7", True)
+    assert waits == [], "not retried: what it is, nobody knows"

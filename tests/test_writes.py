@@ -134,8 +134,8 @@ NOT_SENT: dict[str, list[Step]] = {
     "connect error": [httpx.ConnectError("refused")],
     "connect timeout": [httpx.ConnectTimeout("no connection in time")],
     "pool timeout": [httpx.PoolTimeout("no free connection")],
-    # Not 410: it replays a write that was carried out (its session deleted since).
-    **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 409, 422)},
+    # Not 409 (a request with the key in flight) nor 410 (a replay of a write carried out, its session deleted since).
+    **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 422)},
     "connect error then 429": [httpx.ConnectError("refused"), respond(429, problem(429, "x"), {"Retry-After": "99"})],
 }
 
@@ -257,6 +257,19 @@ async def test_a_delete_whose_retry_is_a_replayed_204_succeeds(make_client: Make
     with instant_retries():
         assert await invoke(make_client(recorder), "delete_session", idempotency_key="del-1") is None
     assert recorder.keys == ["del-1", "del-1"]
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_409_in_flight_is_in_doubt_and_retried_until_the_replay(make_client: MakeClient, method: str) -> None:
+    # A 409 says a request with this key is being carried out: once, "was not carried out".
+    in_flight = respond(409, problem(409, "still being carried out", kind="idempotency-in-flight"))
+    recorder = Recorder(in_flight, success(method, {"Idempotent-Replayed": "true"}))
+    with instant_retries() as waits:
+        await invoke(make_client(recorder), method, idempotency_key="order-7")
+    assert len(waits) == 1
+    error, _ = await fail(make_client, method, in_flight, max_retries=0)
+    assert error.may_have_landed is True
+    assert LANDED in str(error)
 
 
 async def test_a_410_says_the_write_was_carried_out_and_erased_with_its_session(make_client: MakeClient) -> None:
