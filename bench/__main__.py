@@ -57,6 +57,7 @@ def main() -> int:
     repeats, inner = (5, 50) if quick else (30, 200)
     print(f"Python {platform.python_version()}, httpx {httpx.__version__}, pyclann {pyclann.__version__}, {cpu()}")
     figures = mocked.per_call(repeats, inner)
+    figures.append(mocked.paged_walk(5 if quick else 15))
     figures += mocked.big_listing(5 if quick else 15)
     figures.append(imports.imports("pyclann", "httpx", 6 if quick else 20, 1.5, "<= 1.5x"))
     with served.dev_server() as url:
