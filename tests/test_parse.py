@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pyclann import ChatMessage, ChatSession, ClannResponseError, Role
-from pyclann._parse import FieldError, message, message_page, session, session_page
+from pyclann._parse import FieldError, _message_columns, message, message_page, session, session_page
 from tests import helpers
 from tests.helpers import MESSAGE, SESSION, SESSION_ID, ULID, MakeClient, Recorder, invoke, respond
 
@@ -223,3 +225,86 @@ async def test_unknown_roles_and_fields_in_a_response_are_returned(make_client: 
     messages = await invoke(make_client(Recorder(respond(200, body))), "list_messages")
     assert [m.role for m in messages] == [Role.USER, "tool"]
     assert type(messages[1].role) is str
+
+
+# A page of messages is read column by column (_message_columns) when every message is in the common
+# form, else one by one; both must accept and refuse the same pages, and give the same records.
+
+_GOOD_TIMES = ["2026-11-26T09:05:00Z", "2026-11-26T09:05:00.123456Z", "2026-11-26T09:05:00.5Z", "0001-01-01T00:00:00Z"]
+_FIELD_VALUES: dict[str, list[Any]] = {
+    "id": [
+        helpers.MESSAGE_ID,
+        f"chat_message:{helpers.ulid(7)}",
+        SESSION_ID,
+        f"chat_message:{ULID.lower()}",
+        f"chat_message:{ULID}\n",
+        f"chat_message:{ULID}\nchat_message:{ULID}",
+        f"chat_message:8{ULID[1:]}",
+        f"chat_message:{ULID[:-1]}",
+        f"chat_message:{ULID}X",
+        "",
+        7,
+        None,
+        ["x"],
+    ],
+    "session": [SESSION_ID, f"chat_session:{helpers.ulid(3)}", helpers.MESSAGE_ID, f"{SESSION_ID}\n", 1, None, {}],
+    "role": ["user", "assistant", "system", "tool", "", 1, True, None, ["user"]],
+    "content": ["Hello", "", "two\nlines", 5, 1.5, None, ["Hello"]],
+    "created_at": [
+        *_GOOD_TIMES,
+        "2026-11-26t09:05:00z",
+        "2026-11-26T11:05:00+02:00",
+        "2026-02-30T00:00:00Z",
+        "2026-11-26T24:00:00Z",
+        "2026-11-26T09:05:00.1234567891Z",
+        "2026-11-26T09:05Z",
+        "2026-11-26 09:05:00Z",
+        "\uff12026-11-26T09:05:00Z",
+        "2026-11-26T09:05:00Z\n2026-11-26T09:05:00Z",
+        "2026-11-26T09:05:00Z\n",
+        0,
+        None,
+    ],
+}
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> Any:
+    """A message as a server might send it: mostly valid fields, now and then a wrong, missing or extra one."""
+    if draw(st.integers(0, 30)) == 0:
+        return draw(st.sampled_from([None, [], "x", 3, [MESSAGE]]))
+    record: dict[str, Any] = {}
+    for name, values in _FIELD_VALUES.items():
+        choice = draw(st.integers(0, len(values) * 3))
+        if choice < len(values):
+            record[name] = values[choice]
+        elif choice < len(values) * 3:  # most often, a value in the common form
+            record[name] = values[0] if name != "created_at" else draw(st.sampled_from(_GOOD_TIMES))
+    if draw(st.booleans()):
+        record["extra"] = draw(st.sampled_from([None, 1, "x", {"a": [1]}]))
+    return record
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_messages(), max_size=6))
+def test_a_page_read_column_by_column_is_what_reading_each_message_gives(data: list[Any]) -> None:
+    try:
+        expected: list[ChatMessage] | None = [message(item) for item in data]
+    except FieldError:
+        expected = None
+    found = _message_columns(data)
+    if found is not None:
+        assert found == expected
+        assert [type(m.role) for m in found] == [type(m.role) for m in expected or []]
+        assert all(m.created_at.tzinfo is UTC for m in found)
+
+
+def test_a_page_in_the_common_form_is_read_column_by_column() -> None:
+    data = [helpers.message(n, created_at=f"2026-11-26T09:05:0{n}.00000{n}Z") for n in range(1, 6)]
+    data[2]["role"] = "tool"
+    found = _message_columns(data)
+    assert found == [message(item) for item in data]
+    assert found is not None
+    assert [m.role for m in found] == [Role.USER, Role.USER, "tool", Role.USER, Role.USER]
+    mixed = [helpers.message(1, created_at="2026-11-26T09:05:00Z"), helpers.message(2, created_at=_GOOD_TIMES[1])]
+    assert _message_columns(mixed) == [message(item) for item in mixed]
