@@ -71,7 +71,9 @@ class Attempts:
     max_retries: int
     attempt_timeout: float | None = None
     total_timeout: float | None = None
-    rng: random.Random = attrs.field(factory=random.Random, repr=False)
+    # None: the random module's own generator, reseeded in a forked child. A Random() per call would
+    # seed itself from os.urandom, the dearest step of a call that is never retried.
+    rng: random.Random | None = attrs.field(default=None, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
     retries: int = 0
     may_have_landed: bool = False
@@ -124,7 +126,8 @@ class Attempts:
         """The jittered wait before retry number `retry` (1-based)."""
         # Capped before exponentiating: 2.0 ** 1024 overflows.
         ceiling = min(BASE_DELAY * 2.0 ** min(retry - 1, 32), MAX_DELAY)
-        return ceiling * (0.5 + self.rng.random() / 2)
+        draw = random.random() if self.rng is None else self.rng.random()
+        return ceiling * (0.5 + draw / 2)
 
 
 def _retried_status(failure: Failure) -> bool:
