@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import urlencode
 
 import attrs
 import httpx
@@ -159,8 +160,13 @@ class _BaseClient:
         if op.headers:
             headers = headers.copy()
             headers.update(op.headers)
+        url, params = settings.base_url + op.path, op.params
+        if params and not self._http.params:
+            # Encoded as httpx encodes params (urllib's urlencode), into the URL httpx parses anyway: else it
+            # parses the URL a second time to add them. A client with params of its own merges them as before.
+            url, params = f"{url}?{urlencode(params)}", None
         return self._http.build_request(
-            op.method, settings.base_url + op.path, params=op.params, content=op.body, headers=headers, timeout=timeout
+            op.method, url, params=params, content=op.body, headers=headers, timeout=timeout
         )
 
     def _body(self, response: httpx.Response, deadline: float | None) -> Body:
@@ -174,9 +180,10 @@ class _BaseClient:
         self, op: _operations.Operation[T], response: httpx.Response, body: bytes
     ) -> RawResponse[T] | tuple[ClannError, Failure]:
         status, headers = response.status_code, response.headers
+        request_id = headers.get("x-request-id")
         if logger.isEnabledFor(logging.DEBUG):
             target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
-            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, headers.get("x-request-id"))
+            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, request_id)
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
@@ -188,7 +195,7 @@ class _BaseClient:
             return _failures.broken_body(response, body, f"the body is not JSON: {error}", cut=True)
         except _parse.FieldError as error:
             return _failures.broken_body(response, body, f"the body breaks the contract: {error}", cut=False)
-        answer = RawResponse(value, status, headers, headers.get("x-request-id"))
+        answer = RawResponse(value, status, headers, request_id)
         record(answer)
         self._conn.note(op, False)
         return answer
