@@ -1,8 +1,10 @@
 """Per-call cost over httpx.MockTransport, a paged walk, and parsing a 10,000-message listing.
 
-The baseline of each method is raw httpx sending the same request (method,
-URL, query, JSON body, token and, on writes, an Idempotency-Key) through the
-same MockTransport, and `json.loads` of the answer: the floor of a call.
+The baseline of each method is raw httpx sending the same request through the
+same MockTransport, and `json.loads` of the answer: the floor of a call. The
+same request means the same bytes on the wire: method, URL, query, body and
+headers (pyclann's User-Agent, Accept and Accept-Encoding, the token, and an
+Idempotency-Key on writes), which `per_call` checks before it measures.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 
+import pyclann
 from bench.measure import Figure, interleaved
 from pyclann import ChatClient, _parse
 
@@ -25,7 +28,13 @@ SESSION_ID = f"chat_session:{ULID}"
 MESSAGE_ULID = "01JDXV3C5Z0K8Y8T6W3M2Q9R4P"
 SESSIONS = f"{BASE}/api/chat/sessions"
 MESSAGES = f"{SESSIONS}/{ULID}/messages"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# The headers pyclann sends with every request, for a user's httpx.Client (its User-Agent, then pyclann's).
+AUTH = {
+    "User-Agent": f"python-httpx/{httpx.__version__} pyclann/{pyclann.__version__}",
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+    "Authorization": f"Bearer {TOKEN}",
+}
 KEY = {**AUTH, "Idempotency-Key": "6f1d2c4e-3a5b-4c7d-8e9f-0a1b2c3d4e5f"}
 PER_CALL_GOAL = 1.25
 WALK_GOAL = 1.3
@@ -75,8 +84,26 @@ def _http(answer: Callable[[httpx.Request], tuple[int, bytes]]) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handle))
 
 
-def _always(status: int, body: bytes) -> Callable[[httpx.Request], tuple[int, bytes]]:
-    return lambda _: (status, body)
+def _always(
+    status: int, body: bytes, sent: list[httpx.Request] | None = None
+) -> Callable[[httpx.Request], tuple[int, bytes]]:
+    """Answer every request with `status` and `body`; while `sent` is not full, keep the requests in it."""
+
+    def answer(request: httpx.Request) -> tuple[int, bytes]:
+        if sent is not None and len(sent) < 2:
+            sent.append(request)
+        return status, body
+
+    return answer
+
+
+def _same_request(name: str, ours: httpx.Request, theirs: httpx.Request) -> None:
+    def wire(request: httpx.Request) -> tuple[object, ...]:
+        headers = sorted((k, "<key>" if k == "idempotency-key" else v) for k, v in request.headers.items())
+        return request.method, str(request.url), request.content, headers
+
+    if wire(ours) != wire(theirs):
+        raise AssertionError(f"{name}: the baseline sends another request:\n{wire(ours)}\n{wire(theirs)}")
 
 
 # name: the success status, its body, the pyclann call, the raw httpx request of the same call.
@@ -159,8 +186,9 @@ def per_call(repeats: int, inner: int) -> list[Figure]:
     figures = []
     for name, status, body, ours, raw in CASES:
         content = b"" if body is None else json.dumps(body).encode()
-        client = ChatClient(BASE, token=TOKEN, http_client=_http(_always(status, content)))
-        http = _http(_always(status, content))
+        sent: list[httpx.Request] = []
+        client = ChatClient(BASE, token=TOKEN, http_client=_http(_always(status, content, sent)))
+        http = _http(_always(status, content, sent))
 
         def target(client: ChatClient = client, ours: Callable[[ChatClient], object] = ours) -> object:
             return ours(client)
@@ -170,7 +198,10 @@ def per_call(repeats: int, inner: int) -> list[Figure]:
             response.raise_for_status()
             return json.loads(response.content) if response.content else None
 
-        target()  # a warm-up call, which also proves the call works
+        target()  # a warm-up call each, which also proves that both send the same request
+        baseline()
+        _same_request(name, *sent)
+        sent.clear()
         mine, theirs = interleaved(target, baseline, repeats, inner)
         figures.append(
             Figure(
