@@ -58,6 +58,8 @@ Page: TypeAlias = tuple[list[T], str | None]
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
 _KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
+# One encoder for every body: json.dumps with arguments makes a new JSONEncoder per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @attrs.frozen
@@ -204,12 +206,16 @@ def session_ulid(session_id: str | ChatSession) -> str:
     """The bare ULID of a session, from any accepted form; raises before any I/O."""
     if isinstance(session_id, ChatSession):
         session_id = session_id.id
+    if type(session_id) is str and _parse.is_session_id(session_id):  # as records carry it: nothing to normalise
+        return session_id[len(SESSION_TABLE) + 1 :]
     return RecordId.parse(session_id, SESSION_TABLE).ulid
 
 
 def message_ulid(message_id: str | ChatMessage, name: str) -> str:
     if isinstance(message_id, ChatMessage):
         message_id = message_id.id
+    if type(message_id) is str and _parse.is_message_id(message_id):  # as records carry it: nothing to normalise
+        return message_id[len(MESSAGE_TABLE) + 1 :]
     try:
         return RecordId.parse(message_id, MESSAGE_TABLE).ulid
     except ClannInvalidArgumentError as error:
@@ -225,7 +231,7 @@ def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[
         path=kwargs["url"],
         params=kwargs.get("params") or None,
         # Encoded here, not by httpx: the arguments were checked to be encodable, so this cannot fail.
-        body=None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+        body=None if body is None else _JSON.encode(body).encode(),
         headers=headers,
         success=success,
         read=read,

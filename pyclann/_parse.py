@@ -104,6 +104,16 @@ def message_page(value: object) -> tuple[list[ChatMessage], str | None]:
     return items, expected if more else None
 
 
+def is_session_id(value: str) -> bool:
+    """Whether `value` is a session's full ID as records carry it (its ULID upper case)."""
+    return _SESSION_ID.fullmatch(value) is not None
+
+
+def is_message_id(value: str) -> bool:
+    """Whether `value` is a message's full ID as records carry it (its ULID upper case)."""
+    return _MESSAGE_ID.fullmatch(value) is not None
+
+
 def nothing(value: object) -> None:
     """The reader of a 204: there is no body to read."""
 

@@ -156,18 +156,20 @@ class _BaseClient:
                 write=_shorter(timeout.write, left),
                 pool=_shorter(timeout.pool, left),
             )
-        headers = settings.headers
-        if op.headers:
-            headers = headers.copy()
-            headers.update(op.headers)
         url, params = settings.base_url + op.path, op.params
         if params and not self._http.params:
             # Encoded as httpx encodes params (urllib's urlencode), into the URL httpx parses anyway: else it
             # parses the URL a second time to add them. A client with params of its own merges them as before.
             url, params = f"{url}?{urlencode(params)}", None
-        return self._http.build_request(
-            op.method, url, params=params, content=op.body, headers=headers, timeout=timeout
+        # The timeout as build_request would put it, without its making a copy of the Timeout first.
+        extensions = {"timeout": timeout.as_dict()}
+        request = self._http.build_request(
+            op.method, url, params=params, content=op.body, headers=settings.headers, extensions=extensions
         )
+        # Set last, over any of the same name (as Headers.update would, without copying the client's headers).
+        for name, value in op.headers.items():
+            request.headers[name] = value
+        return request
 
     def _body(self, response: httpx.Response, deadline: float | None) -> Body:
         success = response.is_success
