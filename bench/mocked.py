@@ -3,8 +3,9 @@
 The baseline of each method is raw httpx sending the same request through the
 same MockTransport, and `json.loads` of the answer: the floor of a call. The
 same request means the same bytes on the wire: method, URL, query, body and
-headers (pyclann's User-Agent, Accept and Accept-Encoding, the token, and an
-Idempotency-Key on writes), which `per_call` checks before it measures.
+headers (pyclann's User-Agent, Accept and Accept-Encoding, the token, and on
+writes a new Idempotency-Key, a UUID as pyclann makes), which `per_call`
+checks before it measures.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import gc
 import json
 import tracemalloc
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +37,13 @@ AUTH = {
     "Accept-Encoding": "gzip, deflate",
     "Authorization": f"Bearer {TOKEN}",
 }
-KEY = {**AUTH, "Idempotency-Key": "6f1d2c4e-3a5b-4c7d-8e9f-0a1b2c3d4e5f"}
+
+
+def key() -> dict[str, str]:
+    """The headers of a write: each write has a key of its own, or the server would replay the first."""
+    return {**AUTH, "Idempotency-Key": str(uuid.uuid4())}
+
+
 PER_CALL_GOAL = 1.25
 WALK_GOAL = 1.3
 PARSE_GOAL = 2.5
@@ -127,7 +135,7 @@ CASES: list[tuple[str, int, Any, Callable[[ChatClient], object], Callable[[httpx
         201,
         SESSION,
         lambda c: c.create_session("Planning", "alice", tree="oak"),
-        lambda h: h.post(SESSIONS, json={"title": "Planning", "created_by": "alice", "tree": "oak"}, headers=KEY),
+        lambda h: h.post(SESSIONS, json={"title": "Planning", "created_by": "alice", "tree": "oak"}, headers=key()),
     ),
     (
         "get_session",
@@ -141,14 +149,14 @@ CASES: list[tuple[str, int, Any, Callable[[ChatClient], object], Callable[[httpx
         200,
         SESSION,
         lambda c: c.update_session(SESSION_ID, title="Planning"),
-        lambda h: h.patch(f"{SESSIONS}/{ULID}", json={"title": "Planning"}, headers=KEY),
+        lambda h: h.patch(f"{SESSIONS}/{ULID}", json={"title": "Planning"}, headers=key()),
     ),
     (
         "delete_session",
         204,
         None,
         lambda c: c.delete_session(SESSION_ID),
-        lambda h: h.delete(f"{SESSIONS}/{ULID}", headers=KEY),
+        lambda h: h.delete(f"{SESSIONS}/{ULID}", headers=key()),
     ),
     (
         "list_messages",
@@ -169,7 +177,7 @@ CASES: list[tuple[str, int, Any, Callable[[ChatClient], object], Callable[[httpx
         201,
         message(1),
         lambda c: c.append_message(SESSION_ID, "user", "Hello there"),
-        lambda h: h.post(MESSAGES, json={"role": "user", "content": "Hello there"}, headers=KEY),
+        lambda h: h.post(MESSAGES, json={"role": "user", "content": "Hello there"}, headers=key()),
     ),
     (
         "get_message",
