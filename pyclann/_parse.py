@@ -31,10 +31,10 @@ _MESSAGE_ID = re.compile(rf"chat_message:{_ULID}", re.ASCII)
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII)
 # A page's columns, joined by newlines (which none of their values may hold): every message ID, and
 # every time in UTC with a `Z`, as servers write them, and as datetime.fromisoformat reads them.
-_MESSAGE_IDS = re.compile(rf"(?:chat_message:{_ULID}\n)*chat_message:{_ULID}", re.ASCII)
+_MESSAGE_IDS = re.compile(rf"(?:chat_message:{_ULID}\n)*+chat_message:{_ULID}", re.ASCII)
 _MESSAGE_ID_SIZE = len("chat_message:") + 26
 _UTC_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
-_UTC_TIMES = re.compile(rf"(?:{_UTC_TIME}\n)*{_UTC_TIME}", re.ASCII)
+_UTC_TIMES = re.compile(rf"(?:{_UTC_TIME}\n)*+{_UTC_TIME}", re.ASCII)
 # The same times as shapes, every ASCII digit made 0: a page whose times share one shape is checked
 # by comparing strings, without the regex.
 _DIGITS_TO_0 = str.maketrans("0123456789", "0" * 10)

@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
@@ -216,6 +216,22 @@ def _shorter(part: float | None, left: float) -> float:
     return left if part is None else min(part, left)
 
 
+def _joined(pages: Iterable[RawResponse[list[T]]]) -> list[T]:
+    """Every page's records in one list, each page added at once (not record by record)."""
+    records: list[T] = []
+    for page in pages:
+        records += page.parsed
+    return records
+
+
+async def _ajoined(pages: AsyncIterable[RawResponse[list[T]]]) -> list[T]:
+    """Every page's records in one list, each page added at once (not record by record)."""
+    records: list[T] = []
+    async for page in pages:
+        records += page.parsed
+    return records
+
+
 class ChatClient(_BaseClient):
     """Methods for AI chat sessions (/api/chat/sessions)."""
 
@@ -371,7 +387,7 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return [s for page in self._pages(ops.list_sessions(created_by, tree, None)) for s in page.parsed]
+        return _joined(self._pages(ops.list_sessions(created_by, tree, None)))
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
@@ -511,7 +527,7 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return [m for page in self._pages(ops.list_messages(session_id, None, None)) for m in page.parsed]
+        return _joined(self._pages(ops.list_messages(session_id, None, None)))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
@@ -774,7 +790,7 @@ class AsyncChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return [s async for page in self._pages(ops.list_sessions(created_by, tree, None)) for s in page.parsed]
+        return await _ajoined(self._pages(ops.list_sessions(created_by, tree, None)))
 
     def iter_sessions(
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
@@ -914,7 +930,7 @@ class AsyncChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return [m async for page in self._pages(ops.list_messages(session_id, None, None)) for m in page.parsed]
+        return await _ajoined(self._pages(ops.list_messages(session_id, None, None)))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
