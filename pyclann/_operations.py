@@ -5,6 +5,10 @@ the generated package's public request builders (`request_kwargs`) and models.
 Its parsers are not used: the answers are read by `pyclann._parse`, once,
 straight into pyclann's records. Arguments are checked here, so that a value
 that cannot be sent fails before any request, naming itself.
+
+generated/ is imported by each operation when it is first made, not with
+pyclann: it is a third of what `import pyclann` costs beyond httpx (attrs
+classes, ten models), and a program that makes no call never needs it.
 """
 
 from __future__ import annotations
@@ -14,42 +18,18 @@ import re
 import uuid
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import attrs
-
-from pyclann_generated.api.chat import (
-    append_message as _append_message,
-)
-from pyclann_generated.api.chat import (
-    create_session as _create_session,
-)
-from pyclann_generated.api.chat import (
-    delete_session as _delete_session,
-)
-from pyclann_generated.api.chat import (
-    get_message as _get_message,
-)
-from pyclann_generated.api.chat import (
-    get_session as _get_session,
-)
-from pyclann_generated.api.chat import (
-    list_messages as _list_messages,
-)
-from pyclann_generated.api.chat import (
-    list_sessions as _list_sessions,
-)
-from pyclann_generated.api.chat import (
-    update_session as _update_session,
-)
-from pyclann_generated.models import AppendMessageRequest, CreateSessionRequest, UpdateSessionRequest
-from pyclann_generated.types import UNSET, Unset
 
 from . import _parse
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession
+
+if TYPE_CHECKING:
+    from pyclann_generated.types import Unset
 
 T = TypeVar("T")
 Page: TypeAlias = tuple[list[T], str | None]
@@ -99,6 +79,8 @@ def list_sessions(
         limit = _page_size(page_size)
 
     def page(cursor: str | None) -> Operation[Page[ChatSession]]:
+        from pyclann_generated.api.chat import list_sessions as _list_sessions
+
         kwargs = _list_sessions.request_kwargs(
             created_by=created_by, tree=_unset(tree), limit=limit, cursor=_unset(cursor)
         )
@@ -108,6 +90,9 @@ def list_sessions(
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
+    from pyclann_generated.api.chat import create_session as _create_session
+    from pyclann_generated.models import CreateSessionRequest
+
     with _refused(key):
         _text("title", title)
         _text("created_by", created_by)
@@ -118,6 +103,8 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
+    from pyclann_generated.api.chat import get_session as _get_session
+
     with _refused():
         kwargs = _get_session.request_kwargs(session_ulid(session_id))
     return _operation("get_session", kwargs, 200, _parse.session)
@@ -126,6 +113,10 @@ def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
 def update_session(
     session_id: str | ChatSession, title: str | NotGiven, tree: str | NotGiven | None, key: str | None
 ) -> Operation[ChatSession]:
+    from pyclann_generated.api.chat import update_session as _update_session
+    from pyclann_generated.models import UpdateSessionRequest
+    from pyclann_generated.types import UNSET
+
     with _refused(key):
         ulid = session_ulid(session_id)
         if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
@@ -142,6 +133,8 @@ def update_session(
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
+    from pyclann_generated.api.chat import delete_session as _delete_session
+
     with _refused(key):
         kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
     return _operation("delete_session", kwargs, 204, _parse.nothing)
@@ -157,6 +150,8 @@ def list_messages(
         limit = _page_size(page_size)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
+        from pyclann_generated.api.chat import list_messages as _list_messages
+
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
         kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
@@ -166,6 +161,9 @@ def list_messages(
 
 
 def append_message(session_id: str | ChatSession, role: str, content: str, key: str | None) -> Operation[ChatMessage]:
+    from pyclann_generated.api.chat import append_message as _append_message
+    from pyclann_generated.models import AppendMessageRequest
+
     with _refused(key):
         ulid = session_ulid(session_id)
         _text("role", role)
@@ -177,6 +175,8 @@ def append_message(session_id: str | ChatSession, role: str, content: str, key: 
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
+    from pyclann_generated.api.chat import get_message as _get_message
+
     with _refused():
         kwargs = _get_message.request_kwargs(session_ulid(session_id), message_ulid(message_id, "message_id"))
     return _operation("get_message", kwargs, 200, _parse.message)
@@ -278,6 +278,8 @@ def _text(name: str, value: object, *, optional: bool = False) -> None:
 
 
 def _unset(value: T | None) -> T | Unset:
+    from pyclann_generated.types import UNSET
+
     return UNSET if value is None else value
 
 
