@@ -62,7 +62,15 @@ PUBLIC = [
     "Role",
     "__version__",
 ]
-PUBLIC_MODULES = ["pyclann", "pyclann.client", "pyclann.errors", "pyclann.ids", "pyclann.models", "pyclann.testing"]
+PUBLIC_MODULES = [
+    "pyclann",
+    "pyclann.client",
+    "pyclann.errors",
+    "pyclann.ids",
+    "pyclann.models",
+    "pyclann.testing",
+    "pyclann.transport",
+]
 
 
 def test_all_is_sorted_and_is_exactly_the_public_surface() -> None:
