@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.measure import Figure, interleaved
-from pyclann import AsyncChatClient, ChatClient
+from pyclann import ChatClient
 
 TOKEN = "bench-token"
 
@@ -74,40 +73,4 @@ def sequential_appends(url: str, calls: int, rounds: int) -> Figure:
         "raw httpx keep-alive POSTs",
         "<= 1.15x",
         1.15,
-    )
-
-
-async def _concurrent(url: str, session_id: str, calls: int, concurrency: int) -> None:
-    gate = asyncio.Semaphore(concurrency)
-    async with AsyncChatClient(url, token=TOKEN) as client:
-
-        async def one(i: int) -> None:
-            async with gate:
-                await client.append_message(session_id, "user", f"message {i}")
-
-        await asyncio.gather(*(one(i) for i in range(calls)))
-
-
-def concurrent_appends(url: str, calls: int, concurrency: int, rounds: int) -> Figure:
-    client = ChatClient(url, token=TOKEN)
-    session = client.create_session("bench-async", "alice")
-
-    def sequential() -> None:
-        for i in range(calls):
-            client.append_message(session.id, "user", f"message {i}")
-
-    # One round is `calls` calls either way, so the per-call figure is per round / calls.
-    rounds_target, rounds_base = interleaved(
-        lambda: asyncio.run(_concurrent(url, session.id, calls, concurrency)), sequential, rounds, 1
-    )
-    client.close()
-    return Figure(
-        f"{calls:,} append_message, AsyncChatClient at concurrency {concurrency}",
-        "ms",
-        1e3,
-        [t / calls for t in rounds_target],
-        [t / calls for t in rounds_base],
-        f"{calls:,} sequential ChatClient calls",
-        "<= 1x",
-        1.0,
     )
