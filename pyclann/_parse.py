@@ -134,14 +134,14 @@ def _message_columns(data: list[Any]) -> list[ChatMessage] | None:
     try:
         ids, sessions, roles, contents, times = [list(map(field, data)) for field in _MESSAGE_FIELDS]
         joined_ids, joined_times = "\n".join(ids), "\n".join(times)
-        distinct = set(sessions) | set(roles)
+        distinct_sessions, distinct_roles = set(sessions), set(roles)
     except (KeyError, TypeError):  # a field missing; a message not an object; a value not a string
         return None
-    if any(type(value) is not str for value in distinct) or set(map(type, contents)) != {str}:
+    if any(type(role) is not str for role in distinct_roles) or set(map(type, contents)) != {str}:
         return None
     if len(joined_ids) != len(ids) * (_MESSAGE_ID_SIZE + 1) - 1 or _MESSAGE_IDS.fullmatch(joined_ids) is None:
         return None
-    if any(_SESSION_ID.fullmatch(session) is None for session in set(sessions)):
+    if any(type(session) is not str or _SESSION_ID.fullmatch(session) is None for session in distinct_sessions):
         return None
     if not _utc_times(times, joined_times):
         return None
