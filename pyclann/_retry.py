@@ -22,6 +22,7 @@ answers the key itself (`SETTLED`), which it does only after looking it up.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,11 @@ have replayed that (or, its session since deleted, answered 410). A 401, 408, 40
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
+
+_JITTER = random.Random()
+"""The jitter's generator, seeded once from os.urandom, and again in a forked child (as `random`'s own is)."""
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_JITTER.seed)
 
 _WAITS: ContextVar[Waits | None] = ContextVar("pyclann_retry_waits", default=None)
 
@@ -71,9 +77,9 @@ class Attempts:
     max_retries: int
     attempt_timeout: float | None = None
     total_timeout: float | None = None
-    # None: the random module's own generator, reseeded in a forked child. A Random() per call would
-    # seed itself from os.urandom, the dearest step of a call that is never retried.
-    rng: random.Random | None = attrs.field(default=None, repr=False)
+    # Shared by default: a Random() per call would seed itself from os.urandom, the dearest step of a
+    # call that is never retried. pyclann's own, so that a program's seeded `random` is never drawn from.
+    rng: random.Random = attrs.field(factory=lambda: _JITTER, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
     retries: int = 0
     may_have_landed: bool = False
@@ -126,8 +132,7 @@ class Attempts:
         """The jittered wait before retry number `retry` (1-based)."""
         # Capped before exponentiating: 2.0 ** 1024 overflows.
         ceiling = min(BASE_DELAY * 2.0 ** min(retry - 1, 32), MAX_DELAY)
-        draw = random.random() if self.rng is None else self.rng.random()
-        return ceiling * (0.5 + draw / 2)
+        return ceiling * (0.5 + self.rng.random() / 2)
 
 
 def _retried_status(failure: Failure) -> bool:

@@ -25,14 +25,13 @@ from typing import Any
 import httpx
 
 from ._config import DEFAULT_TIMEOUT
-from ._types import Timeout
 
 __all__ = ["INSTALL_HINT", "aiohttp_client"]
 
 INSTALL_HINT = 'aiohttp_client needs the aiohttp extra: pip install "pyclann[aiohttp]"'
 
 
-def aiohttp_client(*, timeout: Timeout = DEFAULT_TIMEOUT, **options: Any) -> httpx.AsyncClient:
+def aiohttp_client(*, timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT, **options: Any) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` whose connections are aiohttp's, for `AsyncChatClient(http_client=...)`.
 
     Args:

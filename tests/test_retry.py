@@ -325,3 +325,12 @@ async def test_every_error_after_retries_is_still_a_clann_error(make_client: Mak
     with pytest.raises(ClannError) as caught, instant_retries():
         await call(make_client(recorder), "list_sessions", "alice")
     assert type(caught.value) is ClannConnectionError
+
+
+def test_the_jitter_never_draws_from_the_programs_seeded_random() -> None:
+    random.seed(5)
+    expected = [random.random() for _ in range(3)]
+    random.seed(5)
+    waits = [Attempts(max_retries=3).backoff(n) for n in (1, 2, 3)]
+    assert [random.random() for _ in range(3)] == expected
+    assert all(0.25 <= wait <= 2.0 for wait in waits)
