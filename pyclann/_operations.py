@@ -74,17 +74,16 @@ def list_sessions(
 ) -> Callable[[str | None], Operation[Page[ChatSession]]]:
     """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
     with _refused():
-        _text("created_by", created_by)
-        _text("tree", tree, optional=True)
+        user = _text("created_by", created_by)
+        scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
+    walk = _parse.SessionWalk(user, scope)
 
     def page(cursor: str | None) -> Operation[Page[ChatSession]]:
         from pyclann_generated.api.chat import list_sessions as _list_sessions
 
-        kwargs = _list_sessions.request_kwargs(
-            created_by=created_by, tree=_unset(tree), limit=limit, cursor=_unset(cursor)
-        )
-        return _operation("list_sessions", kwargs, 200, _parse.session_page)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
+        return _operation("list_sessions", kwargs, 200, walk.page)
 
     return page
 
@@ -94,10 +93,11 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
     from pyclann_generated.models import CreateSessionRequest
 
     with _refused(key):
-        _text("title", title)
-        _text("created_by", created_by)
-        _text("tree", tree, optional=True)
-        body = CreateSessionRequest(title=title, created_by=created_by, tree=_unset(tree))
+        body = CreateSessionRequest(
+            title=_text("title", title),
+            created_by=_text("created_by", created_by),
+            tree=_unset(_optional_text("tree", tree)),
+        )
         kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
     return _operation("create_session", kwargs, 201, _parse.session)
 
@@ -106,8 +106,9 @@ def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
     from pyclann_generated.api.chat import get_session as _get_session
 
     with _refused():
-        kwargs = _get_session.request_kwargs(session_ulid(session_id))
-    return _operation("get_session", kwargs, 200, _parse.session)
+        ulid = session_ulid(session_id)
+        kwargs = _get_session.request_kwargs(ulid)
+    return _operation("get_session", kwargs, 200, _parse.TheSession(ulid).read)
 
 
 def update_session(
@@ -121,15 +122,12 @@ def update_session(
         ulid = session_ulid(session_id)
         if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
             raise ClannInvalidArgumentError("update_session needs title=, tree= or both")
-        if not isinstance(title, NotGiven):
-            _text("title", title)
-        if not isinstance(tree, NotGiven):
-            _text("tree", tree, optional=True)
         body = UpdateSessionRequest(
-            title=UNSET if isinstance(title, NotGiven) else title, tree=UNSET if isinstance(tree, NotGiven) else tree
+            title=UNSET if isinstance(title, NotGiven) else _text("title", title),
+            tree=UNSET if isinstance(tree, NotGiven) else _optional_text("tree", tree),
         )
         kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("update_session", kwargs, 200, _parse.session)
+    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid).read)
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
@@ -155,7 +153,7 @@ def list_messages(
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
         kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
-        return _operation("list_messages", kwargs, 200, _parse.message_page)
+        return _operation("list_messages", kwargs, 200, _parse.MessagePage(ulid, after).read)
 
     return page
 
@@ -166,20 +164,19 @@ def append_message(session_id: str | ChatSession, role: str, content: str, key: 
 
     with _refused(key):
         ulid = session_ulid(session_id)
-        _text("role", role)
-        _text("content", content)
         # The role is an open string in the contract: a server may know roles this client does not.
-        body = AppendMessageRequest(role=str(role), content=content)
+        body = AppendMessageRequest(role=_text("role", role), content=_text("content", content))
         kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("append_message", kwargs, 201, _parse.message)
+    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid).read)
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
     from pyclann_generated.api.chat import get_message as _get_message
 
     with _refused():
-        kwargs = _get_message.request_kwargs(session_ulid(session_id), message_ulid(message_id, "message_id"))
-    return _operation("get_message", kwargs, 200, _parse.message)
+        ulid, message = session_ulid(session_id), message_ulid(message_id, "message_id")
+        kwargs = _get_message.request_kwargs(ulid, message)
+    return _operation("get_message", kwargs, 200, _parse.TheMessage(ulid, message).read)
 
 
 class _refused:  # lower case: used as `with _refused(key):`, as a function would be
@@ -262,11 +259,16 @@ def _page_size(size: int | None) -> int:
     return size
 
 
-def _text(name: str, value: object, *, optional: bool = False) -> None:
-    if optional and value is None:
-        return
+def _text(name: str, value: object) -> str:
+    """`value`, checked to be a str UTF-8 can carry, as a plain str.
+
+    A str subclass (an enum's member, say) is sent as the string it holds, the one
+    checked here: str() of it might say something else (`User.ALICE`).
+    """
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be {'a str or None' if optional else 'a str'}, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if type(value) is not str:
+        value = str.__str__(value)
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -275,6 +277,15 @@ def _text(name: str, value: object, *, optional: bool = False) -> None:
                 f"{name} holds a lone surrogate ({value[error.start]!r} at index {error.start}), which UTF-8 cannot"
                 " carry"
             ) from None
+    return value
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
+    return _text(name, value)
 
 
 def _unset(value: T | None) -> T | Unset:

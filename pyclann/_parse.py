@@ -28,7 +28,7 @@ _SESSION_ID = re.compile(rf"chat_session:{_ULID}", re.ASCII)
 _MESSAGE_ID = re.compile(rf"chat_message:{_ULID}", re.ASCII)
 # RFC 3339's date-time; datetime.fromisoformat alone also takes ISO week dates,
 # ordinal dates and times without seconds, which are not.
-_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII)
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII)
 # A page's columns, joined by newlines (which none of their values may hold): every message ID, and
 # every time in UTC with a `Z`, as servers write them, and as datetime.fromisoformat reads them.
 _MESSAGE_IDS = re.compile(rf"(?:chat_message:{_ULID}\n)*+chat_message:{_ULID}", re.ASCII)
@@ -86,14 +86,19 @@ def session_page(value: object) -> tuple[list[ChatSession], str | None]:
     return items, cursor if more else None
 
 
-def message_page(value: object) -> tuple[list[ChatMessage], str | None]:
-    """A page of messages, and the `after` of the next page (None on the last)."""
+def message_page(value: object, session: str | None = None) -> tuple[list[ChatMessage], str | None]:
+    """A page of messages, and the `after` of the next page (None on the last).
+
+    With `session` (a full ID), every message must be one of that session's.
+    """
     page = _record(value, "page of messages")
     data = page.get("data")
     # Read column by column when every message is of the common shape; else one by one, naming what is wrong.
-    items = _message_columns(data) if type(data) is list else None
+    items = _message_columns(data, session) if type(data) is list else None
     if items is None:
         items = _items(page, message)
+        if session is not None:
+            _all_of(items, session)
     more = _flag(page)
     last = page.get("last_id", _MISSING)
     expected = items[-1].id if items else None
@@ -102,6 +107,90 @@ def message_page(value: object) -> tuple[list[ChatMessage], str | None]:
     if more and not items:
         raise FieldError("field 'has_more' is true on an empty page")
     return items, expected if more else None
+
+
+class MessagePage:
+    """Reads one page of a walk over a session's messages: each one of that session's, after `after`."""
+
+    __slots__ = ("_after", "_session")
+
+    def __init__(self, session_ulid: str, after: str | None) -> None:
+        self._session = f"chat_session:{session_ulid}"
+        self._after = None if after is None else f"chat_message:{after}"
+
+    def read(self, value: object) -> tuple[list[ChatMessage], str | None]:
+        items, cursor = message_page(value, self._session)
+        # A walk moves forward: a page that starts at or before its `after` would repeat, or loop.
+        if items and self._after is not None and not items[0].id > self._after:
+            raise FieldError(f"item 0 of 'data' is not after {self._after!r}, the message the page was asked to follow")
+        return items, cursor
+
+
+class SessionWalk:
+    """Reads the pages of one walk over a user's sessions: theirs, of the tree asked for, each after the last.
+
+    A walk's sessions come most recently updated first, ties broken on the ID: each
+    page's sessions follow the previous page's in that order, so that a server that
+    repeats or goes back cannot make a walk loop.
+    """
+
+    __slots__ = ("_last", "_tree", "_user")
+
+    def __init__(self, user: str, tree: str | None) -> None:
+        self._user, self._tree = user, tree
+        self._last: tuple[datetime, str] | None = None
+
+    def page(self, value: object) -> tuple[list[ChatSession], str | None]:
+        items, cursor = session_page(value)
+        last = self._last
+        for index, item in enumerate(items):
+            if item.created_by != self._user or (self._tree is not None and item.tree != self._tree):
+                raise FieldError(f"item {index} of 'data' is not one of the sessions asked for: {item.id!r}")
+            key = (item.updated_at, item.id)
+            if last is not None and not key < last:
+                raise FieldError(f"item {index} of 'data' is out of order, or repeats an earlier one: {item.id!r}")
+            last = key
+        self._last = last
+        return items, cursor
+
+
+class TheSession:
+    """Reads a session that must be the one asked for."""
+
+    __slots__ = ("_id",)
+
+    def __init__(self, ulid: str) -> None:
+        self._id = f"chat_session:{ulid}"
+
+    def read(self, value: object) -> ChatSession:
+        found = session(value)
+        if found.id != self._id:
+            raise FieldError(f"field 'id' must be {self._id!r}, the session asked for, got {found.id!r}")
+        return found
+
+
+class TheMessage:
+    """Reads a message that must be of the session asked for (and, given, the message asked for)."""
+
+    __slots__ = ("_id", "_session")
+
+    def __init__(self, session_ulid: str, message_ulid: str | None = None) -> None:
+        self._session = f"chat_session:{session_ulid}"
+        self._id = None if message_ulid is None else f"chat_message:{message_ulid}"
+
+    def read(self, value: object) -> ChatMessage:
+        found = message(value)
+        _all_of([found], self._session, whose="field 'session'")
+        if self._id is not None and found.id != self._id:
+            raise FieldError(f"field 'id' must be {self._id!r}, the message asked for, got {found.id!r}")
+        return found
+
+
+def _all_of(items: list[ChatMessage], session: str, whose: str = "") -> None:
+    for index, item in enumerate(items):
+        if item.session != session:
+            where = whose or f"item {index} of 'data'"
+            raise FieldError(f"{where}: a message of {item.session!r}, not of {session!r}, the session asked for")
 
 
 def is_session_id(value: str) -> bool:
@@ -118,7 +207,7 @@ def nothing(value: object) -> None:
     """The reader of a 204: there is no body to read."""
 
 
-def _message_columns(data: list[Any]) -> list[ChatMessage] | None:
+def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMessage] | None:
     """A page's messages, each check made once per column instead of once per message.
 
     None when any message is not in the common form (a field missing or not a string,
@@ -141,8 +230,10 @@ def _message_columns(data: list[Any]) -> list[ChatMessage] | None:
         return None
     if len(joined_ids) != len(ids) * (_MESSAGE_ID_SIZE + 1) - 1 or _MESSAGE_IDS.fullmatch(joined_ids) is None:
         return None
-    if any(type(session) is not str or _SESSION_ID.fullmatch(session) is None for session in distinct_sessions):
+    if any(type(each) is not str or _SESSION_ID.fullmatch(each) is None for each in distinct_sessions):
         return None
+    if session is not None and distinct_sessions != {session}:
+        return None  # read one by one, to name the message that is another session's
     if not _utc_times(times, joined_times):
         return None
     try:

@@ -11,6 +11,7 @@ from the wire's JSON form:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -68,11 +69,11 @@ class ChatSession:
         }
 
     @classmethod
-    def from_dict(cls, value: dict[str, Any]) -> ChatSession:
+    def from_dict(cls, value: Mapping[str, Any]) -> ChatSession:
         """Read a session from its JSON form, as `to_dict()` and the API write it.
 
         Args:
-            value: The decoded JSON object.
+            value: The decoded JSON object, or any mapping of the same (str subclasses, a `Role`, welcome).
 
         Returns:
             The session.
@@ -83,7 +84,7 @@ class ChatSession:
         from . import _parse  # here, not at the top: _parse builds these classes
 
         try:
-            return _parse.session(value)
+            return _parse.session(_plain(value))
         except _parse.FieldError as error:
             raise ClannInvalidArgumentError(f"not a chat session: {error}") from None
 
@@ -117,11 +118,11 @@ class ChatMessage:
         }
 
     @classmethod
-    def from_dict(cls, value: dict[str, Any]) -> ChatMessage:
+    def from_dict(cls, value: Mapping[str, Any]) -> ChatMessage:
         """Read a message from its JSON form, as `to_dict()` and the API write it.
 
         Args:
-            value: The decoded JSON object.
+            value: The decoded JSON object, or any mapping of the same (str subclasses, a `Role`, welcome).
 
         Returns:
             The message.
@@ -132,7 +133,7 @@ class ChatMessage:
         from . import _parse
 
         try:
-            return _parse.message(value)
+            return _parse.message(_plain(value))
         except _parse.FieldError as error:
             raise ClannInvalidArgumentError(f"not a chat message: {error}") from None
 
@@ -140,3 +141,10 @@ class ChatMessage:
 def _format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, as the API writes times."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _plain(value: object) -> object:
+    """A mapping as the decoded JSON the readers take: a dict, its str subclasses (a `Role`) plain str."""
+    if not isinstance(value, Mapping):
+        return value
+    return {key: str.__str__(item) if isinstance(item, str) else item for key, item in value.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -40,7 +41,9 @@ def ulid(n: int) -> str:
 
 
 def session(n: int, **fields: Any) -> dict[str, Any]:
-    return {**SESSION, "id": f"chat_session:{ulid(n)}", "title": f"session {n}", **fields}
+    """The n-th of a run of sessions in a listing's order: most recently updated first, as n grows."""
+    updated = (datetime(2026, 11, 26, 10, 0, tzinfo=UTC) - timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {**SESSION, "id": f"chat_session:{ulid(n)}", "title": f"session {n}", "updated_at": updated, **fields}
 
 
 def message(n: int, **fields: Any) -> dict[str, Any]:

@@ -40,9 +40,9 @@ async def take(iterator: Iterator[Any] | AsyncIterator[Any], n: int) -> list[Any
 
 async def test_list_sessions_walks_every_page_with_the_previous_pages_cursor(make_client: MakeClient) -> None:
     recorder = Recorder(
-        respond(200, session_page([session(1), session(2)], "cursor-1")),
-        respond(200, session_page([session(3)], "cursor-2")),
-        respond(200, session_page([session(4)])),
+        respond(200, session_page([session(1, tree="oak"), session(2, tree="oak")], "cursor-1")),
+        respond(200, session_page([session(3, tree="oak")], "cursor-2")),
+        respond(200, session_page([session(4, tree="oak")])),
     )
     sessions = await call(make_client(recorder), "list_sessions", "alice", "oak")
     assert [s.title for s in sessions] == ["session 1", "session 2", "session 3", "session 4"]
@@ -138,8 +138,8 @@ async def test_an_error_on_a_later_page_is_raised_after_the_earlier_pages_record
 async def test_a_session_cursor_that_does_not_advance_stops_the_walk(make_client: MakeClient) -> None:
     recorder = Recorder(
         respond(200, session_page([session(1)], "cursor-1")),
-        respond(200, session_page([session(1)], "cursor-1")),
-        respond(200, session_page([session(2)])),
+        respond(200, session_page([session(2)], "cursor-1")),
+        respond(200, session_page([session(3)])),
     )
     with pytest.raises(ClannResponseError, match="cursor did not advance") as caught:
         await call(make_client(recorder), "list_sessions", "alice")
@@ -161,7 +161,7 @@ async def test_a_message_page_that_ignores_after_stops_the_walk(make_client: Mak
     same = message_page([message(1), message(2)], has_more=True)
     # Then a last page, so that a walk that did not stop ends instead of hanging the test.
     recorder = Recorder(respond(200, same), respond(200, same), respond(200, message_page([])))
-    with pytest.raises(ClannResponseError, match="cursor did not advance"):
+    with pytest.raises(ClannResponseError, match="is not after 'chat_message:"):
         await call(make_client(recorder), "list_messages", SESSION_ID)
     assert len(recorder.requests) == 2
 
@@ -205,3 +205,50 @@ async def test_a_message_page_that_breaks_the_contract_names_the_field(
     with pytest.raises(ClannResponseError, match=says):
         await call(make_client(recorder), method, SESSION_ID)
     assert len(recorder.requests) == 1
+
+
+# A walk moves forward: what a server repeats, reorders or mixes in stops it.
+
+
+async def test_a_session_walk_whose_next_page_goes_back_stops(make_client: MakeClient) -> None:
+    # A fresh cursor every time, and the same session every time: once, 5,000 items of one session.
+    recorder = Recorder(*[respond(200, session_page([session(1)], f"cursor-{n}")) for n in range(5)])
+    with pytest.raises(ClannResponseError, match="out of order, or repeats an earlier one"):
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(recorder.requests) == 2
+
+
+async def test_sessions_out_of_order_within_a_page_stop_the_walk(make_client: MakeClient) -> None:
+    recorder = Recorder(respond(200, session_page([session(2), session(1)])))
+    with pytest.raises(ClannResponseError, match="item 1 of 'data' is out of order"):
+        await call(make_client(recorder), "list_sessions", "alice")
+
+
+@pytest.mark.parametrize(
+    ("record", "tree"),
+    [(session(1, created_by="mallory"), None), (session(1, tree="elm"), "oak")],
+    ids=["user", "tree"],
+)
+async def test_a_session_not_asked_for_stops_the_walk(
+    make_client: MakeClient, record: dict[str, Any], tree: str | None
+) -> None:
+    recorder = Recorder(respond(200, session_page([record])))
+    with pytest.raises(ClannResponseError, match="not one of the sessions asked for"):
+        await call(make_client(recorder), "list_sessions", "alice", tree)
+
+
+async def test_a_message_page_that_starts_before_its_after_stops_the_walk(make_client: MakeClient) -> None:
+    # Page 2 restarts at message 2: once, messages 2 and 3 came back twice.
+    recorder = Recorder(
+        respond(200, message_page([message(1), message(2), message(3)], has_more=True)),
+        respond(200, message_page([message(2), message(3), message(4)])),
+    )
+    with pytest.raises(ClannResponseError, match="is not after 'chat_message:"):
+        await call(make_client(recorder), "list_messages", SESSION_ID)
+
+
+async def test_a_message_of_another_session_in_a_listing_stops_the_walk(make_client: MakeClient) -> None:
+    stranger = message(2, session=f"chat_session:{ulid(99)}")
+    recorder = Recorder(respond(200, message_page([message(1), stranger])))
+    with pytest.raises(ClannResponseError, match="item 1 of 'data': a message of 'chat_session:"):
+        await call(make_client(recorder), "list_messages", SESSION_ID)

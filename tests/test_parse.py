@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,8 @@ def test_unknown_fields_are_welcome_and_ignored() -> None:
         ("2026-11-26t09:00:00z", datetime(2026, 11, 26, 9, 0, tzinfo=UTC)),
         ("2026-11-26T09:00:00.5Z", datetime(2026, 11, 26, 9, 0, 0, 500000, tzinfo=UTC)),
         ("2026-11-26T09:00:00.123456789Z", datetime(2026, 11, 26, 9, 0, 0, 123456, tzinfo=UTC)),
+        # RFC 3339 sets no bound on the fraction's digits; beyond microseconds they are dropped.
+        ("2026-11-26T09:00:00.1234567891Z", datetime(2026, 11, 26, 9, 0, 0, 123456, tzinfo=UTC)),
         ("2026-11-26T11:30:00+02:30", datetime(2026, 11, 26, 9, 0, tzinfo=UTC)),
         ("2026-11-26T01:00:00-08:00", datetime(2026, 11, 26, 9, 0, tzinfo=UTC)),
         ("2026-11-26T09:00:00-00:00", datetime(2026, 11, 26, 9, 0, tzinfo=UTC)),
@@ -81,7 +84,6 @@ NOT_RFC_3339 = {
     "offset without colon": "2026-11-26T09:00:00+0200",
     "hour-only offset": "2026-11-26T09:00:00+02",
     "empty fraction": "2026-11-26T09:00:00.Z",
-    "ten fraction digits": "2026-11-26T09:00:00.1234567891Z",
     "fullwidth digit": "\uff12026-11-26T09:00:00Z",
     "a date only": "2026-11-26",
     "words": "yesterday",
@@ -308,3 +310,35 @@ def test_a_page_in_the_common_form_is_read_column_by_column() -> None:
     assert [m.role for m in found] == [Role.USER, Role.USER, "tool", Role.USER, Role.USER]
     mixed = [helpers.message(1, created_at="2026-11-26T09:05:00Z"), helpers.message(2, created_at=_GOOD_TIMES[1])]
     assert _message_columns(mixed) == [message(item) for item in mixed]
+
+
+# The record must be the one asked for.
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "record", "says"),
+    [
+        ("get_session", (helpers.SESSION_ID,), helpers.session(7), "field 'id' must be 'chat_session:"),
+        ("update_session", (helpers.SESSION_ID,), helpers.session(7), "field 'id' must be 'chat_session:"),
+        ("get_message", (helpers.SESSION_ID, helpers.MESSAGE["id"]), helpers.message(7), "field 'id' must be"),
+        (
+            "append_message",
+            (helpers.SESSION_ID, "user", "hi"),
+            helpers.message(1, session=f"chat_session:{helpers.ulid(9)}"),
+            "field 'session': a message of",
+        ),
+    ],
+)
+async def test_a_record_other_than_the_one_asked_for_is_a_response_error(
+    make_client: helpers.MakeClient, method: str, args: tuple[Any, ...], record: dict[str, Any], says: str
+) -> None:
+    _, status, _ = helpers.METHODS[method]
+    kwargs = {"title": "x"} if method == "update_session" else {}
+    with pytest.raises(ClannResponseError, match=says):
+        await helpers.call(make_client(helpers.Recorder(helpers.respond(status, record))), method, *args, **kwargs)
+
+
+def test_from_dict_takes_any_mapping_and_str_subclasses() -> None:
+    ordered = OrderedDict(helpers.MESSAGE)
+    ordered["role"] = Role.USER
+    assert ChatMessage.from_dict(ordered) == ChatMessage.from_dict(helpers.MESSAGE)
