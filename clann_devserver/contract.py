@@ -37,7 +37,11 @@ from .explain import field_errors, message
 from .problems import Problem, echo, invalid_fields
 from .spec import Operation, Spec
 
-_INTEGER = re.compile(r"-?[0-9]+")
+# An integer parameter has at most 18 digits, so that `int()` always takes it: it
+# refuses more than 4,300 with a ValueError, and no parameter's range needs more.
+_MAX_DIGITS = 18
+_INTEGER = re.compile(rf"-?[0-9]{{1,{_MAX_DIGITS}}}", re.ASCII)
+_DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
 _MAX_DRIFT_ERRORS = 3
 
 
@@ -69,7 +73,8 @@ class Contract:
             value: Any = raw
             if parameter.is_integer:
                 if not _INTEGER.fullmatch(raw):
-                    raise Problem("invalid-parameter", f"{parameter.name}: must be an integer, got {echo(raw)}")
+                    said = f" of at most {_MAX_DIGITS} digits" if _DIGITS.fullmatch(raw) else ""
+                    raise Problem("invalid-parameter", f"{parameter.name}: must be an integer{said}, got {echo(raw)}")
                 value = int(raw)
             if not parameter.validator.is_valid(value):
                 error = next(iter(parameter.validator.iter_errors(value)))

@@ -25,6 +25,9 @@ MAX_BODY = 1 << 20
 DRAIN_LIMIT = 8 << 20
 MAX_DEPTH = 32
 JSON = "application/json"
+# A Content-Length the server can hold: httptools lets leading zeros through, and
+# `int()` refuses more than 4,300 digits with a ValueError.
+_LENGTH = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 # Headers whose every copy would be read: a second copy makes the request ambiguous.
 _SINGLE_HEADERS = frozenset({"authorization", "content-type", "content-length", "idempotency-key"})
@@ -82,7 +85,7 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int = MAX_
     `100 Continue` before sending, the 413 comes at once and closes the connection.
     """
     declared = headers.get("content-length")
-    size = int(declared) if declared is not None and declared.isdigit() else None
+    size = int(declared) if declared is not None and _LENGTH.fullmatch(declared) else None
     if size is not None and size > limit:
         detail = f"the body is {size} bytes; at most {limit} are accepted"
         if size > DRAIN_LIMIT or headers.get("expect", "").lower() == "100-continue":

@@ -311,3 +311,27 @@ def test_over_long_content_is_refused_for_a_session_that_exists(http: TestClient
     response = http.post(f"{SESSIONS}/{ulid}/messages", json={"role": "user", "content": LONG}, headers=ALICE)
     assert response.status_code == 422
     assert count_rows(db) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "limit", ["0" * 4400 + "5", "9" * 5000, "-" + "1" * 4301, "0" * 19 + "5"], ids=["zeros", "nines", "negative", "19"]
+)
+def test_an_integer_parameter_of_thousands_of_digits_is_a_400_not_a_500(http: TestClient, limit: str) -> None:
+    # Python's int() refuses more than 4,300 digits with a ValueError, which was answered 500.
+    ulid = new_session(http)
+    for path in (f"{SESSIONS}?created_by=alice&limit={limit}", f"{SESSIONS}/{ulid}/messages?limit={limit}"):
+        response = http.get(path, headers=ALICE)
+        assert response.status_code == 400, response.text
+        problem = response.json()
+        assert problem["type"] == "tag:clann.dev,2026:problem/invalid-parameter"
+        assert problem["detail"].startswith("limit: must be an integer of at most 18 digits, got '")
+        assert len(problem["detail"]) < 200
+
+
+def test_a_content_length_of_5000_digits_is_read_as_the_number_it_is(served: RunningServer) -> None:
+    # httptools lets leading zeros through; the app must not meet them with int()'s digit limit.
+    head = post_head(None).replace("Transfer-Encoding: chunked", "Content-Length: " + "0" * 5000 + "2")
+    answer, _ = raw_request(served.port, head + "{}")
+    status, _, problem = status_and_problem(answer)
+    assert status == 422
+    assert problem["detail"] == "title: is required; created_by: is required"
