@@ -76,9 +76,22 @@ class Problem(Exception):
         return json.dumps(self.document(request_id), ensure_ascii=False).encode()
 
 
-def invalid_fields(errors: list[dict[str, str]]) -> Problem:
-    """A 422 `validation-failed` whose detail names each field and what was wrong with it."""
-    return Problem("validation-failed", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+def invalid_fields(errors: list[dict[str, str]], more: int = 0) -> Problem:
+    """A 422 `validation-failed` whose detail names each field and what was wrong with it.
+
+    Args:
+        errors: The offending fields as `{field, message}`, as many as the answer should name.
+        more: How many more fields were wrong, counted in the detail but not named.
+    """
+    detail = "; ".join(f"{_printable(e['field'])}: {e['message']}" for e in errors)
+    if more:
+        detail += f"; and {more} more field{'s' if more != 1 else ''}"
+    return Problem("validation-failed", detail, errors)
+
+
+def _printable(name: str) -> str:
+    # A field's name is the client's: echoed if it holds a line break or another control character.
+    return name if name.isprintable() else echo(name)
 
 
 def echo(value: object) -> str:
@@ -89,3 +102,9 @@ def echo(value: object) -> str:
     """
     text = repr(value)
     return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
+
+
+def some(values: list[str], most: int = 10) -> str:
+    """The first `most` of `values`, each echoed, and how many more there are: a bounded list for a message."""
+    shown = ", ".join(map(echo, values[:most]))
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .problems import Problem, echo
+from .problems import Problem, echo, some
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
@@ -69,9 +69,7 @@ def parse_query(raw: bytes) -> dict[str, str]:
             repeated[name] = None
         query[name] = value
     if repeated:
-        names = list(repeated)
-        shown = ", ".join(map(echo, names[:10])) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        raise Problem("invalid-parameter", f"query parameter(s) given more than once: {shown}")
+        raise Problem("invalid-parameter", f"query parameter(s) given more than once: {some(list(repeated))}")
     return query
 
 
