@@ -7,7 +7,9 @@ with running("chat.sqlite3") as server:
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -16,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -24,7 +27,9 @@ from .app import create_app
 from .connection import Limits, protocol_class
 from .store import REPLAY_TTL, Store
 
-__all__ = ["DEV_TOKENS", "Limits", "RunningServer", "bind", "running", "serve_forever"]
+__all__ = ["DEV_TOKENS", "CannotServe", "Limits", "RunningServer", "bind", "running", "serve_forever"]
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,10 @@ class RunningServer:
     url: str
     port: int
     tokens: Mapping[str, str]
+
+
+class CannotServe(Exception):
+    """The server cannot start, for a reason that one line tells (a database that cannot be opened)."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -74,6 +83,18 @@ def _server(store: Store, tokens: Mapping[str, str], limits: Limits) -> uvicorn.
     return uvicorn.Server(config)
 
 
+def _open(db: str | Path, replay_ttl: timedelta = REPLAY_TTL) -> Store:
+    try:
+        return Store(db, replay_ttl=replay_ttl)
+    except sqlite3.Error as error:
+        raise CannotServe(f"cannot open the database {db}: {error}") from None
+
+
+def _client_host(host: str) -> str:
+    """The host a client on this machine reaches a server bound to `host` at."""
+    return "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 (a comparison, not a bind)
+
+
 def serve_forever(
     sock: socket.socket,
     db: str | Path,
@@ -82,18 +103,46 @@ def serve_forever(
     port_file: str | None = None,
     limits: Limits | None = None,
 ) -> None:
-    """Serve on a socket from `bind` until interrupted, printing the URL and the users' tokens."""
+    """Serve on a socket from `bind` until SIGINT or SIGTERM, printing the URL and the users' tokens.
+
+    A stop is clean: requests in progress get `limits.graceful_shutdown` seconds
+    to finish, the database is checkpointed into its one file (`Store.close`),
+    and the port file is removed. Then the process dies of the signal it was
+    sent, as uvicorn intends, so that whoever sent it sees it obeyed.
+
+    Raises:
+        CannotServe: The database cannot be opened.
+    """
     host, port = sock.getsockname()[:2]
-    store = Store(db)
-    print(f"Clann dev server on http://{host}:{port} (database {db})", file=sys.stderr)
+    store = _open(db)
+    url = f"http://{_client_host(host)}:{port}"
+    print(f"Clann dev server on {url} (database {db}); ChatClient() reads these:", file=sys.stderr)
     for token, user in tokens.items():
-        print(f"  user {user}: CLANN_TOKEN={token}", file=sys.stderr)
-    if port_file:
-        Path(port_file).write_text(str(port))
+        print(f"  user {user}: CLANN_BASE_URL={url} CLANN_TOKEN={token}", file=sys.stderr)
+    server = _server(store, tokens, limits or Limits())
+    received: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # uvicorn puts its own handler in place while it serves, and calls this one
+        # again once it has stopped; a signal before then stops it before it starts.
+        received.append(signum)
+        server.should_exit = True
+
+    previous = {signum: signal.signal(signum, stop) for signum in _STOP_SIGNALS}
+    written = Path(port_file) if port_file else None
     try:
-        _server(store, tokens, limits or Limits()).run(sockets=[sock])
+        if written is not None:
+            written.write_text(str(port))
+        server.run(sockets=[sock])
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         store.close()
+        if written is not None:
+            written.unlink(missing_ok=True)
+    if received:
+        signal.signal(received[0], signal.SIG_DFL)
+        signal.raise_signal(received[0])
 
 
 @contextmanager
@@ -117,7 +166,11 @@ def running(
     limits = limits or Limits()
     sock = bind(host, 0)
     port = sock.getsockname()[1]
-    store = Store(db, replay_ttl=replay_ttl)
+    try:
+        store = _open(db, replay_ttl)
+    except CannotServe:
+        sock.close()
+        raise
     server = _server(store, tokens, limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="clann-devserver", daemon=True)
     thread.start()
