@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -111,28 +112,35 @@ def serve_forever(
     sent, as uvicorn intends, so that whoever sent it sees it obeyed.
 
     Raises:
-        CannotServe: The database cannot be opened.
+        CannotServe: The database cannot be opened, or the port file cannot be written.
     """
     host, port = sock.getsockname()[:2]
     store = _open(db)
-    url = f"http://{_client_host(host)}:{port}"
-    print(f"Clann dev server on {url} (database {db}); ChatClient() reads these:", file=sys.stderr)
-    for token, user in tokens.items():
-        print(f"  user {user}: CLANN_BASE_URL={url} CLANN_TOKEN={token}", file=sys.stderr)
-    server = _server(store, tokens, limits or Limits())
-    received: list[int] = []
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        # uvicorn puts its own handler in place while it serves, and calls this one
-        # again once it has stopped; a signal before then stops it before it starts.
-        received.append(signum)
-        server.should_exit = True
-
-    previous = {signum: signal.signal(signum, stop) for signum in _STOP_SIGNALS}
     written = Path(port_file) if port_file else None
+    received: list[int] = []
+    previous: dict[int, Any] = {}
     try:
         if written is not None:
-            written.write_text(str(port))
+            try:
+                written.write_text(str(port))  # the socket is listening already
+            except OSError as error:
+                written = None
+                raise CannotServe(f"cannot write the port file {port_file}: {error.strerror or error}") from None
+        url = f"http://{_client_host(host)}:{port}"
+        print(f"Clann dev server on {url} (database {db}); ChatClient() reads these:", file=sys.stderr)
+        for token, user in tokens.items():
+            print(f"  user {user}: CLANN_BASE_URL={url} CLANN_TOKEN={token}", file=sys.stderr)
+        server = _server(store, tokens, limits or Limits())
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            # uvicorn puts its own handler in place while it serves, and calls this one
+            # again once it has stopped; a signal before then stops it before it starts.
+            received.append(signum)
+            server.should_exit = True
+
+        # Only the main thread may handle signals; elsewhere, uvicorn handles none either.
+        if threading.current_thread() is threading.main_thread():
+            previous = {signum: signal.signal(signum, stop) for signum in _STOP_SIGNALS}
         server.run(sockets=[sock])
     finally:
         for signum, handler in previous.items():

@@ -92,6 +92,14 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(
     assert not port_file.exists()
 
 
+def test_a_port_file_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    port_file = tmp_path / "no" / "such" / "dir" / "port"
+    result = run([str(SCRIPT), "--port", "0", "--db", str(tmp_path / "x.sqlite3"), "--port-file", str(port_file)])
+    assert result.returncode == 1
+    said = f"clann-devserver: cannot write the port file {port_file}: No such file or directory"
+    assert result.stderr.strip() == said
+
+
 def _garbage(path: Path) -> Path:
     path.write_bytes(b"not a database" * 1000)
     return path
@@ -187,14 +195,17 @@ def test_a_stop_with_half_open_connections_is_prompt(serving: tuple[str, subproc
     # Connections that sent half a head, or a head and half a body, do not hold a stopping server.
     url, server = serving
     port = int(url.rsplit(":", 1)[1])
-    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
+    held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(50)]
     try:
         for sock in held[:-1]:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
         held[-1].sendall(
             b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret-token-c\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"
         )
+        # uvicorn sends 100 Continue once the app reads the body: that request is in progress.
+        assert held[-1].recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        held[-1].sendall(b"{")
         server.terminate()
         server.communicate(timeout=30)
         assert server.returncode == -signal.SIGTERM
