@@ -1,13 +1,26 @@
-"""The dev server under abuse: what a huge POST costs it and its other clients, and a repeated query parameter.
+"""The dev server under abuse: what a huge request costs it and its other clients.
 
     python -m bench.abuse                      # this checkout's server
     python -m bench.abuse --cwd DIR --module devserver   # another one, e.g. v0 from `git archive`
+    python -m bench.abuse --only headers,fields,slowloris   # some of the sections
 
-For each body size, a client streams a JSON body of that many bytes (declared
-with Content-Length, or chunked) while another client sends a GET every 5 ms;
-it prints the server's peak resident memory before and after, and the other
-client's median and slowest answer. Then it times the app's answer to ~110 KB
-of repeated `tree=a` query parameters, in process (httpx refuses such URLs).
+Sections (`--only`), each against a server process of its own:
+
+* `bodies`: for each body size, a client streams a JSON body of that many bytes
+  (declared with Content-Length, or chunked) while another client sends a GET
+  every 5 ms; it prints the server's peak resident memory before and after, and
+  the other client's median and slowest answer.
+* `query`: the app's answer to ~110 KB of repeated `tree=a` query parameters,
+  in process (httpx refuses such URLs).
+* `headers`: a 64 MB header line, finished, and 200 MB of one never finished:
+  the answer, and the server's peak resident memory.
+* `fields`: a 0.84 MB body of 105,000 unknown fields, alone and from 16 clients
+  at once: the answer's size, the time, the server's peak memory, and the
+  slowest answer another client got meanwhile.
+* `slowloris`: with the server's RLIMIT_NOFILE at 1024, 1,100 connections each
+  send a request's first two lines and nothing more; then whether a normal
+  client is answered, and how long SIGTERM takes to stop the server.
+
 Report only: a time here is a figure, never a test.
 """
 
@@ -15,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import socket
 import statistics
@@ -23,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,11 +49,14 @@ MB = 1_000_000
 
 
 @contextmanager
-def server(cwd: str, module: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def server(cwd: str, module: str, nofile: int | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The server of `module` run from `cwd` on a free port; with RLIMIT_NOFILE at `nofile` if given."""
     with tempfile.TemporaryDirectory() as folder:
         port_file = Path(folder) / "port"
         command = [sys.executable, "-m", module, "--port", "0", "--port-file", str(port_file)]
         command += ["--db", str(Path(folder) / "abuse.sqlite3"), "--token", "alice=bench-token"]
+        if nofile is not None:
+            command = ["prlimit", f"--nofile={nofile}", *command]
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 20
@@ -50,7 +67,7 @@ def server(cwd: str, module: str) -> Iterator[tuple[subprocess.Popen[bytes], str
             yield process, f"http://127.0.0.1:{port_file.read_text()}"
         finally:
             process.terminate()
-            process.wait(10)
+            process.wait(30)
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -119,6 +136,139 @@ def _send(port: int, size: int, chunked: bool) -> str:
     return f"{status!r} after {time.perf_counter() - started:.2f} s"
 
 
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _stream(port: int, head: bytes, filler: bytes, size: int, tail: bytes, wait: float) -> str:
+    """Send `head`, `size` bytes of `filler` and `tail`, reading as it goes; the answer's status line, and when."""
+    started = time.perf_counter()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(wait)
+
+        def read() -> None:
+            nonlocal answer
+            with contextlib.suppress(OSError):
+                while b"\r\n" not in answer:
+                    more = sock.recv(4096)
+                    if not more:
+                        return
+                    answer += more
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            sock.sendall(head)
+            block = filler * ((1 << 20) // len(filler))
+            left = size
+            while left > 0 and not answer:
+                sock.sendall(block[: min(left, len(block))])
+                left -= len(block)
+            if not answer:
+                sock.sendall(tail)
+        except OSError:
+            pass  # the server closed: it answered early, or gave up
+        reader.join()
+    status = answer.split(b"\r\n", 1)[0].decode("latin-1") if answer else "no answer"
+    return f"{status!r} after {time.perf_counter() - started:.2f} s"
+
+
+def huge_header(cwd: str, module: str, megabytes: int, finished: bool) -> str:
+    with server(cwd, module) as (process, url):
+        httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
+        before = peak_rss_mib(process.pid)
+        head = b"GET /api/chat/sessions?created_by=alice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench-token\r\n"
+        tail, wait = (b"\r\n\r\n", 60) if finished else (b"", 10)
+        answer = _stream(_port(url), head + b"X-Big: ", b"x", megabytes * MB, tail, wait)
+        after = peak_rss_mib(process.pid)
+    what = "header line" if finished else "header line, never finished"
+    return f"{megabytes} MB {what}: answered {answer}; server peak RSS {before:.0f} -> {after:.0f} MiB"
+
+
+def _unknown_fields_body() -> bytes:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    names = (digits[i // 3844] + digits[i // 62 % 62] + digits[i % 62] for i in range(105_000))
+    return b'{"title":"t","created_by":"alice",' + ",".join(f'"{n}":0' for n in names).encode() + b"}"
+
+
+def unknown_fields(cwd: str, module: str, clients: int) -> str:
+    body = _unknown_fields_body()
+    headers = {**AUTH, "Content-Type": "application/json"}
+    with server(cwd, module) as (process, url):
+        httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
+        before = peak_rss_mib(process.pid)
+        started = time.perf_counter()
+        one = httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
+        alone = time.perf_counter() - started
+        waits: list[float] = []
+        stop = threading.Event()
+
+        def other_client() -> None:
+            with httpx.Client(headers=AUTH, timeout=120) as client:
+                while not stop.is_set():
+                    began = time.perf_counter()
+                    client.get(f"{url}/api/chat/sessions?created_by=alice")
+                    waits.append(time.perf_counter() - began)
+                    time.sleep(0.005)
+
+        def post() -> None:
+            httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
+
+        prober = threading.Thread(target=other_client)
+        prober.start()
+        posters = [threading.Thread(target=post) for _ in range(clients)]
+        started = time.perf_counter()
+        for poster in posters:
+            poster.start()
+        for poster in posters:
+            poster.join()
+        together = time.perf_counter() - started
+        stop.set()
+        prober.join()
+        after = peak_rss_mib(process.pid)
+    return (
+        f"{len(body) / 1000:.0f} KB body of 105,000 unknown fields: {one.status_code}, {len(one.content):,} bytes "
+        f"in {alone * 1e3:.0f} ms; {clients} at once: {together:.2f} s, "
+        f"server peak RSS {before:.0f} -> {after:.0f} MiB; "
+        f"other client's slowest GET meanwhile {max(waits) * 1e3:.0f} ms"
+    )
+
+
+def slowloris(cwd: str, module: str, connections: int, nofile: int) -> str:
+    held: list[socket.socket] = []
+    with server(cwd, module, nofile) as (process, url):
+        refused = 0
+        for _ in range(connections):
+            try:
+                sock = socket.create_connection(("127.0.0.1", _port(url)), timeout=2)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+                held.append(sock)
+            except OSError:
+                refused += 1
+        time.sleep(1)
+        started = time.perf_counter()
+        try:
+            status = str(httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH, timeout=5).status_code)
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        normal = time.perf_counter() - started
+        started = time.perf_counter()
+        process.terminate()
+        try:
+            process.wait(60)
+            stopped = f"stopped in {time.perf_counter() - started:.1f} s"
+        except subprocess.TimeoutExpired:
+            stopped = "still running after 60 s"
+            process.kill()
+    for sock in held:
+        sock.close()
+    return (
+        f"slowloris, RLIMIT_NOFILE {nofile}: {len(held):,} of {connections:,} half-open connections made "
+        f"({refused} failed); a normal GET: {status} after {normal:.2f} s; SIGTERM: {stopped}"
+    )
+
+
 def repeated_query(cwd: str, module: str) -> list[str]:
     sys.path.insert(0, cwd)
     app_module = importlib.import_module(f"{module}.app")
@@ -167,13 +317,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cwd", default=".", help="the checkout whose server to run (default: this one)")
     parser.add_argument("--module", default="clann_devserver", help="its package (default: %(default)s)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run, comma-separated: %(default)s")
     args = parser.parse_args()
-    for megabytes, chunked in ((100, False), (300, False), (100, True)):
-        print(huge_post(args.cwd, args.module, megabytes, chunked), flush=True)
-    for line in repeated_query(args.cwd, args.module):
-        print(line)
+    for section in args.only.split(","):
+        if section not in SECTIONS:
+            parser.error(f"no section {section!r}; the sections are {', '.join(SECTIONS)}")
+    for section in args.only.split(","):
+        for line in SECTIONS[section](args.cwd, args.module):
+            print(line, flush=True)
     return 0
 
 
+_BODIES = ((100, False), (300, False), (100, True))
+SECTIONS: dict[str, Callable[[str, str], Iterator[str]]] = {
+    "bodies": lambda cwd, module: (huge_post(cwd, module, mb, chunked) for mb, chunked in _BODIES),
+    "query": lambda cwd, module: iter(repeated_query(cwd, module)),
+    "headers": lambda cwd, module: (huge_header(cwd, module, mb, done) for mb, done in ((64, True), (200, False))),
+    "fields": lambda cwd, module: iter([unknown_fields(cwd, module, 16)]),
+    "slowloris": lambda cwd, module: iter([slowloris(cwd, module, 1100, 1024)]),
+}
 if __name__ == "__main__":
     sys.exit(main())

@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and serve until interrupted; the exit status."""
     args = _parser().parse_args(argv)
     try:
-        from .server import bind, serve_forever
+        from .server import CannotServe, bind, serve_forever
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in SERVER_DEPENDENCIES:
             raise
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if error.errno == errno.EADDRINUSE:
             print(
                 f"clann-devserver: port {args.port} on {args.host} is already in use; "
-                "choose another with --port (make serve PORT=...), or 0 for a free one",
+                "choose another with --port, or --port 0 for a free one",
                 file=sys.stderr,
             )
         else:
@@ -72,7 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     tokens = dict(args.token) if args.token else DEV_TOKENS
-    serve_forever(sock, args.db, tokens, port_file=args.port_file)
+    try:
+        serve_forever(sock, args.db, tokens, port_file=args.port_file)
+    except CannotServe as error:
+        print(f"clann-devserver: {error}", file=sys.stderr)
+        return 1
+    finally:
+        sock.close()
     return 0
 
 

@@ -7,6 +7,7 @@ problem+json answer from here, with an `X-Request-Id`, and one log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -21,7 +22,7 @@ from .problems import Problem
 from .replies import Reply, problem_reply, reply, send_reply
 from .routing import Route, Router
 from .store import Store
-from .wire import headers_of, parse_json, parse_query, read_body
+from .wire import BODY_TIMEOUT, headers_of, parse_json, parse_query, read_body
 
 log = logging.getLogger("clann_devserver")
 
@@ -42,8 +43,16 @@ class ContractBroken(Exception):
 class ChatApp:
     """The operations, with auth, idempotency and the contract around them."""
 
-    def __init__(self, store: Store, tokens: Mapping[str, str], contract: Contract | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tokens: Mapping[str, str],
+        contract: Contract | None = None,
+        *,
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> None:
         self.tokens = dict(tokens)
+        self.body_timeout = body_timeout
         self.contract = contract or Contract()
         operations = list(self.contract.spec.operations.values())
         self.router = Router(operations)
@@ -71,11 +80,20 @@ class ChatApp:
             params = self.contract.check_parameters(route.operation, route.path, query, headers)
             body = None
             if route.operation.body is not None:
-                body = parse_json(await read_body(receive, headers), headers.get("content-type"))
+                body = parse_json(
+                    await read_body(receive, headers, time_limit=self.body_timeout), headers.get("content-type")
+                )
                 self.contract.check_body(route.operation, body)
             answer = self._carry_out(route, Call(user, params, body), request_id)
         except Problem as problem:
             answer = problem_reply(problem, request_id)
+        except asyncio.CancelledError:
+            # A stopping server whose graceful shutdown ran out of time cancels the requests still
+            # reading their bodies, to end them; uvicorn would answer with a text/plain 500 of its
+            # own, and log the cancellation as the app's failure. The request ends here, answered.
+            answer = problem_reply(
+                Problem("unavailable", "the server is stopping", headers={"Connection": "close"}), request_id
+            )
         except ContractBroken as error:
             log.error("response breaks openapi.yaml: %s", error)
             answer = problem_reply(Problem("internal", "the server's response broke its own contract"), request_id)
@@ -134,6 +152,12 @@ class ChatApp:
             raise ContractBroken(drift)
 
 
-def create_app(store: Store, tokens: Mapping[str, str]) -> ASGIApp:
-    """The ASGI app serving `store`, with `tokens` mapping bearer tokens to usernames."""
-    return ChatApp(store, tokens)
+def create_app(store: Store, tokens: Mapping[str, str], *, body_timeout: float = BODY_TIMEOUT) -> ASGIApp:
+    """The ASGI app serving `store`, with `tokens` mapping bearer tokens to usernames.
+
+    Args:
+        store: The data.
+        tokens: Bearer tokens, each with its username.
+        body_timeout: Seconds a request's body may take to arrive; then 408.
+    """
+    return ChatApp(store, tokens, body_timeout=body_timeout)

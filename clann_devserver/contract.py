@@ -33,11 +33,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .explain import field_errors, message
-from .problems import Problem, echo, invalid_fields
+from .explain import MAX_FIELDS, field_errors, message
+from .problems import Problem, echo, invalid_fields, some
 from .spec import Operation, Spec
 
-_INTEGER = re.compile(r"-?[0-9]+")
+# An integer parameter has at most 18 digits, so that `int()` always takes it: it
+# refuses more than 4,300 with a ValueError, and no parameter's range needs more.
+_MAX_DIGITS = 18
+_INTEGER = re.compile(rf"-?[0-9]{{1,{_MAX_DIGITS}}}", re.ASCII)
+_DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
 _MAX_DRIFT_ERRORS = 3
 
 
@@ -54,7 +58,7 @@ class Contract:
         """The operation's parameters by name, typed and with their defaults; a Problem if one is wrong."""
         unknown = sorted(name for name in query if ("query", name) not in operation.parameters)
         if unknown:
-            raise Problem("invalid-parameter", f"unknown query parameter(s): {', '.join(map(echo, unknown))}")
+            raise Problem("invalid-parameter", f"unknown query parameter(s): {some(unknown)}")
         sources = {"path": path, "query": query, "header": headers}
         values: dict[str, Any] = {}
         for parameter in operation.parameters.values():
@@ -69,7 +73,8 @@ class Contract:
             value: Any = raw
             if parameter.is_integer:
                 if not _INTEGER.fullmatch(raw):
-                    raise Problem("invalid-parameter", f"{parameter.name}: must be an integer, got {echo(raw)}")
+                    said = f" of at most {_MAX_DIGITS} digits" if _DIGITS.fullmatch(raw) else ""
+                    raise Problem("invalid-parameter", f"{parameter.name}: must be an integer{said}, got {echo(raw)}")
                 value = int(raw)
             if not parameter.validator.is_valid(value):
                 error = next(iter(parameter.validator.iter_errors(value)))
@@ -82,9 +87,10 @@ class Contract:
         assert operation.body is not None
         if operation.body.is_valid(body):
             return
-        errors = field_errors(operation.body.iter_errors(body), operation.body_fields)
+        judged, unjudged = _few_unknown(body, operation.body_fields)
+        errors, more = field_errors(operation.body.iter_errors(judged), operation.body_fields)
         if errors:
-            raise invalid_fields(errors)
+            raise invalid_fields(errors, more + unjudged)
 
     def response_errors(
         self, operation: Operation | None, status: int, headers: Mapping[str, str], body: bytes
@@ -130,3 +136,25 @@ class Contract:
             return None
         errors = [error for _, error in zip(range(_MAX_DRIFT_ERRORS), validator.iter_errors(document), strict=False)]
         return "; ".join(f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message[:200]}" for e in errors)
+
+
+def _few_unknown(body: Any, known: tuple[str, ...]) -> tuple[Any, int]:
+    """The body with no more unknown fields than an answer names, and how many it had besides.
+
+    The schema reports a field it does not know after every other error, in the
+    body's order, and only the first `MAX_FIELDS` fields are named; the rest are
+    only counted. So the errors of the body kept are those the whole body would
+    have, and the schema is spared 105,000 names that would only be counted.
+    """
+    if not isinstance(body, dict) or len(body) <= len(known) + MAX_FIELDS:
+        return body, 0
+    fields = frozenset(known)
+    kept: dict[str, Any] = {}
+    unknown = 0
+    for name, value in body.items():
+        if name not in fields:
+            unknown += 1
+            if unknown > MAX_FIELDS:
+                continue
+        kept[name] = value
+    return kept, max(0, unknown - MAX_FIELDS)

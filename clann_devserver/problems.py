@@ -24,12 +24,15 @@ KINDS: dict[str, int] = {
     "forbidden": 403,
     "not-found": 404,
     "method-not-allowed": 405,
+    "request-timeout": 408,
     "idempotency-in-flight": 409,
     "replay-purged": 410,
     "body-too-large": 413,
+    "uri-too-long": 414,
     "validation-failed": 422,
     "idempotency-key-reused": 422,
     "rate-limited": 429,
+    "headers-too-large": 431,
     "internal": 500,
     "unavailable": 503,
 }
@@ -76,9 +79,22 @@ class Problem(Exception):
         return json.dumps(self.document(request_id), ensure_ascii=False).encode()
 
 
-def invalid_fields(errors: list[dict[str, str]]) -> Problem:
-    """A 422 `validation-failed` whose detail names each field and what was wrong with it."""
-    return Problem("validation-failed", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+def invalid_fields(errors: list[dict[str, str]], more: int = 0) -> Problem:
+    """A 422 `validation-failed` whose detail names each field and what was wrong with it.
+
+    Args:
+        errors: The offending fields as `{field, message}`, as many as the answer should name.
+        more: How many more fields were wrong, counted in the detail but not named.
+    """
+    detail = "; ".join(f"{_printable(e['field'])}: {e['message']}" for e in errors)
+    if more:
+        detail += f"; and {more} more field{'s' if more != 1 else ''}"
+    return Problem("validation-failed", detail, errors)
+
+
+def _printable(name: str) -> str:
+    # A field's name is the client's: echoed if it holds a line break or another control character.
+    return name if name.isprintable() else echo(name)
 
 
 def echo(value: object) -> str:
@@ -89,3 +105,9 @@ def echo(value: object) -> str:
     """
     text = repr(value)
     return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
+
+
+def some(values: list[str], most: int = 10) -> str:
+    """The first `most` of `values`, each echoed, and how many more there are: a bounded list for a message."""
+    shown = ", ".join(map(echo, values[:most]))
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")

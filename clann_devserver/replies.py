@@ -50,6 +50,8 @@ def problem_reply(problem: Problem, request_id: str) -> Reply:
 
 async def send_reply(answer: Reply, send: Send) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers.items()]
-    headers.append((b"content-length", str(len(answer.body)).encode()))
+    # RFC 9110 (8.6): a server MUST NOT send Content-Length in a 204, which has no content to measure.
+    if answer.status != 204:
+        headers.append((b"content-length", str(len(answer.body)).encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})

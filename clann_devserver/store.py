@@ -123,7 +123,16 @@ class Store:
             self.forget_expired_replays()
 
     def close(self) -> None:
-        self._db.close()
+        """Move what the write-ahead log holds into the database file, and close it.
+
+        After this the `.sqlite3` file alone holds every write: copying it is enough.
+        (SQLite checkpoints when its last connection closes too, but not while
+        another process has the file open; TRUNCATE also leaves an empty `-wal`.)
+        """
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._db.close()
 
     def _lay_out(self) -> None:
         """Create the tables, or bring a database of an older layout up to this one."""

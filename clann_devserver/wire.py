@@ -3,6 +3,9 @@
 * The body is at most 1 MiB: a larger `Content-Length` is refused before any
   of the body is held, and a chunked body is counted as it streams and refused
   as soon as it passes the limit, so that no more than the limit is ever held.
+* The body must arrive within `BODY_TIMEOUT` seconds of when its reading starts,
+  else 408 and the connection is closed: a client that sends a head and then
+  a trickle, or nothing, does not hold its connection for ever.
 * JSON is at most 32 levels deep, measured before it is parsed, so that a deep
   body meets a 400 and not Python's recursion limit.
 * A query parameter given twice is refused, found with one pass over the query.
@@ -10,13 +13,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .problems import Problem, echo
+from .problems import Problem, echo, some
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
@@ -24,7 +28,11 @@ MAX_BODY = 1 << 20
 # The most of a refused body that is read and dropped so that its sender gets the 413.
 DRAIN_LIMIT = 8 << 20
 MAX_DEPTH = 32
+BODY_TIMEOUT = 30.0
 JSON = "application/json"
+# A Content-Length the server can hold: httptools lets leading zeros through, and
+# `int()` refuses more than 4,300 digits with a ValueError.
+_LENGTH = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 # Headers whose every copy would be read: a second copy makes the request ambiguous.
 _SINGLE_HEADERS = frozenset({"authorization", "content-type", "content-length", "idempotency-key"})
@@ -66,13 +74,13 @@ def parse_query(raw: bytes) -> dict[str, str]:
             repeated[name] = None
         query[name] = value
     if repeated:
-        names = list(repeated)
-        shown = ", ".join(map(echo, names[:10])) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        raise Problem("invalid-parameter", f"query parameter(s) given more than once: {shown}")
+        raise Problem("invalid-parameter", f"query parameter(s) given more than once: {some(list(repeated))}")
     return query
 
 
-async def read_body(receive: Receive, headers: dict[str, str], limit: int = MAX_BODY) -> bytes:
+async def read_body(
+    receive: Receive, headers: dict[str, str], limit: int = MAX_BODY, time_limit: float = BODY_TIMEOUT
+) -> bytes:
     """The whole body, or a 413 once it is known to be over `limit` bytes, holding at most `limit` of it.
 
     A client such as httpx sends its whole body before it reads the answer, and
@@ -80,9 +88,19 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int = MAX_
     mid-upload. So a body up to `DRAIN_LIMIT` is read to its end and dropped,
     and the 413 keeps the connection; past that, or when the client waits for
     `100 Continue` before sending, the 413 comes at once and closes the connection.
+    Reading, and dropping, stops after `time_limit` seconds with a 408 that closes the connection.
     """
+    try:
+        async with asyncio.timeout(time_limit):
+            return await _read_body(receive, headers, limit)
+    except TimeoutError:
+        detail = f"the body did not arrive within {time_limit:g} s"
+        raise Problem("request-timeout", detail, headers={"Connection": "close"}) from None
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     declared = headers.get("content-length")
-    size = int(declared) if declared is not None and declared.isdigit() else None
+    size = int(declared) if declared is not None and _LENGTH.fullmatch(declared) else None
     if size is not None and size > limit:
         detail = f"the body is {size} bytes; at most {limit} are accepted"
         if size > DRAIN_LIMIT or headers.get("expect", "").lower() == "100-continue":

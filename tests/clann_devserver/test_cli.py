@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from pyclann import ChatClient
+
+from .helpers import count_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "clann-devserver"
@@ -62,8 +68,41 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"clann-devserver: port {port} on 127.0.0.1 is already in use; "
-        "choose another with --port (make serve PORT=...), or 0 for a free one"
+        "choose another with --port, or --port 0 for a free one"
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda tmp: tmp / "no" / "such" / "dir" / "x.sqlite3", "unable to open database file"),
+        (lambda tmp: tmp, "unable to open database file"),  # a directory
+        (lambda tmp: _garbage(tmp / "x.sqlite3"), "file is not a database"),
+    ],
+    ids=["missing-directory", "a-directory", "not-a-database"],
+)
+def test_a_database_that_cannot_be_opened_is_one_clear_line(
+    tmp_path: Path, make: Callable[[Path], Path], says: str
+) -> None:
+    db = make(tmp_path)
+    port_file = tmp_path / "port"
+    result = run([str(SCRIPT), "--port", "0", "--db", str(db), "--port-file", str(port_file)])
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"clann-devserver: cannot open the database {db}: {says}"
+    assert not port_file.exists()
+
+
+def test_a_port_file_that_cannot_be_written_is_one_clear_line(tmp_path: Path) -> None:
+    port_file = tmp_path / "no" / "such" / "dir" / "port"
+    result = run([str(SCRIPT), "--port", "0", "--db", str(tmp_path / "x.sqlite3"), "--port-file", str(port_file)])
+    assert result.returncode == 1
+    said = f"clann-devserver: cannot write the port file {port_file}: No such file or directory"
+    assert result.stderr.strip() == said
+
+
+def _garbage(path: Path) -> Path:
+    path.write_bytes(b"not a database" * 1000)
+    return path
 
 
 @pytest.fixture
@@ -83,8 +122,9 @@ def serving(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port_file.read_text()}", server
     finally:
-        server.terminate()
-        server.wait(10)
+        if server.poll() is None:
+            server.terminate()
+        server.communicate(timeout=30)  # reads and closes its stderr, if the test did not
 
 
 def test_it_serves_on_a_free_port_and_logs_one_line_per_request_without_the_token(
@@ -98,7 +138,8 @@ def test_it_serves_on_a_free_port_and_logs_one_line_per_request_without_the_toke
     request_id = response.headers["x-request-id"]
     server.terminate()
     _, stderr = server.communicate(timeout=10)
-    assert "user carol: CLANN_TOKEN=secret-token-c" in stderr  # the start-up banner tells the user their token
+    # The start-up banner tells the user the URL and their token.
+    assert f"user carol: CLANN_BASE_URL={url} CLANN_TOKEN=secret-token-c" in stderr
     lines = [line for line in stderr.splitlines() if request_id in line]
     assert len(lines) == 1
     assert f"GET /api/chat/sessions 200 {request_id} " in lines[0]
@@ -110,3 +151,64 @@ def test_make_serve_takes_the_port() -> None:
     result = run(["make", "-n", "serve", "PORT=9123"])
     assert "-m clann_devserver --port 9123" in result.stdout
     assert "--port 8765" in run(["make", "-n", "serve"]).stdout
+
+
+def test_the_banners_line_for_a_user_is_all_that_chatclient_needs(
+    serving: tuple[str, subprocess.Popen[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, server = serving
+    assert server.stderr is not None
+    line = next(line for line in server.stderr if line.strip().startswith("user carol:"))
+    for setting in line.split(":", 1)[1].split():
+        name, _, value = setting.partition("=")
+        monkeypatch.setenv(name, value)
+    with ChatClient() as chat:
+        chat.create_session("from the banner", created_by="carol")
+        assert [s.title for s in chat.list_sessions("carol")] == ["from the banner"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_leaves_every_write_in_the_database_file_and_removes_the_port_file(
+    serving: tuple[str, subprocess.Popen[str]], tmp_path: Path, signum: signal.Signals
+) -> None:
+    url, server = serving
+    with httpx.Client(base_url=url, headers={"Authorization": "Bearer secret-token-c"}) as client:
+        session = client.post("/api/chat/sessions", json={"title": "kept", "created_by": "carol"}).json()
+        messages = f"/api/chat/sessions/{session['id'].split(':')[1]}/messages"
+        for i in range(50):
+            client.post(messages, json={"role": "user", "content": f"message {i}"}).raise_for_status()
+    server.send_signal(signum)
+    _, stderr = server.communicate(timeout=30)
+    assert server.returncode == -signum  # it dies of the signal, once it has cleaned up
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "port").exists()
+    wal = tmp_path / "chat.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    # The .sqlite3 file alone, copied elsewhere, holds everything.
+    copy = tmp_path / "copy" / "chat.sqlite3"
+    copy.parent.mkdir()
+    shutil.copyfile(tmp_path / "chat.sqlite3", copy)
+    assert count_rows(copy) == (1, 50)
+
+
+def test_a_stop_with_half_open_connections_is_prompt(serving: tuple[str, subprocess.Popen[str]]) -> None:
+    # Connections that sent half a head, or a head and half a body, do not hold a stopping server.
+    url, server = serving
+    port = int(url.rsplit(":", 1)[1])
+    held = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(50)]
+    try:
+        for sock in held[:-1]:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        held[-1].sendall(
+            b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret-token-c\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"
+        )
+        # uvicorn sends 100 Continue once the app reads the body: that request is in progress.
+        assert held[-1].recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        held[-1].sendall(b"{")
+        server.terminate()
+        server.communicate(timeout=30)
+        assert server.returncode == -signal.SIGTERM
+    finally:
+        for sock in held:
+            sock.close()

@@ -11,7 +11,8 @@ import regress
 from starlette.testclient import TestClient
 
 from clann_devserver.contract import Contract
-from clann_devserver.problems import KINDS, TYPE_PREFIX
+from clann_devserver.explain import field_errors
+from clann_devserver.problems import KINDS, TYPE_PREFIX, Problem, invalid_fields
 from clann_devserver.spec import Spec
 from clann_devserver.store import Store
 
@@ -241,3 +242,23 @@ def test_the_checker_finds_what_breaks_a_response(
     else:
         assert found is not None
         assert says in found
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {f"k{i}": i for i in range(30)},
+        {"title": "", **{f"k{i}": i for i in range(12)}, "tree": "X"},
+        {**{f"k{i}": i for i in range(12)}, "title": 5, "created_by": "al ice"},
+        {"title": "t", "created_by": "alice", **{f"z{i}": i for i in range(11)}},
+    ],
+)
+def test_a_body_of_many_unknown_fields_gets_the_answer_the_whole_body_would(body: dict[str, Any]) -> None:
+    # Only the first ten unknown fields are shown to the schema; the rest are counted. The answer
+    # must be the one that judging every field, and naming only ten, would give.
+    operation = SPEC.operations["create_session"]
+    assert operation.body is not None
+    with pytest.raises(Problem) as raised:
+        CONTRACT.check_body(operation, body)
+    whole = invalid_fields(*field_errors(operation.body.iter_errors(body), operation.body_fields))
+    assert (raised.value.errors, raised.value.detail) == (whole.errors, whole.detail)

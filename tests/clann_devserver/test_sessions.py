@@ -7,10 +7,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from clann_devserver.app import create_app
+from clann_devserver.server import running
 from clann_devserver.store import Store
 
 from .helpers import ALICE, BOB, SESSIONS, TOKENS, append, count_rows, new_session
@@ -232,3 +234,16 @@ def test_a_database_of_the_v0_layout_keeps_its_sessions_and_messages(db: Path) -
         assert http.delete(f"{SESSIONS}/01JDXV3C5Z0K8Y8T6W3M2Q9R4N", headers=ALICE).status_code == 204
     store.close()
     assert count_rows(db) == (0, 0)
+
+
+def test_a_204_carries_no_content_length_on_the_wire(db: Path) -> None:
+    # RFC 9110 (8.6): a server MUST NOT send Content-Length in a 204.
+    with running(db, TOKENS) as server, httpx.Client(base_url=server.url, headers=ALICE) as client:
+        created = client.post(SESSIONS, json={"title": "t", "created_by": "alice"}).json()
+        deleted = client.delete(f"{SESSIONS}/{created['id'].split(':')[1]}")
+        assert deleted.status_code == 204
+        assert "content-length" not in deleted.headers
+        assert "transfer-encoding" not in deleted.headers
+        assert deleted.content == b""
+        # The connection is still good for the next request.
+        assert client.get(SESSIONS, params={"created_by": "alice"}).status_code == 200

@@ -1,0 +1,445 @@
+"""The connection under abuse: deadlines for a request's head and body, limits on its size and on connections.
+
+Each test runs a server on 127.0.0.1 with short deadlines where it needs them,
+and talks to it over raw sockets, as a client that misbehaves would. No test
+asserts how long anything took: a socket's own timeout only stops a test that
+would otherwise hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from clann_devserver import connection
+from clann_devserver.connection import MAX_HEADER_SECTION, MAX_TARGET, Limits, protocol_class
+from clann_devserver.contract import Contract
+from clann_devserver.problems import TYPE_PREFIX
+from clann_devserver.server import RunningServer, running
+
+from .helpers import ALICE, SESSIONS, TOKENS, count_rows
+
+# Long enough for any request a test sends at once, short enough to wait for.
+SHORT = Limits(head_timeout=0.5, body_timeout=0.5, graceful_shutdown=1)
+# Stops a test that would otherwise hang; never a measure of anything.
+PATIENCE = 30.0
+GET_HEAD = "GET /api/chat/sessions?created_by=alice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
+CLOSE = "Connection: close\r\n"
+# A POST whose client waits for `100 Continue`, which uvicorn sends once the app starts to read
+# the body: then the request is known to be in progress. Its body never comes.
+STALLED_POST = (
+    f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
+    "Content-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n"
+).encode()
+CONTRACT = Contract()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def problem(self) -> dict[str, Any]:
+        assert self.headers["content-type"] == "application/problem+json"
+        document: dict[str, Any] = json.loads(self.body)
+        assert document["request_id"] == self.headers["x-request-id"]
+        # Every answer made below the app is a problem the contract's schema accepts.
+        assert CONTRACT.response_errors(None, self.status, self.headers, self.body) is None
+        return document
+
+
+def parse(raw: bytes) -> Answer:
+    """The first final answer in what a server sent."""
+    raw = raw.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return Answer(int(lines[0].split()[1]), headers, body[: int(headers.get("content-length", len(body)))])
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+
+
+def stall(port: int) -> socket.socket:
+    """A connection with a request in progress: the app is reading a body that does not come."""
+    sock = connect(port)
+    sock.sendall(STALLED_POST)
+    assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    return sock
+
+
+def read_to_end(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    received = b""
+    with contextlib.suppress(ConnectionResetError):
+        while more := sock.recv(65536):
+            received += more
+    return received
+
+
+def exchange(port: int, request: bytes) -> Answer:
+    with connect(port) as sock:
+        sock.sendall(request)
+        return parse(read_to_end(sock))
+
+
+@pytest.fixture(autouse=True)
+def nothing_fails_unseen(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No test here may make the server log an error: an exception in a protocol callback is only logged."""
+    caplog.set_level(logging.INFO)
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
+    # The one error a test causes on purpose: a stop that outlasts its graceful shutdown.
+    assert [e for e in errors if "timeout graceful shutdown exceeded" not in e] == []
+
+
+@pytest.fixture
+def short(db: Path) -> Iterator[RunningServer]:
+    with running(db, TOKENS, limits=SHORT) as server:
+        yield server
+
+
+@pytest.fixture
+def served(db: Path) -> Iterator[RunningServer]:
+    with running(db, TOKENS) as server:
+        yield server
+
+
+# -- deadlines ----------------------------------------------------------------------
+
+
+def test_a_head_that_stops_arriving_is_answered_408_and_closed(short: RunningServer) -> None:
+    with connect(short.port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        answer = parse(read_to_end(sock))
+    assert answer.status == 408
+    assert answer.headers["connection"] == "close"
+    assert answer.problem()["type"] == TYPE_PREFIX + "request-timeout"
+
+
+def test_a_head_sent_a_byte_at_a_time_meets_the_same_deadline(short: RunningServer) -> None:
+    # Each byte comes well within the deadline; the head as a whole does not.
+    with connect(short.port) as sock:
+        answered = threading.Event()
+        received: list[bytes] = []
+
+        def read() -> None:
+            received.append(read_to_end(sock))
+            answered.set()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        with contextlib.suppress(OSError):
+            for byte in b"GET / HTTP/1.1\r\nX-Drip: " + b"d" * 10_000:
+                if answered.wait(0.01):
+                    break
+                sock.sendall(bytes([byte]))
+        reader.join(PATIENCE)
+    assert answered.is_set()
+    assert parse(received[0]).status == 408
+
+
+def test_a_connection_that_sends_nothing_is_closed_without_an_answer(short: RunningServer) -> None:
+    with connect(short.port) as sock:
+        assert read_to_end(sock) == b""
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_written(short: RunningServer, db: Path) -> None:
+    head = (
+        f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    )
+    with connect(short.port) as sock:
+        sock.sendall(head.encode() + b'{"title": "t", ')
+        answer = parse(read_to_end(sock))
+    assert answer.status == 408
+    assert answer.headers["connection"] == "close"
+    assert answer.problem()["detail"] == "the body did not arrive within 0.5 s"
+    assert count_rows(db) == (0, 0)
+
+
+def test_the_heads_deadline_starts_again_with_each_request_on_a_connection(short: RunningServer) -> None:
+    # Five requests a fifth of a second apart outlast one head's deadline; none is cut off.
+    with httpx.Client(base_url=short.url, headers=ALICE) as client:
+        for _ in range(5):
+            time.sleep(0.2)
+            response = client.get(SESSIONS, params={"created_by": "alice"})
+            assert response.status_code == 200
+            assert response.headers.get("connection") != "close"
+
+
+# -- the size of a head -----------------------------------------------------------------
+
+
+def test_a_request_target_of_16_kib_is_read_and_one_byte_more_is_414(served: RunningServer) -> None:
+    def target(size: int) -> str:
+        start = f"{SESSIONS}?created_by=alice&x="
+        return start + "a" * (size - len(start))
+
+    at_limit = exchange(served.port, f"GET {target(MAX_TARGET)} HTTP/1.1\r\nHost: x\r\n{CLOSE}\r\n".encode())
+    assert at_limit.status == 401  # read, and answered by the app
+    over = exchange(served.port, f"GET {target(MAX_TARGET + 1)} HTTP/1.1\r\nHost: x\r\n{CLOSE}\r\n".encode())
+    assert over.status == 414
+    assert over.problem()["type"] == TYPE_PREFIX + "uri-too-long"
+
+
+def test_a_header_section_of_64_kib_is_read_and_one_byte_more_is_431(served: RunningServer) -> None:
+    def head(section: int) -> bytes:
+        fields = f"Host: x\r\nAuthorization: Bearer token-a\r\n{CLOSE}"
+        # Each field line counts as `name: value` and CRLF, and the blank line ending them as 2.
+        filler = section - len(fields) - len("X-Pad: \r\n") - 2
+        return f"GET {SESSIONS}?created_by=alice HTTP/1.1\r\n{fields}X-Pad: {'p' * filler}\r\n\r\n".encode()
+
+    assert exchange(served.port, head(MAX_HEADER_SECTION)).status == 200
+    over = exchange(served.port, head(MAX_HEADER_SECTION + 1))
+    assert over.status == 431
+    assert over.problem()["type"] == TYPE_PREFIX + "headers-too-large"
+
+
+def test_many_small_headers_over_64_kib_are_431(served: RunningServer) -> None:
+    fields = "".join(f"X-{i}: v\r\n" for i in range(10_000))
+    answer = exchange(served.port, f"{GET_HEAD}{fields}\r\n".encode())
+    assert answer.status == 431
+
+
+def test_a_huge_header_line_is_431_before_the_client_has_sent_it(served: RunningServer) -> None:
+    # 64 MB of one header line: the answer comes once the limit is passed, and the rest is
+    # not read (the client meets a closed connection long before it has sent it all).
+    block = b"x" * (1 << 20)
+    sent = 0
+    with connect(served.port) as sock:
+        received: list[bytes] = []
+        reader = threading.Thread(target=lambda: received.append(read_to_end(sock)))
+        reader.start()
+        with contextlib.suppress(OSError):
+            sock.sendall(f"{GET_HEAD}X-Big: ".encode())
+            for _ in range(64):
+                sock.sendall(block)
+                sent += len(block)
+            sock.sendall(b"\r\n\r\n")
+        reader.join(PATIENCE)
+    answer = parse(received[0])
+    assert answer.status == 431
+    assert answer.headers["connection"] == "close"
+    assert sent < 64 * len(block)
+
+
+def test_a_target_never_finished_is_414_once_it_passes_16_kib(served: RunningServer) -> None:
+    with connect(served.port) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(b"GET /" + b"a" * MAX_TARGET)
+        answer = parse(read_to_end(sock))
+    assert answer.status == 414
+
+
+class FakeTransport(asyncio.Transport):
+    """Where a protocol under test writes, with the state a socket transport keeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 40000)}.get(name, default)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+class CountingParser:
+    """httptools' parser, counting the bytes it is fed."""
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+        self.fed = 0
+
+    def feed_data(self, data: bytes) -> None:
+        self.fed += len(data)
+        self.parser.feed_data(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.parser, name)
+
+
+async def test_200_mb_of_an_unfinished_header_feed_the_parser_no_more_than_the_limits() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("no request should reach the app")
+
+    protocol = protocol_class(Limits())(Config(app, log_config=None), ServerState(), {}, asyncio.get_running_loop())
+    parser = CountingParser(protocol.parser)
+    protocol.parser = parser  # type: ignore[assignment]
+    transport = FakeTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(f"{GET_HEAD}X-Big: ".encode())
+    block = b"x" * (1 << 20)
+    for _ in range(200):
+        protocol.data_received(block)
+    assert parser.fed <= MAX_TARGET + MAX_HEADER_SECTION + 1024
+    assert bytes(transport.written).startswith(b"HTTP/1.1 431 ")
+    assert transport.closed  # after at most a megabyte more, read and dropped
+    protocol.connection_lost(None)
+
+
+# -- answers made below the app ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "says"),
+    [
+        (b"FOO /api/chat/sessions HTTP/1.1\r\nHost: x\r\n\r\n", "Invalid method"),
+        (b"GET /api/chat/sessions/\xff HTTP/1.1\r\nHost: x\r\n\r\n", "Invalid char in url path"),
+        (b"GET /api/chat/sessions HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", "Invalid header value char"),
+        (b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", "Content-Length"),
+        (
+            b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "Content-Length",
+        ),
+        (b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "Duplicate"),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "Invalid method"),  # TLS to a plain HTTP port
+        (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", "Invalid header"),
+    ],
+    ids=[
+        "unknown-method",
+        "non-ascii-path",
+        "bad-header-character",
+        "bad-content-length",
+        "content-length-with-transfer-encoding",
+        "two-content-lengths",
+        "tls-hello",
+        "header-without-colon",
+    ],
+)
+def test_a_request_the_parser_refuses_gets_a_400_problem_with_a_request_id(
+    served: RunningServer, caplog: pytest.LogCaptureFixture, request_bytes: bytes, says: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="clann_devserver"):
+        answer = exchange(served.port, request_bytes)
+    assert answer.status == 400
+    assert answer.headers["connection"] == "close"
+    problem = answer.problem()
+    assert problem["type"] == TYPE_PREFIX + "malformed-request"
+    assert problem["detail"].startswith("the request is not valid HTTP/1.1: ")
+    assert says in problem["detail"]
+    assert [r for r in caplog.records if f" 400 {problem['request_id']} " in r.getMessage()]
+
+
+def test_a_broken_request_after_a_good_one_on_the_same_connection_is_answered_in_turn(served: RunningServer) -> None:
+    good = f"{GET_HEAD}\r\n".encode()
+    with connect(served.port) as sock:
+        sock.sendall(good + b"FOO / HTTP/1.1\r\n\r\n")
+        received = read_to_end(sock)
+    first_end = received.index(b"\r\n\r\n") + 4
+    first = parse(received)
+    second = parse(received[first_end + len(first.body) :])
+    assert (first.status, second.status) == (200, 400)
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+def test_a_chunked_body_that_breaks_off_is_answered_400_by_the_connection(served: RunningServer, db: Path) -> None:
+    head = (
+        f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    answer = exchange(served.port, head.encode() + b'5\r\n{"tit\r\nZZZ\r\n')
+    assert answer.status == 400
+    assert "Invalid character in chunk size" in answer.problem()["detail"]
+    assert count_rows(db) == (0, 0)
+
+
+def test_an_upgrade_header_is_ignored_and_the_request_answered(served: RunningServer) -> None:
+    answer = exchange(
+        served.port,
+        f"{GET_HEAD}Connection: Upgrade, close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode(),
+    )
+    assert answer.status == 200
+
+
+# -- connections --------------------------------------------------------------------------
+
+
+def test_past_the_connection_limit_the_longest_waiting_connection_makes_room(db: Path) -> None:
+    with running(db, TOKENS, limits=Limits(max_connections=8)) as server:
+        half_open = [connect(server.port) for _ in range(8)]
+        for sock in half_open:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        try:
+            with httpx.Client(base_url=server.url, headers=ALICE) as client:
+                assert client.get(SESSIONS, params={"created_by": "alice"}).status_code == 200
+            # The first to open had waited longest for its head: it was closed, with no answer.
+            assert read_to_end(half_open[0]) == b""
+        finally:
+            for sock in half_open:
+                sock.close()
+
+
+def test_when_every_connection_has_a_request_in_progress_a_new_one_is_answered_503(db: Path) -> None:
+    with running(db, TOKENS, limits=Limits(max_connections=4)) as server:
+        busy = [stall(server.port) for _ in range(4)]
+        try:
+            with httpx.Client(base_url=server.url, headers=ALICE) as client:
+                response = client.get(SESSIONS, params={"created_by": "alice"})
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["type"] == TYPE_PREFIX + "unavailable"
+            assert response.json()["request_id"] == response.headers["x-request-id"]
+        finally:
+            for sock in busy:
+                sock.close()
+
+
+def test_the_connection_limit_follows_the_limit_on_open_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
+    assert connection.default_max_connections() == 1024 - 64
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1 << 20, 1 << 20))
+    assert connection.default_max_connections() == 1000
+
+
+def test_a_stop_cancels_a_request_still_reading_its_body_with_a_503(db: Path) -> None:
+    # A body that never comes holds its request past the graceful shutdown's time; it is then
+    # cancelled, and answered with a problem rather than uvicorn's text/plain 500.
+    limits = Limits(body_timeout=PATIENCE * 2, graceful_shutdown=1)
+    with running(db, TOKENS, limits=limits) as server:
+        sock = stall(server.port)
+    with sock:
+        answer = parse(read_to_end(sock))
+    assert answer.status == 503
+    assert answer.problem()["detail"] == "the server is stopping"
