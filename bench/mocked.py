@@ -27,7 +27,7 @@ BASE = "http://clann.bench"
 TOKEN = "bench-token"
 ULID = "01JDXV3C5Z0K8Y8T6W3M2Q9R4N"
 SESSION_ID = f"chat_session:{ULID}"
-MESSAGE_ULID = "01JDXV3C5Z0K8Y8T6W3M2Q9R4P"
+MESSAGE_ULID = "01JDXV3C5Z0K8Y8T6W3M000001"  # message(1)'s
 SESSIONS = f"{BASE}/api/chat/sessions"
 MESSAGES = f"{SESSIONS}/{ULID}/messages"
 # The headers pyclann sends with every request, for a user's httpx.Client (its User-Agent, then pyclann's).
@@ -56,6 +56,15 @@ SESSION = {
     "created_at": "2026-11-26T09:00:00.000001Z",
     "updated_at": "2026-11-26T09:05:00.000001Z",
 }
+
+
+def session(i: int) -> dict[str, Any]:
+    """The i-th session of a listing: most recently updated first, as a server lists them."""
+    return {
+        **SESSION,
+        "id": f"chat_session:01JDXV3C5Z0K8Y8T6W3M{i:06d}",
+        "updated_at": f"2026-11-26T09:05:{59 - i:02d}Z",
+    }
 
 
 def message(i: int) -> dict[str, Any]:
@@ -119,14 +128,14 @@ CASES: list[tuple[str, int, Any, Callable[[ChatClient], object], Callable[[httpx
     (
         "list_sessions",
         200,
-        session_page([SESSION] * 3),
+        session_page([session(i) for i in range(3)]),
         lambda c: c.list_sessions("alice", tree="oak"),
         lambda h: h.get(SESSIONS, params={"created_by": "alice", "tree": "oak", "limit": 100}, headers=AUTH),
     ),
     (
         "iter_sessions",
         200,
-        session_page([SESSION] * 3),
+        session_page([session(i) for i in range(3)]),
         lambda c: list(c.iter_sessions("alice", tree="oak")),
         lambda h: h.get(SESSIONS, params={"created_by": "alice", "tree": "oak", "limit": 100}, headers=AUTH),
     ),
