@@ -9,19 +9,15 @@ welcome: a newer server may send them.
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, TypeVar
 
-import attrs
-
 from .models import ChatMessage, ChatSession, Role
 
 T = TypeVar("T")
-_Setter = Callable[[Any, Any], None]
 
 _ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
 _SESSION_ID = re.compile(rf"chat_session:{_ULID}", re.ASCII)
@@ -240,8 +236,9 @@ def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMe
         moments = list(map(datetime.fromisoformat, times))  # in UTC: each ends with Z
     except ValueError:  # 2026-02-30
         return None
-    columns = [ids, sessions, list(map(_ROLES.get, roles, roles)), contents, moments]
-    return _build(ChatMessage, _MESSAGE_SETTERS, columns)
+    rows = zip(ids, sessions, map(_ROLES.get, roles, roles), contents, moments, strict=True)
+    # Each record made from its row in C, as ChatMessage(*row) would make it, without a Python call each.
+    return list(map(tuple.__new__, repeat(ChatMessage), rows))
 
 
 def _utc_times(times: list[str], joined: str) -> bool:
@@ -250,35 +247,6 @@ def _utc_times(times: list[str], joined: str) -> bool:
     if shape in _UTC_SHAPES and joined.translate(_DIGITS_TO_0) == "\n".join(repeat(shape, len(times))):
         return True
     return joined.count("\n") == len(times) - 1 and _UTC_TIMES.fullmatch(joined) is not None
-
-
-def _build(cls: type[T], setters: list[_Setter], columns: list[list[Any]]) -> list[T]:
-    """Records of the attrs class `cls`, one per row of `columns` (one column per field, in order).
-
-    Made as attrs' own `__init__` makes them, each field set past the frozen `__setattr__`, but
-    a column at a time, through the slot's descriptor (`setters`, from `_slot_setters`), with no
-    Python call per record.
-    """
-    records = list(map(object.__new__, repeat(cls, len(columns[0]))))
-    for setter, column in zip(setters, columns, strict=True):
-        _exhaust(map(setter, records, column))
-    return records
-
-
-def _slot_setters(cls: type) -> list[_Setter]:
-    """The setters of an attrs class's slots, in the order of its fields, for `_build`.
-
-    Only for a class whose `__init__` does nothing but set its fields, which is checked here.
-    """
-    fields = attrs.fields(cls)
-    if any(f.validator or f.converter or f.on_setattr for f in fields) or hasattr(cls, "__attrs_post_init__"):
-        raise TypeError(f"{cls.__name__}'s __init__ does more than set its fields: build it with __init__")
-    return [cls.__dict__[f.name].__set__ for f in fields]
-
-
-_MESSAGE_SETTERS = _slot_setters(ChatMessage)
-_exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
-"""Runs an iterator to its end, keeping nothing."""
 
 
 def _record(value: object, what: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import attrs
 import pytest
 
 from pyclann import ChatMessage, ChatSession, ClannInvalidArgumentError, Role
@@ -75,15 +74,28 @@ def test_from_dict_of_a_bad_record_names_the_field(
 @pytest.mark.parametrize(("cls", "record"), [(ChatSession, SESSION), (ChatMessage, MESSAGE)])
 def test_models_are_frozen(cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]) -> None:
     model: Any = cls.from_dict(record)
-    for field in attrs.fields(cls):
-        before = getattr(model, field.name)
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
-            setattr(model, field.name, "changed")
-        with pytest.raises(attrs.exceptions.FrozenInstanceError):
-            delattr(model, field.name)
-        assert getattr(model, field.name) == before
-    with pytest.raises((attrs.exceptions.FrozenInstanceError, AttributeError)):
+    assert cls._fields == tuple(record)
+    for name in cls._fields:
+        before = getattr(model, name)
+        with pytest.raises(AttributeError):
+            setattr(model, name, "changed")
+        with pytest.raises(AttributeError):
+            delattr(model, name)
+        assert getattr(model, name) == before
+    with pytest.raises(AttributeError):
         model.new_attribute = 1
+
+
+@pytest.mark.parametrize(("cls", "record"), [(ChatSession, SESSION), (ChatMessage, MESSAGE)])
+def test_a_record_equals_only_a_record_of_its_class(
+    cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]
+) -> None:
+    model = cls.from_dict(record)
+    assert model == cls.from_dict(record)
+    assert model != tuple(model), "not a plain tuple of its values"
+    assert tuple(model) != model
+    assert model._replace(id=model.id) == model
+    assert model._replace(created_at=model.created_at.replace(year=2000)) != model
 
 
 def test_models_are_hashable_values() -> None:
