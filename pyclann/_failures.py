@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 
-from ._raw import RawResponse
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -97,10 +96,12 @@ def broken_body(response: httpx.Response, body: bytes, detail: str, *, cut: bool
     return error, Failure(status, retryable=cut, in_doubt=True)
 
 
-def stuck_cursor(page: RawResponse[Any]) -> ClannError:
+def stuck_cursor(page: httpx.Response) -> ClannError:
     """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
     return ClannResponseError(
-        page.status_code, "the listing's cursor did not advance; the walk was stopped", request_id=page.request_id
+        page.status_code,
+        "the listing's cursor did not advance; the walk was stopped",
+        request_id=page.headers.get("x-request-id"),
     )
 
 

@@ -18,9 +18,7 @@ import re
 import uuid
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
-
-import attrs
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
 
 from . import _parse
 from ._types import NotGiven
@@ -42,9 +40,8 @@ _KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-@attrs.frozen
-class Operation(Generic[T]):
-    """One request to send, and how to read the answer that means it worked.
+class Operation(NamedTuple, Generic[T]):
+    """One request to send, and how to read the answer that means it worked (a named tuple: one per call).
 
     Attributes:
         name: The method's name, for log lines and errors.

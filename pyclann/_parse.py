@@ -226,10 +226,11 @@ def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMe
         return None
     if len(joined_ids) != len(ids) * (_MESSAGE_ID_SIZE + 1) - 1 or _MESSAGE_IDS.fullmatch(joined_ids) is None:
         return None
-    if any(type(each) is not str or _SESSION_ID.fullmatch(each) is None for each in distinct_sessions):
+    if session is not None:
+        if distinct_sessions != {session}:  # the session asked for, a valid ID: nothing more to check
+            return None  # read one by one, to name the message that is another session's
+    elif any(type(each) is not str or _SESSION_ID.fullmatch(each) is None for each in distinct_sessions):
         return None
-    if session is not None and distinct_sessions != {session}:
-        return None  # read one by one, to name the message that is another session's
     if not _utc_times(times, joined_times):
         return None
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, ParamSpec, TypeVar
 
 import attrs
 import httpx
@@ -26,7 +26,21 @@ T = TypeVar("T")
 U = TypeVar("U")
 P = ParamSpec("P")
 
-_SINK: ContextVar[list[RawResponse[Any]] | None] = ContextVar("pyclann_raw_sink", default=None)
+_SINK: ContextVar[list[httpx.Response] | None] = ContextVar("pyclann_raw_sink", default=None)
+
+
+class Answer(NamedTuple, Generic[T]):
+    """A successful call, inside the client: its result and its response (a named tuple: one per call).
+
+    The public `RawResponse` is made from it only for a raw view, which most calls are not.
+    """
+
+    parsed: T
+    response: httpx.Response
+
+    def raw(self) -> RawResponse[T]:
+        headers = self.response.headers
+        return RawResponse(self.parsed, self.response.status_code, headers, headers.get("x-request-id"))
 
 
 @attrs.frozen
@@ -58,7 +72,7 @@ class RawResponse(Generic[T]):
         return RawResponse(parsed, self.status_code, self.headers, self.request_id)
 
 
-def record(response: RawResponse[Any]) -> None:
+def record(response: httpx.Response) -> None:
     """Hand a successful response to the raw view that asked for it, if one did."""
     sink = _SINK.get()
     if sink is not None:
@@ -70,13 +84,13 @@ def raw(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
 
     @functools.wraps(method)
     def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[RawResponse[Any]] = []
+        sink: list[httpx.Response] = []
         token = _SINK.set(sink)
         try:
             result = method(*args, **kwargs)
         finally:
             _SINK.reset(token)
-        return sink[-1].with_parsed(result)
+        return Answer(result, sink[-1]).raw()
 
     return call
 
@@ -86,13 +100,13 @@ def araw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse
 
     @functools.wraps(method)
     async def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[RawResponse[Any]] = []
+        sink: list[httpx.Response] = []
         token = _SINK.set(sink)
         try:
             result = await method(*args, **kwargs)
         finally:
             _SINK.reset(token)
-        return sink[-1].with_parsed(result)
+        return Answer(result, sink[-1]).raw()
 
     return call
 
@@ -119,13 +133,13 @@ class RawChatClient:
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
     ) -> Generator[RawResponse[list[ChatSession]], None, None]:
         """Yield each page of `ChatClient.iter_sessions`, with its response."""
-        return self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        return (page.raw() for page in self._client._pages(ops.list_sessions(created_by, tree, page_size)))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
     ) -> Generator[RawResponse[list[ChatMessage]], None, None]:
         """Yield each page of `ChatClient.iter_messages`, with its response."""
-        return self._client._pages(ops.list_messages(session_id, after, page_size))
+        return (page.raw() for page in self._client._pages(ops.list_messages(session_id, after, page_size)))
 
 
 class AsyncRawChatClient:
@@ -150,10 +164,11 @@ class AsyncRawChatClient:
         self, created_by: str, tree: str | None = None, *, page_size: int | None = None
     ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        return self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        return (page.raw() async for page in self._client._pages(ops.list_sessions(created_by, tree, page_size)))
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
     ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        return self._client._pages(ops.list_messages(session_id, after, page_size))
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
+        return (page.raw() async for page in pages)

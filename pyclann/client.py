@@ -7,6 +7,7 @@ body, sleeps, and walks pages, each in its own way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -24,7 +25,7 @@ from . import _operations as ops
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Secret, Settings
 from ._logs import configure_from_env, logger
-from ._raw import AsyncRawChatClient, RawChatClient, RawResponse, record
+from ._raw import Answer, AsyncRawChatClient, RawChatClient, record
 from ._retry import Attempts, Failure, sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .errors import ClannError, ClannUsageError
@@ -33,6 +34,7 @@ from .models import ChatMessage, ChatSession
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
 
 T = TypeVar("T")
+_UNSHAPED = contextlib.nullcontext()
 # The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
 _IN_DOUBT_LIMIT = 10_000
 
@@ -42,6 +44,8 @@ class _Connection:
     """The state of the HTTP client, shared by a client and the copies `with_options` makes of it."""
 
     closed: bool = False
+    # Whether the HTTP client's sockets end their operations by an attempt's deadline (pyclann's own client).
+    shaped: bool = False
     # The event loop an AsyncChatClient was first used in; its connections belong to it.
     loop: object | None = None
     # The writes whose last call raised saying they may have been carried out, by method, path and
@@ -180,7 +184,7 @@ class _BaseClient:
 
     def _outcome(
         self, op: _operations.Operation[T], response: httpx.Response, body: bytes
-    ) -> RawResponse[T] | tuple[ClannError, Failure]:
+    ) -> Answer[T] | tuple[ClannError, Failure]:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
         if logger.isEnabledFor(logging.DEBUG):
@@ -197,10 +201,9 @@ class _BaseClient:
             return _failures.broken_body(response, body, f"the body is not JSON: {error}", cut=True)
         except _parse.FieldError as error:
             return _failures.broken_body(response, body, f"the body breaks the contract: {error}", cut=False)
-        answer = RawResponse(value, status, headers, request_id)
-        record(answer)
+        record(response)
         self._conn.note(op, False)
-        return answer
+        return Answer(value, response)
 
     def _retrying(self, op: _operations.Operation[Any], attempts: Attempts, error: ClannError, wait: float) -> None:
         message = str(error)
@@ -208,15 +211,15 @@ class _BaseClient:
         reason = message.split(": ", 1)[1] if message.startswith(op.name) and ": " in message else message
         logger.info("%s: retry %d in %.2fs, after %s", op.name, attempts.retries, wait, reason)
 
-    def _stuck(self, page: RawResponse[Any]) -> ClannError:
-        return _failures.give_up(_failures.stuck_cursor(page), None, "a listing", Attempts(0), None)
+    def _stuck(self, page: Answer[Any]) -> ClannError:
+        return _failures.give_up(_failures.stuck_cursor(page.response), None, "a listing", Attempts(0), None)
 
 
 def _shorter(part: float | None, left: float) -> float:
     return left if part is None else min(part, left)
 
 
-def _joined(pages: Iterable[RawResponse[list[T]]]) -> list[T]:
+def _joined(pages: Iterable[Answer[list[T]]]) -> list[T]:
     """Every page's records in one list, each page added at once (not record by record)."""
     records: list[T] = []
     for page in pages:
@@ -224,7 +227,7 @@ def _joined(pages: Iterable[RawResponse[list[T]]]) -> list[T]:
     return records
 
 
-async def _ajoined(pages: AsyncIterable[RawResponse[list[T]]]) -> list[T]:
+async def _ajoined(pages: AsyncIterable[Answer[list[T]]]) -> list[T]:
     """Every page's records in one list, each page added at once (not record by record)."""
     records: list[T] = []
     async for page in pages:
@@ -276,7 +279,7 @@ class ChatClient(_BaseClient):
         if http_client is None:
             http_client = httpx.Client()
             # Ours to shape: every socket operation of an attempt then ends by its deadline.
-            _deadline.install(http_client)
+            self._conn.shaped = _deadline.install(http_client)
         self._http: httpx.Client = http_client
 
     def with_options(
@@ -314,7 +317,7 @@ class ChatClient(_BaseClient):
         """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
         return RawChatClient(self)
 
-    def _call(self, op: _operations.Operation[T]) -> RawResponse[T]:
+    def _call(self, op: _operations.Operation[T]) -> Answer[T]:
         if self._conn.closed:
             raise self._closed(op)
         attempts = self._attempts(op)
@@ -324,7 +327,8 @@ class ChatClient(_BaseClient):
             deadline = None if left is None else time.monotonic() + left
             cause: BaseException | None = None
             try:
-                with _deadline.attempt(deadline):
+                # Only sockets shaped by pyclann read the deadline; a user's client is spared the context variable.
+                with _deadline.attempt(deadline) if self._conn.shaped else _UNSHAPED:
                     response = self._http.send(self._request(op, left), stream=True)
                     try:
                         body = self._body(response, deadline)
@@ -344,7 +348,7 @@ class ChatClient(_BaseClient):
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
-                if isinstance(outcome, RawResponse):
+                if isinstance(outcome, Answer):
                     return outcome
                 failed, failure = outcome
             wait = attempts.wait_after(failure)
@@ -356,13 +360,13 @@ class ChatClient(_BaseClient):
 
     def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> Generator[RawResponse[list[T]], None, None]:
+    ) -> Generator[Answer[list[T]], None, None]:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
             answer = self._call(page(cursor))
             items, cursor = answer.parsed
-            yield answer.with_parsed(items)
+            yield Answer(items, answer.response)
             if cursor is None:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
@@ -700,7 +704,7 @@ class AsyncChatClient(_BaseClient):
         """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
         return AsyncRawChatClient(self)
 
-    async def _call(self, op: _operations.Operation[T]) -> RawResponse[T]:
+    async def _call(self, op: _operations.Operation[T]) -> Answer[T]:
         import anyio  # here, not at the top: it costs an import that sync programs never need
 
         if self._conn.closed:
@@ -731,7 +735,7 @@ class AsyncChatClient(_BaseClient):
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
-                if isinstance(outcome, RawResponse):
+                if isinstance(outcome, Answer):
                     return outcome
                 failed, failure = outcome
             wait = attempts.wait_after(failure)
@@ -759,13 +763,13 @@ class AsyncChatClient(_BaseClient):
 
     async def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> AsyncGenerator[RawResponse[list[T]], None]:
+    ) -> AsyncGenerator[Answer[list[T]], None]:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
             answer = await self._call(page(cursor))
             items, cursor = answer.parsed
-            yield answer.with_parsed(items)
+            yield Answer(items, answer.response)
             if cursor is None:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end

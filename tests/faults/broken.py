@@ -23,7 +23,7 @@ from pyclann import (
     ClannServerError,
 )
 from pyclann._operations import Operation
-from pyclann._raw import RawResponse
+from pyclann._raw import Answer
 
 T = TypeVar("T")
 _RETRIED = (ClannConnectionError, ClannServerError, ClannResponseError)
@@ -114,7 +114,7 @@ class AsyncFreshKeyAppend(AsyncChatClient):
 
 
 class SyncIgnoresMayHaveLanded(ChatClient):
-    def _call(self, op: Operation[T]) -> RawResponse[T]:
+    def _call(self, op: Operation[T]) -> Answer[T]:
         try:
             return super()._call(op)
         except ClannError as error:
@@ -123,7 +123,7 @@ class SyncIgnoresMayHaveLanded(ChatClient):
 
 
 class AsyncIgnoresMayHaveLanded(AsyncChatClient):
-    async def _call(self, op: Operation[T]) -> RawResponse[T]:
+    async def _call(self, op: Operation[T]) -> Answer[T]:
         try:
             return await super()._call(op)
         except ClannError as error:
