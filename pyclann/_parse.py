@@ -9,13 +9,14 @@ welcome: a newer server may send them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from .models import ChatMessage, ChatSession, Role
+from .models import ChatMessage, ChatSession, Role, _Record
 
 T = TypeVar("T")
 
@@ -38,6 +39,10 @@ _UTC_SHAPES = frozenset("0000-00-00T00:00:00" + ("." + "0" * digits if digits el
 _MESSAGE_FIELDS = [itemgetter(name) for name in ("id", "session", "role", "content", "created_at")]
 _ROLES: dict[str, str] = {role.value: role for role in Role}
 _MISSING = object()
+# What ChatMessage.__init__ does, as a C callable: set a record's one slot to its row.
+_set_values: Callable[[object, tuple[Any, ...]], None] = _Record.__dict__["_values"].__set__
+_exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
+"""Runs an iterator to its end, keeping nothing."""
 
 
 class FieldError(Exception):
@@ -238,8 +243,10 @@ def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMe
     except ValueError:  # 2026-02-30
         return None
     rows = zip(ids, sessions, map(_ROLES.get, roles, roles), contents, moments, strict=True)
-    # Each record made from its row in C, as ChatMessage(*row) would make it, without a Python call each.
-    return list(map(tuple.__new__, repeat(ChatMessage), rows))
+    # Made as ChatMessage(*row) makes them, a page at a time in C: no Python call per record.
+    records = list(map(object.__new__, repeat(ChatMessage, len(ids))))
+    _exhaust(map(_set_values, records, rows))
+    return records
 
 
 def _utc_times(times: list[str], joined: str) -> bool:

@@ -1,15 +1,18 @@
 """pyclann's own records: what every method returns, whatever generated/ holds.
 
 Both are frozen, with timezone-aware `datetime` fields in UTC, and convert to and
-from the wire's JSON form. They are named tuples: the cheapest frozen record
-Python can make in bulk (a listing of 10,000 messages is made a page at a time,
-and a frozen attrs class cost twice as much to fill), and `_replace(title=...)`
-makes a changed copy. A record equals only a record of its own class.
+from the wire's JSON form:
 
     >>> session.to_dict()["created_at"]
     '2026-11-26T09:00:00.000001Z'
     >>> ChatSession.from_dict(session.to_dict()) == session
     True
+
+A record keeps its fields in one tuple behind read-only properties: a listing of
+10,000 messages is made a page at a time, and a record with one slot to fill is
+made in C for a whole page, where a frozen attrs class, filled a slot at a time,
+cost twice as much. A record equals a record of its own class with the same
+fields, hashes, pickles, and `copy.replace` (Python 3.13) makes a changed copy.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, Self
 
 from .errors import ClannInvalidArgumentError
 
@@ -38,34 +41,87 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
-class ChatSession(NamedTuple):
-    """An AI chat session.
+class _Record:
+    """A frozen record whose fields (named in `_fields`) are kept in one tuple, `_values`."""
 
-    Attributes:
-        id: Full record ID, `chat_session:<ULID>`.
-        title: The session's title.
-        created_by: Username of the session's owner.
-        tree: The tree slug the session is scoped to, or None.
-        created_at: When it was created (UTC).
-        updated_at: When it, or its newest message, last changed (UTC).
-    """
+    __slots__ = ("__weakref__", "_values")
+    _fields: ClassVar[tuple[str, ...]]
+    _values: tuple[Any, ...]
 
-    id: str
-    title: str
-    created_by: str
-    tree: str | None
-    created_at: datetime
-    updated_at: datetime
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name!r} cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: {name!r} cannot be deleted")
 
     def __eq__(self, other: object) -> bool:
-        # A record is not a tuple of its values: it equals only a record of its own class.
-        return type(other) is type(self) and tuple.__eq__(self, other)
+        if type(other) is not type(self) or not isinstance(other, _Record):
+            return NotImplemented
+        return self._values == other._values
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values))
 
-    def __hash__(self) -> int:  # defining __eq__ would otherwise make the record unhashable
-        return tuple.__hash__(self)
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(self._fields, self._values, strict=True))
+        return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._values)
+
+    def __replace__(self, **changes: Any) -> Self:
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(unknown))}")
+        values = tuple(changes.get(name, value) for name, value in zip(self._fields, self._values, strict=True))
+        return type(self)(*values)
+
+
+def _set(record: _Record, values: tuple[Any, ...]) -> None:
+    object.__setattr__(record, "_values", values)
+
+
+class ChatSession(_Record):
+    """An AI chat session."""
+
+    __slots__ = ()
+    _fields = ("id", "title", "created_by", "tree", "created_at", "updated_at")
+    _values: tuple[str, str, str, str | None, datetime, datetime]
+
+    def __init__(
+        self, id: str, title: str, created_by: str, tree: str | None, created_at: datetime, updated_at: datetime
+    ) -> None:
+        _set(self, (id, title, created_by, tree, created_at, updated_at))
+
+    @property
+    def id(self) -> str:
+        """Full record ID, `chat_session:<ULID>`."""
+        return self._values[0]
+
+    @property
+    def title(self) -> str:
+        """The session's title."""
+        return self._values[1]
+
+    @property
+    def created_by(self) -> str:
+        """Username of the session's owner."""
+        return self._values[2]
+
+    @property
+    def tree(self) -> str | None:
+        """The tree slug the session is scoped to, or None."""
+        return self._values[3]
+
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+        return self._values[4]
+
+    @property
+    def updated_at(self) -> datetime:
+        """When it, or its newest message, last changed (UTC)."""
+        return self._values[5]
 
     def to_dict(self) -> dict[str, Any]:
         """The session in the wire's JSON form, times as RFC 3339 strings; `json.dumps` takes it."""
@@ -99,32 +155,40 @@ class ChatSession(NamedTuple):
             raise ClannInvalidArgumentError(f"not a chat session: {error}") from None
 
 
-class ChatMessage(NamedTuple):
-    """One message of a chat session.
+class ChatMessage(_Record):
+    """One message of a chat session."""
 
-    Attributes:
-        id: Full record ID, `chat_message:<ULID>`.
-        session: Full record ID of its session.
-        role: A `Role` when this client knows it, else the server's string.
-        content: The message text, exactly as sent.
-        created_at: When it was appended (UTC).
-    """
+    __slots__ = ()
+    _fields = ("id", "session", "role", "content", "created_at")
+    _values: tuple[str, str, str, str, datetime]
 
-    id: str
-    session: str
-    role: str
-    content: str
-    created_at: datetime
+    def __init__(self, id: str, session: str, role: str, content: str, created_at: datetime) -> None:
+        _set(self, (id, session, role, content, created_at))
 
-    def __eq__(self, other: object) -> bool:
-        # A record is not a tuple of its values: it equals only a record of its own class.
-        return type(other) is type(self) and tuple.__eq__(self, other)
+    @property
+    def id(self) -> str:
+        """Full record ID, `chat_message:<ULID>`."""
+        return self._values[0]
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+    @property
+    def session(self) -> str:
+        """Full record ID of its session."""
+        return self._values[1]
 
-    def __hash__(self) -> int:  # defining __eq__ would otherwise make the record unhashable
-        return tuple.__hash__(self)
+    @property
+    def role(self) -> str:
+        """A `Role` when this client knows it, else the server's string."""
+        return self._values[2]
+
+    @property
+    def content(self) -> str:
+        """The message text, exactly as sent."""
+        return self._values[3]
+
+    @property
+    def created_at(self) -> datetime:
+        """When it was appended (UTC)."""
+        return self._values[4]
 
     def to_dict(self) -> dict[str, Any]:
         """The message in the wire's JSON form, its time as an RFC 3339 string; `json.dumps` takes it."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -92,10 +94,16 @@ def test_a_record_equals_only_a_record_of_its_class(
 ) -> None:
     model = cls.from_dict(record)
     assert model == cls.from_dict(record)
-    assert model != tuple(model), "not a plain tuple of its values"
-    assert tuple(model) != model
-    assert model._replace(id=model.id) == model
-    assert model._replace(created_at=model.created_at.replace(year=2000)) != model
+    assert model != tuple(record.values()), "not a tuple of its values"
+    assert model == ANY, "an unknown type decides for itself (NotImplemented), as mock.ANY does"
+    assert f"{model}" == "%s" % model == repr(model)  # noqa: UP031 - the %-form a tuple would break
+    assert model.__replace__(id=model.id) == model
+    assert model.__replace__(created_at=model.created_at.replace(year=2000)) != model
+    assert weakref.ref(model)() is model
+    with pytest.raises(TypeError):
+        assert model < model  # type: ignore[operator]  # records have no order
+    with pytest.raises(TypeError):
+        assert "alice" in model  # type: ignore[operator]  # nor are they containers
 
 
 def test_models_are_hashable_values() -> None:
