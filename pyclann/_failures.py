@@ -126,8 +126,12 @@ def attempt_error(
     if not isinstance(error, httpx.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
-    # Before a connection was made, the request cannot have reached the server.
-    reached = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    reached = not _before_connecting(error)
+    if _mislabelled(error):
+        # httpx-aiohttp calls a lost connection a ConnectTimeout: say what it was, and that it may have landed.
+        return ClannConnectionError(f"{name} ({url}) failed: {_reason(error.__cause__ or error)}"), Failure(
+            None, in_doubt=True
+        )
     if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
         # A bare TimeoutError is the async client's cancel scope; Late, the sync client's check
         # between body chunks: either way the attempt as a whole ran past its timeout.
@@ -144,6 +148,33 @@ def attempt_error(
     mendable = isinstance(error, httpx.TransportError | TimeoutError | Late)
     retryable = mendable and not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
     return found, Failure(None, retryable=retryable, in_doubt=reached)
+
+
+def _before_connecting(error: Exception) -> bool:
+    """Whether the attempt failed before a connection was made: then the request cannot have reached the server."""
+    if isinstance(error, httpx.PoolTimeout):
+        return True
+    if not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return False
+    return not _mislabelled(error)
+
+
+def _mislabelled(error: Exception) -> bool:
+    """An aiohttp error after connecting that httpx-aiohttp raised as a ConnectError or ConnectTimeout.
+
+    httpx-aiohttp maps every `aiohttp.ClientConnectionError` to `httpx.ConnectTimeout`,
+    a connection dropped after the request was sent (ServerDisconnectedError) or reset
+    (ClientOSError) included; only aiohttp's ClientConnectorError means no connection was
+    made, and its timeouts are timeouts. Told by the class names in the cause, so that
+    pyclann need not import aiohttp.
+    """
+    if not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return False
+    cause = error.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return False
+    names = {cls.__name__ for cls in type(cause).__mro__}
+    return not names & {"ClientConnectorError", "ServerTimeoutError", "ConnectionTimeoutError", "TimeoutError"}
 
 
 def give_up(

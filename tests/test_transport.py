@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from clann_devserver.server import running
-from pyclann import DEFAULT_TIMEOUT, AsyncChatClient, ClannTimeoutError
+from pyclann import DEFAULT_TIMEOUT, AsyncChatClient, ClannConnectionError, ClannTimeoutError
 from pyclann.transport import INSTALL_HINT, aiohttp_client
 from tests.helpers import SESSION, TOKEN
 from tests.servers import Exchange, Server, head
@@ -70,6 +70,31 @@ async def test_an_attempt_is_bounded_by_the_timeout_as_over_httpx() -> None:
             chat = AsyncChatClient(server.url, token=TOKEN, http_client=http, timeout=0.3, max_retries=0)
             with pytest.raises(ClannTimeoutError):
                 await chat.get_session(SESSION["id"])
+
+
+def _answer_lost(exchange: Exchange) -> None:
+    exchange.read_request()  # the request arrived, and may have been carried out; its answer never comes back
+
+
+async def test_a_lost_answer_over_aiohttp_may_have_landed_as_over_httpx() -> None:
+    # httpx-aiohttp raises ConnectTimeout for a connection dropped after the request was sent: once
+    # read as "never reached the server", so a write that landed said "was not carried out".
+    with Server(_answer_lost) as server:
+        async with aiohttp_client() as http:
+            chat = AsyncChatClient(server.url, token=TOKEN, http_client=http, max_retries=0)
+            with pytest.raises(ClannConnectionError) as caught:
+                await chat.append_message(SESSION["id"], "user", "hello", idempotency_key="k-1")
+    assert not isinstance(caught.value, ClannTimeoutError)
+    assert caught.value.may_have_landed is True
+    assert "Server disconnected" in str(caught.value)
+
+
+async def test_a_refused_connection_over_aiohttp_did_not_land() -> None:
+    async with aiohttp_client() as http:
+        chat = AsyncChatClient("http://127.0.0.1:9", token=TOKEN, http_client=http, max_retries=0)
+        with pytest.raises(ClannConnectionError) as caught:
+            await chat.append_message(SESSION["id"], "user", "hello", idempotency_key="k-2")
+    assert caught.value.may_have_landed is False
 
 
 def test_the_default_timeout_is_pyclanns_and_options_reach_httpx() -> None:
