@@ -190,7 +190,8 @@ def _base_url(given: Secret) -> str:
         raise ClannConfigError(f"base_url's port must be 1 to 65535, got {url.port}")
     if not _valid_host(url.raw_host.decode("ascii", "replace")):
         raise ClannConfigError(f"base_url's host is not a valid host name or IP address, got {shown}")
-    return str(url.copy_with(path=url.path.rstrip("/"))).rstrip("/")
+    # The URL as given (percent-escapes kept: %2F is not /), without its trailing slashes.
+    return str(url).rstrip("/")
 
 
 def _names_a_user(given: Secret) -> bool:
@@ -213,12 +214,12 @@ def _valid_host(host: str) -> bool:
         return False
     import idna  # here: only a client's construction needs it, and httpx has it imported by then
 
+    # An A-label (xn--...) must decode: httpx encodes the host again for each request. Other
+    # labels are checked above; an underscore (a Docker Compose service's name) is fine there.
     try:
-        # An A-label (xn--...) must decode: httpx encodes the host again for each request.
-        idna.decode(name)
+        return all(idna.decode(label) for label in name.split(".") if label.lower().startswith("xn--"))
     except (idna.IDNAError, UnicodeError):
         return False
-    return True
 
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

@@ -90,6 +90,13 @@ def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pyt
         ("HTTP://CLANN.TEST", "http://clann.test/api/chat/sessions/"),
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765/api/chat/sessions/"),
         ("http://[::1]:8765", "http://[::1]:8765/api/chat/sessions/"),
+        # A Docker Compose service's name: once refused by an IDNA check meant for A-labels.
+        ("http://clann_api:8000", "http://clann_api:8000/api/chat/sessions/"),
+        ("http://bücher.example", "http://xn--bcher-kva.example/api/chat/sessions/"),
+        # Percent-escapes are kept as given: %2F once became "/", %3F and %23 escaped as httpx.InvalidURL.
+        ("http://clann.test/a%2Fb/", "http://clann.test/a%2Fb/api/chat/sessions/"),
+        ("http://clann.test/a%3Fb", "http://clann.test/a%3Fb/api/chat/sessions/"),
+        ("http://clann.test/a%23b", "http://clann.test/a%23b/api/chat/sessions/"),
     ],
 )
 def test_a_base_url_is_the_prefix_of_every_request(given: str, sent_to: str) -> None:
