@@ -147,7 +147,8 @@ class _BaseClient:
 
     def _closed(self, op: _operations.Operation[Any]) -> ClannError:
         what = f"this {type(self).__name__}, or the client it was copied from, is closed"
-        return _failures.give_up(ClannUsageError(f"{op.name}: {what}"), None, op.name, Attempts(0), op.idempotency_key)
+        # Nothing is sent; but a write left in doubt by an earlier call stays in doubt.
+        return self._give_up(op, ClannUsageError(f"{op.name}: {what}"), None, self._attempts(op))
 
     def _request(self, op: _operations.Operation[Any], left: float | None) -> httpx.Request:
         settings = self._settings
@@ -759,7 +760,7 @@ class AsyncChatClient(_BaseClient):
                 f"{op.name}: this AsyncChatClient was first used in another event loop, which its connections"
                 " belong to; make one client per event loop"
             )
-            raise _failures.give_up(error, None, op.name, Attempts(0), op.idempotency_key)
+            raise self._give_up(op, error, None, self._attempts(op))
 
     async def _pages(
         self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]

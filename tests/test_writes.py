@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from pyclann import (
+    AsyncChatClient,
+    ChatClient,
     ClannAPIError,
     ClannAuthError,
     ClannConnectionError,
@@ -15,6 +17,7 @@ from pyclann import (
     ClannResponseError,
     ClannServerError,
     ClannTimeoutError,
+    ClannUsageError,
 )
 from pyclann.testing import instant_retries
 from tests.helpers import (
@@ -27,7 +30,9 @@ from tests.helpers import (
     Recorder,
     Step,
     call,
+    close,
     invoke,
+    owned_client,
     problem,
     respond,
     success,
@@ -289,3 +294,19 @@ async def test_a_replay_of_a_deleted_sessions_write_is_410_not_found(make_client
     assert error.status_code == 410
     assert error.problem_type == "tag:clann.dev,2026:problem/replay-purged"
     assert error.may_have_landed is True
+
+
+@pytest.mark.parametrize("cls", [ChatClient, AsyncChatClient])
+async def test_a_write_left_in_doubt_stays_in_doubt_on_a_closed_client(
+    cls: type[ChatClient] | type[AsyncChatClient],
+) -> None:
+    # The closed client's error once said "was not carried out", forgetting the first call.
+    client = owned_client(cls, Recorder(lost()), max_retries=0)
+    with pytest.raises(ClannError) as first:
+        await invoke(client, "append_message")
+    assert first.value.may_have_landed is True
+    await close(client)
+    with pytest.raises(ClannUsageError) as again:
+        await invoke(client, "append_message", idempotency_key=first.value.idempotency_key)
+    assert again.value.may_have_landed is True
+    assert LANDED in str(again.value)
