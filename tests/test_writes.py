@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -20,11 +24,13 @@ from pyclann import (
     ClannUsageError,
 )
 from pyclann.testing import instant_retries
+from scripts.check_doc_examples import examples
 from tests.helpers import (
     KWARGS,
     MESSAGE,
     METHODS,
     READS,
+    SESSION_ID,
     WRITES,
     MakeClient,
     Recorder,
@@ -36,6 +42,7 @@ from tests.helpers import (
     problem,
     respond,
     success,
+    sync_client,
 )
 
 LANDED = "may have been carried out"
@@ -310,3 +317,35 @@ async def test_a_write_left_in_doubt_stays_in_doubt_on_a_closed_client(
         await invoke(client, "append_message", idempotency_key=first.value.idempotency_key)
     assert again.value.may_have_landed is True
     assert LANDED in str(again.value)
+
+
+# The retries guide's loop -------------------------------------------------------------------------
+
+
+def _append_surely() -> Callable[..., Any]:
+    """The `append_surely` recipe of docs/guides/retries.md, as a user would paste it."""
+    (code,) = [code for name, _, code in examples() if "def append_surely(" in code]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/guides/retries.md", "exec"), namespace)  # noqa: S102 - our own docs, run as written
+    return namespace["append_surely"]  # type: ignore[no-any-return]
+
+
+def test_the_guides_loop_appends_once_through_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    busy = respond(429, problem(429, "slow down"), {"Retry-After": "1"})
+    recorder = Recorder(lost(), respond(503, problem(503, "busy")), busy, success("append_message"))
+    message = _append_surely()(sync_client(recorder, max_retries=0), SESSION_ID, "Hello")
+    assert message.id == MESSAGE["id"]
+    assert len(recorder.requests) == 4
+    assert len(set(recorder.keys)) == 1, "every call sent the first call's key"
+
+
+def test_the_guides_loop_ends_when_the_server_keeps_breaking_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 2xx whose body breaks the contract is in doubt, and replaying the key gives it again: once a loop without end.
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    recorder = Recorder(respond(201, {"not": "a message"}))
+    with pytest.raises(ClannResponseError) as caught:
+        _append_surely()(sync_client(recorder, max_retries=0), SESSION_ID, "Hello", rounds=5)
+    assert caught.value.may_have_landed is True
+    assert len(recorder.requests) == 5
+    assert recorder.keys == [caught.value.idempotency_key] * 5

@@ -72,6 +72,8 @@ WEIGHTS = {
 _CONTENT_TAILS = ("", "", "", " — ünïcödé ✓ 中文", " with\ttabs\nand\x01controls", " " + "long " * 400)
 _TITLE_TAILS = ("", "", " — ünïcödé ✓")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# The retries guide's loop gives up after this many rounds; so does a lane, with the last error.
+ROUNDS = 20
 
 
 @dataclass(frozen=True)
@@ -395,7 +397,7 @@ class Lane:
                     )
                 else:
                     final = _refused(error)
-                if final:
+                if final or len(trail) >= ROUNDS:
                     return self._told(tag, method, trail, Told(error=error))
                 self.tally.recalls += 1
                 await self._pause(error)
@@ -458,7 +460,7 @@ class Lane:
                     await aclose()
             told = Told(value=got) if error is None else Told(error=error)
             check(fetched, got, whole, told)
-            if error is None or not isinstance(error, ClannError) or _refused(error):
+            if error is None or not isinstance(error, ClannError) or _refused(error) or len(trail) >= ROUNDS:
                 self._told(tag, method, [*trail, f"ok:{len(got)}" if error is None else "end"], told)
                 return
             self.tally.recalls += 1
