@@ -143,6 +143,7 @@ def list_messages(
         ulid = session_ulid(session_id)
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
+    walk = _parse.MessageWalk(ulid, start)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
         from pyclann_generated.api.chat import list_messages as _list_messages
@@ -150,7 +151,7 @@ def list_messages(
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
         kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
-        return _operation("list_messages", kwargs, 200, _parse.MessagePage(ulid, after).read)
+        return _operation("list_messages", kwargs, 200, walk.page(after))
 
     return page
 

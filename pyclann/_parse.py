@@ -9,6 +9,7 @@ welcome: a newer server may send them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -92,66 +93,121 @@ def message_page(value: object, session: str | None = None) -> tuple[list[ChatMe
 
     With `session` (a full ID), every message must be one of that session's.
     """
+    items, _, _, cursor = _message_page(value, session)
+    return items, cursor
+
+
+def _message_page(
+    value: object, session: str | None
+) -> tuple[list[ChatMessage], list[str], list[datetime], str | None]:
+    """`message_page`, with the page's IDs and times as columns, for a walk to check."""
     page = _record(value, "page of messages")
     data = page.get("data")
     # Read column by column when every message is of the common shape; else one by one, naming what is wrong.
-    items = _message_columns(data, session) if type(data) is list else None
-    if items is None:
+    columns = _message_columns(data, session) if type(data) is list else None
+    if columns is None:
         items = _items(page, message)
         if session is not None:
             _all_of(items, session)
+        columns = items, [item.id for item in items], [item.created_at for item in items]
+    items, ids, times = columns
     more = _flag(page)
     last = page.get("last_id", _MISSING)
-    expected = items[-1].id if items else None
+    expected = ids[-1] if ids else None
     if last != expected:
         raise FieldError(f"field 'last_id' must be the last message's ID {expected!r}, got {_echo(last)}")
     if more and not items:
         raise FieldError("field 'has_more' is true on an empty page")
-    return items, expected if more else None
+    return items, ids, times, expected if more else None
 
 
-class MessagePage:
-    """Reads one page of a walk over a session's messages: each one of that session's, after `after`."""
+class MessageWalk:
+    """Reads the pages of one walk over a session's messages: that session's, each page after the last.
 
-    __slots__ = ("_after", "_session")
+    Messages come oldest first, ties broken on the ID. A server may write times more
+    coarsely than it orders by, and IDs need not grow with time, so a walk checks what
+    every such server keeps: times never go back, no message comes twice at the same
+    time, and no page holds the message it was asked to follow. So a server that
+    repeats or goes back cannot make a walk loop, and what it returns twice is refused.
+    """
+
+    __slots__ = ("_latest", "_session", "_start", "_tied")
 
     def __init__(self, session_ulid: str, after: str | None) -> None:
         self._session = f"chat_session:{session_ulid}"
-        self._after = None if after is None else f"chat_message:{after}"
+        self._start = None if after is None else f"chat_message:{after}"
+        # The latest time the walk has reached, and the messages at it: a later page's must be others.
+        self._latest: datetime | None = None
+        self._tied: set[str] = set()
 
-    def read(self, value: object) -> tuple[list[ChatMessage], str | None]:
-        items, cursor = message_page(value, self._session)
-        # A walk moves forward: a page that starts at or before its `after` would repeat, or loop.
-        if items and self._after is not None and not items[0].id > self._after:
-            raise FieldError(f"item 0 of 'data' is not after {self._after!r}, the message the page was asked to follow")
-        return items, cursor
+    def page(self, after: str | None) -> Callable[[object], tuple[list[ChatMessage], str | None]]:
+        """The reader of the page after `after`, a message's ULID (None: the first page)."""
+        follows = None if after is None else f"chat_message:{after}"
+
+        def read(value: object) -> tuple[list[ChatMessage], str | None]:
+            items, ids, times, cursor = _message_page(value, self._session)
+            if items:
+                self._advance(ids, times, follows)
+            return items, cursor
+
+        return read
+
+    def _advance(self, ids: list[str], times: list[datetime], follows: str | None) -> None:
+        # Each check over a whole column in C (a walk's cost is its pages'); a loop only to name what is wrong.
+        distinct = set(ids)
+        if len(distinct) != len(ids):
+            index = next(i for i, each in enumerate(ids) if each in ids[:i])
+            raise FieldError(f"item {index} of 'data' repeats an earlier one: {ids[index]!r}")
+        for asked in (follows, self._start):
+            if asked in distinct:
+                raise FieldError(f"item {ids.index(asked)} of 'data' is {asked!r}, which the walk was asked to follow")
+        if times != sorted(times):
+            index = next(i for i in range(1, len(times)) if times[i] < times[i - 1])
+            raise FieldError(f"item {index} of 'data' is older than the one before it: {ids[index]!r}")
+        latest, tied, last = self._latest, self._tied, times[-1]
+        if latest is not None:
+            if times[0] < latest:
+                raise FieldError(f"item 0 of 'data' is older than the previous page's last: {ids[0]!r}")
+            for index, each in enumerate(ids[: bisect_right(times, latest)]):
+                if each in tied:
+                    raise FieldError(f"item {index} of 'data' repeats one of an earlier page: {each!r}")
+        now_tied = ids[bisect_left(times, last) :]  # the times are in order: those at the last are the end
+        if last == latest:
+            tied.update(now_tied)
+        else:
+            self._latest, self._tied = last, set(now_tied)
 
 
 class SessionWalk:
     """Reads the pages of one walk over a user's sessions: theirs, of the tree asked for, each after the last.
 
-    A walk's sessions come most recently updated first, ties broken on the ID: each
-    page's sessions follow the previous page's in that order, so that a server that
-    repeats or goes back cannot make a walk loop.
+    A walk's sessions come most recently updated first, ties broken on the ID. A
+    server may write times more coarsely than it orders by, so a walk checks that
+    times never go forward and that no session comes twice: a server that repeats or
+    goes back cannot make a walk loop, and what it returns twice is refused.
     """
 
-    __slots__ = ("_last", "_tree", "_user")
+    __slots__ = ("_earliest", "_seen", "_tree", "_user")
 
     def __init__(self, user: str, tree: str | None) -> None:
         self._user, self._tree = user, tree
-        self._last: tuple[datetime, str] | None = None
+        self._earliest: datetime | None = None
+        self._seen: set[str] = set()
 
     def page(self, value: object) -> tuple[list[ChatSession], str | None]:
         items, cursor = session_page(value)
-        last = self._last
+        earliest, seen = self._earliest, set[str]()
         for index, item in enumerate(items):
             if item.created_by != self._user or (self._tree is not None and item.tree != self._tree):
                 raise FieldError(f"item {index} of 'data' is not one of the sessions asked for: {item.id!r}")
-            key = (item.updated_at, item.id)
-            if last is not None and not key < last:
-                raise FieldError(f"item {index} of 'data' is out of order, or repeats an earlier one: {item.id!r}")
-            last = key
-        self._last = last
+            if earliest is not None and item.updated_at > earliest:
+                raise FieldError(f"item {index} of 'data' is out of order, updated after the one before: {item.id!r}")
+            if item.id in seen or item.id in self._seen:
+                raise FieldError(f"item {index} of 'data' repeats an earlier one: {item.id!r}")
+            earliest = item.updated_at
+            seen.add(item.id)
+        self._earliest = earliest
+        self._seen |= seen
         return items, cursor
 
 
@@ -208,7 +264,9 @@ def nothing(value: object) -> None:
     """The reader of a 204: there is no body to read."""
 
 
-def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMessage] | None:
+def _message_columns(
+    data: list[Any], session: str | None = None
+) -> tuple[list[ChatMessage], list[str], list[datetime]] | None:
     """A page's messages, each check made once per column instead of once per message.
 
     None when any message is not in the common form (a field missing or not a string,
@@ -220,7 +278,7 @@ def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMe
     and counts rule out.
     """
     if not data:
-        return []
+        return [], [], []
     try:
         ids, sessions, roles, contents, times = [list(map(field, data)) for field in _MESSAGE_FIELDS]
         joined_ids, joined_times = "\n".join(ids), "\n".join(times)
@@ -246,7 +304,7 @@ def _message_columns(data: list[Any], session: str | None = None) -> list[ChatMe
     # Made as ChatMessage(*row) makes them, a page at a time in C: no Python call per record.
     records = list(map(object.__new__, repeat(ChatMessage, len(ids))))
     _exhaust(map(_set_values, records, rows))
-    return records
+    return records, ids, moments
 
 
 def _utc_times(times: list[str], joined: str) -> bool:

@@ -25,6 +25,9 @@ from tests.helpers import (
     ulid,
 )
 
+# A page holding the message it was asked to follow (the `after` it sent, or the walk's own `after`).
+FOLLOWED = r"item 1 of 'data' is 'chat_message:\w+', which the walk was asked to follow"
+
 
 async def take(iterator: Iterator[Any] | AsyncIterator[Any], n: int) -> list[Any]:
     """The first `n` items of a sync or async iterator, leaving the rest unread."""
@@ -161,7 +164,7 @@ async def test_a_message_page_that_ignores_after_stops_the_walk(make_client: Mak
     same = message_page([message(1), message(2)], has_more=True)
     # Then a last page, so that a walk that did not stop ends instead of hanging the test.
     recorder = Recorder(respond(200, same), respond(200, same), respond(200, message_page([])))
-    with pytest.raises(ClannResponseError, match="is not after 'chat_message:"):
+    with pytest.raises(ClannResponseError, match=FOLLOWED):
         await call(make_client(recorder), "list_messages", SESSION_ID)
     assert len(recorder.requests) == 2
 
@@ -213,14 +216,14 @@ async def test_a_message_page_that_breaks_the_contract_names_the_field(
 async def test_a_session_walk_whose_next_page_goes_back_stops(make_client: MakeClient) -> None:
     # A fresh cursor every time, and the same session every time: once, 5,000 items of one session.
     recorder = Recorder(*[respond(200, session_page([session(1)], f"cursor-{n}")) for n in range(5)])
-    with pytest.raises(ClannResponseError, match="out of order, or repeats an earlier one"):
+    with pytest.raises(ClannResponseError, match="item 0 of 'data' repeats an earlier one"):
         await call(make_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 2
 
 
 async def test_sessions_out_of_order_within_a_page_stop_the_walk(make_client: MakeClient) -> None:
     recorder = Recorder(respond(200, session_page([session(2), session(1)])))
-    with pytest.raises(ClannResponseError, match="item 1 of 'data' is out of order"):
+    with pytest.raises(ClannResponseError, match="item 1 of 'data' is out of order, updated after the one before"):
         await call(make_client(recorder), "list_sessions", "alice")
 
 
@@ -243,7 +246,7 @@ async def test_a_message_page_that_starts_before_its_after_stops_the_walk(make_c
         respond(200, message_page([message(1), message(2), message(3)], has_more=True)),
         respond(200, message_page([message(2), message(3), message(4)])),
     )
-    with pytest.raises(ClannResponseError, match="is not after 'chat_message:"):
+    with pytest.raises(ClannResponseError, match=FOLLOWED):
         await call(make_client(recorder), "list_messages", SESSION_ID)
 
 
@@ -252,3 +255,73 @@ async def test_a_message_of_another_session_in_a_listing_stops_the_walk(make_cli
     recorder = Recorder(respond(200, message_page([message(1), stranger])))
     with pytest.raises(ClannResponseError, match="item 1 of 'data': a message of 'chat_session:"):
         await call(make_client(recorder), "list_messages", SESSION_ID)
+
+
+def at(n: int) -> str:
+    """The n-th of a run of ascending times."""
+    return f"2026-11-26T10:00:{n:02d}Z"
+
+
+async def test_a_walk_takes_messages_whose_ids_do_not_grow_with_their_times(make_client: MakeClient) -> None:
+    # IDs made on several machines need not sort as the server orders messages (by time, then ID).
+    first = [message(9, created_at=at(1)), message(5, created_at=at(2))]
+    recorder = Recorder(
+        respond(200, message_page(first, has_more=True)), respond(200, message_page([message(3, created_at=at(3))]))
+    )
+    messages = await call(make_client(recorder), "list_messages", SESSION_ID)
+    assert [m.content for m in messages] == ["message 9", "message 5", "message 3"]
+
+
+async def test_a_walk_takes_sessions_whose_coarse_times_tie_in_any_id_order(make_client: MakeClient) -> None:
+    # Times written to the second, ordered by the server to the microsecond: ties need not follow the IDs.
+    tied = "2026-11-26T10:00:00Z"
+    recorder = Recorder(
+        respond(200, session_page([session(1, updated_at=tied), session(3, updated_at=tied)], "cursor-1")),
+        respond(200, session_page([session(2, updated_at=tied)])),
+    )
+    sessions = await call(make_client(recorder), "list_sessions", "alice")
+    assert [s.title for s in sessions] == ["session 1", "session 3", "session 2"]
+
+
+MESSAGES_GOING_BACK: list[tuple[list[dict[str, Any]], list[dict[str, Any]], str]] = [
+    (
+        [message(1, created_at=at(1)), message(2, created_at=at(1))],
+        [message(3, created_at=at(1)), message(1, created_at=at(1))],
+        "item 1 of 'data' repeats one of an earlier page",
+    ),
+    (
+        [message(1, created_at=at(2)), message(2, created_at=at(3))],
+        [message(3, created_at=at(2))],
+        "item 0 of 'data' is older than the previous page's last",
+    ),
+    ([message(1, created_at=at(1)), message(2, created_at=at(3)), message(3, created_at=at(2))], [], "item 2 of "),
+    ([message(1), message(2), message(1)], [], "item 2 of 'data' repeats an earlier one"),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "says"), MESSAGES_GOING_BACK, ids=["repeat", "older", "order", "twice"])
+async def test_a_message_walk_that_repeats_or_goes_back_stops(
+    make_client: MakeClient, first: list[dict[str, Any]], second: list[dict[str, Any]], says: str
+) -> None:
+    recorder = Recorder(respond(200, message_page(first, has_more=True)), respond(200, message_page(second)))
+    with pytest.raises(ClannResponseError, match=says):
+        await call(make_client(recorder), "list_messages", SESSION_ID)
+
+
+async def test_a_walk_after_a_message_never_returns_that_message(make_client: MakeClient) -> None:
+    # It is on the second page, later in time: the page's `after` was the first page's last.
+    recorder = Recorder(
+        respond(200, message_page([message(2, created_at=at(2))], has_more=True)),
+        respond(200, message_page([message(3, created_at=at(3)), message(1, created_at=at(4))])),
+    )
+    with pytest.raises(ClannResponseError, match=FOLLOWED):
+        await call(make_client(recorder), "iter_messages", SESSION_ID, after=ulid(1))
+
+
+async def test_a_session_walk_that_repeats_a_session_as_older_stops(make_client: MakeClient) -> None:
+    recorder = Recorder(
+        respond(200, session_page([session(1), session(2)], "cursor-1")),
+        respond(200, session_page([session(3), session(1, updated_at="2026-11-26T09:00:00Z")])),
+    )
+    with pytest.raises(ClannResponseError, match="item 1 of 'data' repeats an earlier one"):
+        await call(make_client(recorder), "list_sessions", "alice")

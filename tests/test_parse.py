@@ -287,6 +287,17 @@ def _messages(draw: st.DrawFn) -> Any:
     return record
 
 
+def _columns(data: list[Any]) -> list[ChatMessage] | None:
+    """The records `_message_columns` reads, checking the ID and time columns it gives a walk are theirs."""
+    found = _message_columns(data)
+    if found is None:
+        return None
+    items, ids, times = found
+    assert ids == [m.id for m in items]
+    assert times == [m.created_at for m in items]
+    return items
+
+
 @settings(max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(_messages(), max_size=6))
 def test_a_page_read_column_by_column_is_what_reading_each_message_gives(data: list[Any]) -> None:
@@ -294,7 +305,7 @@ def test_a_page_read_column_by_column_is_what_reading_each_message_gives(data: l
         expected: list[ChatMessage] | None = [message(item) for item in data]
     except FieldError:
         expected = None
-    found = _message_columns(data)
+    found = _columns(data)
     if found is not None:
         assert found == expected
         assert [type(m.role) for m in found] == [type(m.role) for m in expected or []]
@@ -304,12 +315,12 @@ def test_a_page_read_column_by_column_is_what_reading_each_message_gives(data: l
 def test_a_page_in_the_common_form_is_read_column_by_column() -> None:
     data = [helpers.message(n, created_at=f"2026-11-26T09:05:0{n}.00000{n}Z") for n in range(1, 6)]
     data[2]["role"] = "tool"
-    found = _message_columns(data)
+    found = _columns(data)
     assert found == [message(item) for item in data]
     assert found is not None
     assert [m.role for m in found] == [Role.USER, Role.USER, "tool", Role.USER, Role.USER]
     mixed = [helpers.message(1, created_at="2026-11-26T09:05:00Z"), helpers.message(2, created_at=_GOOD_TIMES[1])]
-    assert _message_columns(mixed) == [message(item) for item in mixed]
+    assert _columns(mixed) == [message(item) for item in mixed]
 
 
 # The record must be the one asked for.
