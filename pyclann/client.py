@@ -474,8 +474,9 @@ class ChatClient(_BaseClient):
     ) -> ChatSession:
         """Rename a chat session, or change or clear its tree.
 
-        Fields not passed are left as they are; `tree=None` clears the tree. The session's
-        `updated_at` changes, so it moves to the top of `list_sessions`.
+        Fields not passed are left as they are; `tree=None` clears the tree. A change sets the
+        session's `updated_at`, so it moves to the top of `list_sessions`; values it already
+        has change nothing.
 
         Args:
             session_id: Full record ID, bare ULID, or the `ChatSession` itself.
@@ -877,8 +878,9 @@ class AsyncChatClient(_BaseClient):
     ) -> ChatSession:
         """Rename a chat session, or change or clear its tree.
 
-        Fields not passed are left as they are; `tree=None` clears the tree. The session's
-        `updated_at` changes, so it moves to the top of `list_sessions`.
+        Fields not passed are left as they are; `tree=None` clears the tree. A change sets the
+        session's `updated_at`, so it moves to the top of `list_sessions`; values it already
+        has change nothing.
 
         Args:
             session_id: Full record ID, bare ULID, or the `ChatSession` itself.
