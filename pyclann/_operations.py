@@ -151,7 +151,7 @@ def list_messages(
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
         kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
-        return _operation("list_messages", kwargs, 200, walk.page(after))
+        return _operation("list_messages", kwargs, 200, walk.read)
 
     return page
 

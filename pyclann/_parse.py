@@ -9,7 +9,6 @@ welcome: a newer server may send them.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -82,6 +81,8 @@ def session_page(value: object) -> tuple[list[ChatSession], str | None]:
     page = _record(value, "page of sessions")
     items = _items(page, session)
     more = _flag(page)
+    if more and not items:  # the next cursor is the last session's keyset: a page without one has none
+        raise FieldError("field 'has_more' is true on an empty page")
     cursor = page.get("next_cursor", _MISSING)
     if more and (type(cursor) is not str or not cursor):
         raise FieldError(f"field 'next_cursor' {_wrong(cursor, 'a cursor when has_more is true')}")
@@ -126,56 +127,39 @@ class MessageWalk:
 
     Messages come oldest first, ties broken on the ID. A server may write times more
     coarsely than it orders by, and IDs need not grow with time, so a walk checks what
-    every such server keeps: times never go back, no message comes twice at the same
-    time, and no page holds the message it was asked to follow. So a server that
-    repeats or goes back cannot make a walk loop, and what it returns twice is refused.
+    every such server keeps: times never go back, no message comes twice, and no page
+    holds the message the walk started after. So a server that repeats or goes back
+    cannot make a walk loop or yield a message twice. A walk remembers the ID of each
+    message it has read (about 100 bytes each) to know.
     """
 
-    __slots__ = ("_latest", "_session", "_start", "_tied")
+    __slots__ = ("_latest", "_seen", "_session")
 
     def __init__(self, session_ulid: str, after: str | None) -> None:
         self._session = f"chat_session:{session_ulid}"
-        self._start = None if after is None else f"chat_message:{after}"
-        # The latest time the walk has reached, and the messages at it: a later page's must be others.
         self._latest: datetime | None = None
-        self._tied: set[str] = set()
+        # The message the walk starts after counts as read: a page must not hold it either.
+        self._seen = set[str]() if after is None else {f"chat_message:{after}"}
 
-    def page(self, after: str | None) -> Callable[[object], tuple[list[ChatMessage], str | None]]:
-        """The reader of the page after `after`, a message's ULID (None: the first page)."""
-        follows = None if after is None else f"chat_message:{after}"
+    def read(self, value: object) -> tuple[list[ChatMessage], str | None]:
+        items, ids, times, cursor = _message_page(value, self._session)
+        if items:
+            self._advance(ids, times)
+        return items, cursor
 
-        def read(value: object) -> tuple[list[ChatMessage], str | None]:
-            items, ids, times, cursor = _message_page(value, self._session)
-            if items:
-                self._advance(ids, times, follows)
-            return items, cursor
-
-        return read
-
-    def _advance(self, ids: list[str], times: list[datetime], follows: str | None) -> None:
+    def _advance(self, ids: list[str], times: list[datetime]) -> None:
         # Each check over a whole column in C (a walk's cost is its pages'); a loop only to name what is wrong.
-        distinct = set(ids)
-        if len(distinct) != len(ids):
-            index = next(i for i, each in enumerate(ids) if each in ids[:i])
-            raise FieldError(f"item {index} of 'data' repeats an earlier one: {ids[index]!r}")
-        for asked in (follows, self._start):
-            if asked in distinct:
-                raise FieldError(f"item {ids.index(asked)} of 'data' is {asked!r}, which the walk was asked to follow")
+        distinct, seen = set(ids), self._seen
+        if len(distinct) != len(ids) or not seen.isdisjoint(distinct):
+            index = next(i for i, each in enumerate(ids) if each in seen or each in ids[:i])
+            raise FieldError(f"item {index} of 'data' repeats a message the walk has read: {ids[index]!r}")
         if times != sorted(times):
             index = next(i for i in range(1, len(times)) if times[i] < times[i - 1])
             raise FieldError(f"item {index} of 'data' is older than the one before it: {ids[index]!r}")
-        latest, tied, last = self._latest, self._tied, times[-1]
-        if latest is not None:
-            if times[0] < latest:
-                raise FieldError(f"item 0 of 'data' is older than the previous page's last: {ids[0]!r}")
-            for index, each in enumerate(ids[: bisect_right(times, latest)]):
-                if each in tied:
-                    raise FieldError(f"item {index} of 'data' repeats one of an earlier page: {each!r}")
-        now_tied = ids[bisect_left(times, last) :]  # the times are in order: those at the last are the end
-        if last == latest:
-            tied.update(now_tied)
-        else:
-            self._latest, self._tied = last, set(now_tied)
+        if self._latest is not None and times[0] < self._latest:
+            raise FieldError(f"item 0 of 'data' is older than the previous page's last: {ids[0]!r}")
+        seen.update(distinct)
+        self._latest = times[-1]
 
 
 class SessionWalk:

@@ -25,9 +25,6 @@ from tests.helpers import (
     ulid,
 )
 
-# A page holding the message it was asked to follow (the `after` it sent, or the walk's own `after`).
-FOLLOWED = r"item 1 of 'data' is 'chat_message:\w+', which the walk was asked to follow"
-
 
 async def take(iterator: Iterator[Any] | AsyncIterator[Any], n: int) -> list[Any]:
     """The first `n` items of a sync or async iterator, leaving the rest unread."""
@@ -164,7 +161,7 @@ async def test_a_message_page_that_ignores_after_stops_the_walk(make_client: Mak
     same = message_page([message(1), message(2)], has_more=True)
     # Then a last page, so that a walk that did not stop ends instead of hanging the test.
     recorder = Recorder(respond(200, same), respond(200, same), respond(200, message_page([])))
-    with pytest.raises(ClannResponseError, match=FOLLOWED):
+    with pytest.raises(ClannResponseError, match="item 0 of 'data' repeats a message the walk has read"):
         await call(make_client(recorder), "list_messages", SESSION_ID)
     assert len(recorder.requests) == 2
 
@@ -246,7 +243,7 @@ async def test_a_message_page_that_starts_before_its_after_stops_the_walk(make_c
         respond(200, message_page([message(1), message(2), message(3)], has_more=True)),
         respond(200, message_page([message(2), message(3), message(4)])),
     )
-    with pytest.raises(ClannResponseError, match=FOLLOWED):
+    with pytest.raises(ClannResponseError, match="item 0 of 'data' repeats a message the walk has read"):
         await call(make_client(recorder), "list_messages", SESSION_ID)
 
 
@@ -287,7 +284,7 @@ MESSAGES_GOING_BACK: list[tuple[list[dict[str, Any]], list[dict[str, Any]], str]
     (
         [message(1, created_at=at(1)), message(2, created_at=at(1))],
         [message(3, created_at=at(1)), message(1, created_at=at(1))],
-        "item 1 of 'data' repeats one of an earlier page",
+        "item 1 of 'data' repeats a message the walk has read",
     ),
     (
         [message(1, created_at=at(2)), message(2, created_at=at(3))],
@@ -295,11 +292,18 @@ MESSAGES_GOING_BACK: list[tuple[list[dict[str, Any]], list[dict[str, Any]], str]
         "item 0 of 'data' is older than the previous page's last",
     ),
     ([message(1, created_at=at(1)), message(2, created_at=at(3)), message(3, created_at=at(2))], [], "item 2 of "),
-    ([message(1), message(2), message(1)], [], "item 2 of 'data' repeats an earlier one"),
+    ([message(1), message(2), message(1)], [], "item 2 of 'data' repeats a message the walk has read"),
+    (
+        [message(1, created_at=at(1)), message(2, created_at=at(2))],
+        [message(3, created_at=at(3)), message(1, created_at=at(3))],
+        "item 1 of 'data' repeats a message the walk has read",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("first", "second", "says"), MESSAGES_GOING_BACK, ids=["repeat", "older", "order", "twice"])
+@pytest.mark.parametrize(
+    ("first", "second", "says"), MESSAGES_GOING_BACK, ids=["repeat", "older", "order", "twice", "retimed"]
+)
 async def test_a_message_walk_that_repeats_or_goes_back_stops(
     make_client: MakeClient, first: list[dict[str, Any]], second: list[dict[str, Any]], says: str
 ) -> None:
@@ -314,7 +318,7 @@ async def test_a_walk_after_a_message_never_returns_that_message(make_client: Ma
         respond(200, message_page([message(2, created_at=at(2))], has_more=True)),
         respond(200, message_page([message(3, created_at=at(3)), message(1, created_at=at(4))])),
     )
-    with pytest.raises(ClannResponseError, match=FOLLOWED):
+    with pytest.raises(ClannResponseError, match="item 1 of 'data' repeats a message the walk has read"):
         await call(make_client(recorder), "iter_messages", SESSION_ID, after=ulid(1))
 
 
@@ -325,3 +329,11 @@ async def test_a_session_walk_that_repeats_a_session_as_older_stops(make_client:
     )
     with pytest.raises(ClannResponseError, match="item 1 of 'data' repeats an earlier one"):
         await call(make_client(recorder), "list_sessions", "alice")
+
+
+async def test_a_session_page_that_is_empty_yet_says_more_follow_stops_the_walk(make_client: MakeClient) -> None:
+    # A fresh cursor each time and never a session: once, a walk that never ended nor yielded.
+    recorder = Recorder(*[respond(200, session_page([], f"cursor-{n}")) for n in range(5)])
+    with pytest.raises(ClannResponseError, match="field 'has_more' is true on an empty page"):
+        await call(make_client(recorder), "list_sessions", "alice")
+    assert len(recorder.requests) == 1

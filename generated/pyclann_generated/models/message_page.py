@@ -19,7 +19,8 @@ class MessagePage:
 
     Attributes:
         data (list[ChatMessage]):
-        has_more (bool): Whether more messages follow this page (as of now).
+        has_more (bool): Whether more messages follow this page (as of now); only on a page that holds a message, since
+            the next page's `after` is its last.
         first_id (None | str): The first message's ID; null when the page is empty.
         last_id (None | str): The last message's ID, the `after` of the next page; null when the page is empty.
     """

@@ -19,7 +19,8 @@ class SessionPage:
 
     Attributes:
         data (list[ChatSession]):
-        has_more (bool): Whether another page follows.
+        has_more (bool): Whether another page follows; only on a page that holds a session, since the next cursor is the
+            last session's keyset.
         next_cursor (None | str): The `cursor` of the next page; null when `has_more` is false.
     """
 
