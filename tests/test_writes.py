@@ -331,13 +331,37 @@ def _append_surely() -> Callable[..., Any]:
 
 
 def test_the_guides_loop_appends_once_through_failures(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    waits: list[float] = []
+    monkeypatch.setattr(time, "sleep", waits.append)
+    # Refused connections first: nothing written, yet the loop once gave up on them at once.
+    refused = httpx.ConnectError("connection refused")
     busy = respond(429, problem(429, "slow down"), {"Retry-After": "1"})
-    recorder = Recorder(lost(), respond(503, problem(503, "busy")), busy, success("append_message"))
+    # A Retry-After past any sleep: once an OverflowError, which carried no key.
+    forever = respond(429, problem(429, "come back much later"), {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"})
+    script: list[Step] = [
+        refused,
+        refused,
+        lost(),
+        respond(503, problem(503, "busy")),
+        busy,
+        forever,
+        success("append_message"),
+    ]
+    recorder = Recorder(*script)
     message = _append_surely()(sync_client(recorder, max_retries=0), SESSION_ID, "Hello")
     assert message.id == MESSAGE["id"]
-    assert len(recorder.requests) == 4
+    assert len(recorder.requests) == 7
     assert len(set(recorder.keys)) == 1, "every call sent the first call's key"
+    assert waits == [1.0, 1.0, 1.0, 1.0, 1.0, 60.0]
+
+
+def test_the_guides_loop_stops_at_a_refusal_that_wrote_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    recorder = Recorder(respond(422, problem(422, "content is too long")))
+    with pytest.raises(ClannError) as caught:
+        _append_surely()(sync_client(recorder, max_retries=0), SESSION_ID, "Hello")
+    assert caught.value.may_have_landed is False
+    assert len(recorder.requests) == 1
 
 
 def test_the_guides_loop_ends_when_the_server_keeps_breaking_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:

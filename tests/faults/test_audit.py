@@ -21,13 +21,19 @@ CAUGHT_AS = {
     "append sends a fresh key on each retry": "doubled",
     "ignores may_have_landed": "unflagged landings",
 }
+# The guide's loop calls again after a failure of the network or a busy server whatever the error
+# says, so a false may_have_landed shows only when a refusal (a 401, a cut 2xx, a 409) follows an
+# attempt that landed: twice the faults make that happen within the run.
+RATES = {"ignores may_have_landed": 0.6}
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize("broken", list(CAUGHT_AS))
 def test_the_audit_counts_what_a_broken_client_gets_wrong(broken: str, flavour: str) -> None:
     sync_client, async_client = BROKEN[broken]
-    result = run(replace(RUNS[flavour], sync_client=sync_client, async_client=async_client))
+    settings = RUNS[flavour]
+    rate = RATES.get(broken, settings.rate)
+    result = run(replace(settings, sync_client=sync_client, async_client=async_client, rate=rate))
     assert result.audit.counts[CAUGHT_AS[broken]] > 0, report(result)
 
 

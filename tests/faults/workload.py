@@ -47,6 +47,7 @@ from pyclann import (
     ClannError,
     ClannNotFoundError,
     ClannRateLimitError,
+    ClannServerError,
     NotGiven,
 )
 from pyclann.testing import scaled_retries
@@ -74,6 +75,8 @@ _TITLE_TAILS = ("", "", " — ünïcödé ✓")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # The retries guide's loop gives up after this many rounds; so does a lane, with the last error.
 ROUNDS = 20
+# As in the guide's loop: errors worth calling again after even when nothing was written.
+_PASSING = (ClannConnectionError, ClannRateLimitError, ClannServerError)
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,7 @@ class Lane:
                     key = error.idempotency_key or key
                     # As the retries guide's loop: a session gone is final, whatever was written to it.
                     final = isinstance(error, ClannNotFoundError) or (
-                        not error.may_have_landed and not isinstance(error, ClannRateLimitError)
+                        not error.may_have_landed and not isinstance(error, _PASSING)
                     )
                 else:
                     final = _refused(error)
@@ -414,7 +417,7 @@ class Lane:
 
     async def _pause(self, error: BaseException) -> None:
         """The caller's wait before calling again: what a 429 asked for, else a second; scaled."""
-        await asyncio.sleep(self.settings.scale * (getattr(error, "retry_after", None) or 1.0))
+        await asyncio.sleep(self.settings.scale * min(getattr(error, "retry_after", None) or 1.0, 60.0))
 
     async def _walk(
         self,
