@@ -45,6 +45,16 @@ _exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 """Runs an iterator to its end, keeping nothing."""
 
 
+R = TypeVar("R", bound=_Record)
+
+
+def _made(cls: type[R], values: tuple[Any, ...]) -> R:
+    """A record of `cls` holding `values`, already checked, as `cls(*values)` makes it after its checks."""
+    record = object.__new__(cls)
+    _set_values(record, values)
+    return record
+
+
 class FieldError(Exception):
     """A field that is missing or not valid; the caller says whose it was."""
 
@@ -54,7 +64,7 @@ def session(value: object) -> ChatSession:
     tree = record.get("tree", _MISSING)
     if tree is not None and type(tree) is not str:
         raise FieldError(f"field 'tree' {_wrong(tree, 'a string or null')}")
-    return ChatSession(
+    values = (
         _id(record, "id", _SESSION_ID),
         _text(record, "title"),
         _text(record, "created_by"),
@@ -62,18 +72,20 @@ def session(value: object) -> ChatSession:
         _time(record, "created_at"),
         _time(record, "updated_at"),
     )
+    return _made(ChatSession, values)
 
 
 def message(value: object) -> ChatMessage:
     record = _record(value, "chat message")
     role = _text(record, "role")
-    return ChatMessage(
+    values = (
         _id(record, "id", _MESSAGE_ID),
         _id(record, "session", _SESSION_ID),
         _ROLES.get(role, role),
         _text(record, "content"),
         _time(record, "created_at"),
     )
+    return _made(ChatMessage, values)
 
 
 def session_page(value: object) -> tuple[list[ChatSession], str | None]:

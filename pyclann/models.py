@@ -12,7 +12,8 @@ A record keeps its fields in one tuple behind read-only properties: a listing of
 10,000 messages is made a page at a time, and a record with one slot to fill is
 made in C for a whole page, where a frozen attrs class, filled a slot at a time,
 cost twice as much. A record equals a record of its own class with the same
-fields, hashes, pickles, and `copy.replace` (Python 3.13) makes a changed copy.
+fields, hashes, pickles, matches by position (`case ChatMessage(id, session)`),
+and `copy.replace` (Python 3.13) makes a changed copy.
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ class _Record:
 
 
 def _set(record: _Record, values: tuple[Any, ...]) -> None:
+    """Fill a record made by its class's `__init__`, whose times must say their offset."""
+    for name, value in zip(record._fields, values, strict=True):
+        if name.endswith("_at"):
+            if not isinstance(value, datetime):
+                raise TypeError(f"{type(record).__name__}: {name} must be a datetime, not {type(value).__name__}")
+            if value.utcoffset() is None:  # read as local time, it would shift on the wire
+                raise ClannInvalidArgumentError(f"{type(record).__name__}: {name} must be timezone-aware: {value!r}")
     object.__setattr__(record, "_values", values)
 
 
@@ -86,6 +94,7 @@ class ChatSession(_Record):
 
     __slots__ = ()
     _fields = ("id", "title", "created_by", "tree", "created_at", "updated_at")
+    __match_args__ = ("id", "title", "created_by", "tree", "created_at", "updated_at")
     _values: tuple[str, str, str, str | None, datetime, datetime]
 
     def __init__(
@@ -160,6 +169,7 @@ class ChatMessage(_Record):
 
     __slots__ = ()
     _fields = ("id", "session", "role", "content", "created_at")
+    __match_args__ = ("id", "session", "role", "content", "created_at")
     _values: tuple[str, str, str, str, datetime]
 
     def __init__(self, id: str, session: str, role: str, content: str, created_at: datetime) -> None:

@@ -131,6 +131,33 @@ def test_times_are_aware_datetimes_in_utc() -> None:
     assert isinstance(model.created_at, datetime)
 
 
+def test_a_record_made_by_hand_needs_aware_times() -> None:
+    # A naive time was once kept, and written to the wire as local time: 12:00 in New York became 17:00Z.
+    naive, aware = datetime(2026, 11, 26, 12, 0), datetime(2026, 11, 26, 12, 0, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(ClannInvalidArgumentError, match="ChatMessage: created_at must be timezone-aware"):
+        ChatMessage(MESSAGE["id"], MESSAGE["session"], "user", "hi", naive)
+    with pytest.raises(ClannInvalidArgumentError, match="ChatSession: updated_at must be timezone-aware"):
+        ChatSession(SESSION["id"], "t", "alice", None, aware, naive)
+    with pytest.raises(TypeError, match="ChatMessage: created_at must be a datetime, not str"):
+        ChatMessage(MESSAGE["id"], MESSAGE["session"], "user", "hi", "2026-11-26T12:00:00Z")  # type: ignore[arg-type]
+    made = ChatMessage(MESSAGE["id"], MESSAGE["session"], "user", "hi", aware)
+    assert made.to_dict()["created_at"] == "2026-11-26T17:00:00Z"
+    assert ChatMessage.from_dict(made.to_dict()) == made
+
+
+def test_records_match_by_position_and_by_keyword() -> None:
+    one = ChatMessage.from_dict(message(1))
+    match one:
+        case ChatMessage(its_id, its_session, its_role, its_content):
+            found = (its_id, its_session, its_role, its_content)
+    assert found == (one.id, one.session, Role.USER, "message 1")
+    match ChatSession.from_dict(session(1)):
+        case ChatSession(title="session 1", tree=tree):
+            assert tree is None
+        case _:
+            pytest.fail("a session did not match its own title")
+
+
 def test_the_known_roles() -> None:
     assert [role.value for role in Role] == ["user", "assistant", "system"]
     assert Role("assistant") is Role.ASSISTANT
