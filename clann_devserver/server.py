@@ -55,7 +55,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-    except OSError:
+    except BaseException:  # OSError, or a port or host the socket module cannot take (OverflowError, TypeError)
         sock.close()
         raise
     sock.setblocking(False)
