@@ -211,17 +211,20 @@ def test_a_request_target_of_16_kib_is_read_and_one_byte_more_is_414(served: Run
     assert over.problem()["type"] == TYPE_PREFIX + "uri-too-long"
 
 
-def test_a_header_section_of_64_kib_is_read_and_one_byte_more_is_431(served: RunningServer) -> None:
+@pytest.mark.parametrize("spelling", ["X-Pad: {}", "X-Pad:{}", "X-Pad:\t {} \t"], ids=["plain", "unspaced", "padded"])
+def test_a_header_section_of_64_kib_is_read_and_one_byte_more_is_431(served: RunningServer, spelling: str) -> None:
     def head(section: int) -> bytes:
         fields = f"Host: x\r\nAuthorization: Bearer token-a\r\n{CLOSE}"
-        # Each field line counts as `name: value` and CRLF, and the blank line ending them as 2.
-        filler = section - len(fields) - len("X-Pad: \r\n") - 2
-        return f"GET {SESSIONS}?created_by=alice HTTP/1.1\r\n{fields}X-Pad: {'p' * filler}\r\n\r\n".encode()
+        # Each field line counts as `name: value` and CRLF however it is spaced; the blank line ending them, not at all.
+        filler = "p" * (section - len(fields) - len("X-Pad: \r\n"))
+        return f"GET {SESSIONS}?created_by=alice HTTP/1.1\r\n{fields}{spelling.format(filler)}\r\n\r\n".encode()
 
     assert exchange(served.port, head(MAX_HEADER_SECTION)).status == 200
     over = exchange(served.port, head(MAX_HEADER_SECTION + 1))
     assert over.status == 431
-    assert over.problem()["type"] == TYPE_PREFIX + "headers-too-large"
+    problem = over.problem()
+    assert problem["type"] == TYPE_PREFIX + "headers-too-large"
+    assert problem["detail"] == f"the header section is {MAX_HEADER_SECTION + 1} bytes; at most 65536 are accepted"
 
 
 def test_many_small_headers_over_64_kib_are_431(served: RunningServer) -> None:
