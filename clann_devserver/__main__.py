@@ -18,6 +18,25 @@ from . import DEV_TOKENS
 SERVER_DEPENDENCIES = frozenset({"uvicorn", "jsonschema_rs", "ulid", "yaml"})
 
 
+def _port(text: str) -> int:
+    # ASCII digits only: int() would also take "-1", "+80", "8_0" and other scripts' digits.
+    port = int(text) if text.isascii() and text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535 (0 picks a free one), got {text!r}")
+    return port
+
+
+def _host(text: str) -> str:
+    # The socket module encodes a host name that is not ASCII with IDNA, and fails with a TypeError
+    # (a label over 63 characters, say); one that is ASCII goes to the resolver as it is.
+    if not text.isascii():
+        try:
+            text.encode("idna")
+        except UnicodeError:
+            raise argparse.ArgumentTypeError(f"not a host name or address: {text!r}") from None
+    return text
+
+
 def _token(text: str) -> tuple[str, str]:
     user, sep, token = text.partition("=")
     if not sep or not user or not token:
@@ -29,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clann-devserver", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--host", type=_host, default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=8765, help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--db", default="clann-dev.sqlite3", help="SQLite file (default: %(default)s)")
     parser.add_argument(
         "--token",

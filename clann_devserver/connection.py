@@ -22,6 +22,12 @@ its own. This protocol class, given to uvicorn as `Config(http=...)`, adds:
   request's head: a client that sends its request at once never waits, so a
   slow one is the one to lose. Only when every connection has a request in
   progress is the new one answered 503.
+* Upgrade ignored, as RFC 9110 §7.8 lets a server that takes none do. httptools
+  treats a request with `Connection: upgrade` and `Upgrade` (or any CONNECT) as
+  the end of HTTP on the connection: it skips the request's body, and what
+  follows is no longer parsed as this request's. Here the request keeps its
+  body, framed by its Content-Length or Transfer-Encoding like any other, and
+  the connection goes on with the request after it.
 * problem+json with an `X-Request-Id`, logged in the app's format, for every
   answer made here: a request httptools refuses (an unknown method, a byte
   that is not ASCII in the target, a bad character in a header, a bad
@@ -67,7 +73,9 @@ from .problems import PROBLEM_JSON, Problem
 log = logging.getLogger("clann_devserver")
 
 # openapi.yaml's limits on a request's head: the target (path and query), and the
-# header section (its field lines, each counted as `name: value` and CRLF).
+# header section: its field lines, each counted as `name: value` and CRLF (see
+# `header_section_size`), and not the blank line that ends them, which every
+# request has and the contract does not count.
 MAX_TARGET = 16 << 10
 MAX_HEADER_SECTION = 64 << 10
 # The most of an unfinished head the parser is fed: both limits, the method and
@@ -78,6 +86,8 @@ _MAX_HEAD = MAX_TARGET + MAX_HEADER_SECTION + 64
 _LINGER_SECONDS = 2.0
 _LINGER_BYTES = 1 << 20
 _MAX_LOGGED_TARGET = 200
+# The fields that frame a request's body, by the lower-case names uvicorn gives them.
+_FRAMING = (b"content-length", b"transfer-encoding")
 # File descriptors left for the database, the listening socket, the event loop
 # and the standard streams when the connection limit is taken from RLIMIT_NOFILE.
 _SPARE_DESCRIPTORS = 64
@@ -93,6 +103,18 @@ def default_max_connections() -> int:
     if soft == resource.RLIM_INFINITY:
         return 1000
     return max(16, min(1000, soft - _SPARE_DESCRIPTORS))
+
+
+def header_section_size(fields: list[tuple[bytes, bytes]]) -> int:
+    """The size `MAX_HEADER_SECTION` limits: each field line as `name: value` and CRLF.
+
+    The value is the field value of RFC 9110 §5.5, without the white space
+    around it, so `name:value` and `name:  value ` count as `name: value` does:
+    the limit is on what the request says, not on how it spaces it. (httptools
+    drops the white space before a value, not after. The bytes fed to the
+    parser are bounded apart, by `_MAX_HEAD`.)
+    """
+    return sum(len(name) + len(value.rstrip(b" \t")) + 4 for name, value in fields)
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,7 @@ class ClannProtocol(HttpToolsProtocol):
         self._linger_left = _LINGER_BYTES
         self._refusal: Problem | None = None  # the answer of a callback that raised `_Refused`
         self._deferred: Problem | None = None  # an answer that waits for the answers before it
+        self._replaying = False  # while the head of `_parse_past_upgrade` is parsed
         self._method = "-"
         self._since = time.perf_counter()
         self.url = b""  # uvicorn sets it when a request begins; an answer made before then logs no target
@@ -208,18 +231,40 @@ class ClannProtocol(HttpToolsProtocol):
 
     def _feed(self, chunk: bytes) -> bool:
         """Parse a chunk; whether to go on with the rest of what arrived."""
-        try:
-            self.parser.feed_data(chunk)
-        except httptools.HttpParserUpgrade:
-            # The app takes no upgrades (uvicorn runs with ws="none"): the request was answered as it is.
-            return False
-        except httptools.HttpParserError as error:
-            problem, self._refusal = self._refusal, None
-            if problem is None:
-                problem = self._unparsable(error)
-            self._refuse(problem)
-            return False
+        # A stack: after an upgrade, the head that frames the skipped body, then the rest of the chunk.
+        # Views, so that a chunk of many small upgrade requests is not copied once for each of them.
+        pending = [memoryview(chunk)]
+        while pending:
+            data = pending.pop()
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade as upgrade:
+                pending.append(data[upgrade.args[0] :])
+                pending.append(memoryview(self._parse_past_upgrade()))
+            except httptools.HttpParserError as error:
+                problem, self._refusal = self._refusal, None
+                if problem is None:
+                    problem = self._unparsable(error)
+                self._refuse(problem)
+                return False
         return True
+
+    def _parse_past_upgrade(self) -> bytes:
+        """Give the request just read, taken by httptools for an upgrade, a parser for its body; its head.
+
+        httptools has skipped the body, and would read what follows as a new request.
+        Its successor is fed a head of the request's own framing fields, which
+        frame the body as they would have without the upgrade, with no callbacks
+        (`_replaying`), and goes on to the requests after it.
+        """
+        version = self.parser.get_http_version().encode("ascii")
+        framing = [b"%s: %s\r\n" % field for field in self.headers if field[0] in _FRAMING]
+        self.parser = httptools.HttpRequestParser(self)
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)  # as uvicorn sets its own
+        self._replaying = True
+        # Not the request's method: CONNECT would be taken for an upgrade again. llhttp frames a
+        # request's body by these fields whatever its method.
+        return b"".join([b"POST / HTTP/%s\r\n" % version, *framing, b"\r\n"])
 
     def _unparsable(self, error: httptools.HttpParserError) -> Problem:
         reason = str(error)
@@ -238,10 +283,23 @@ class ClannProtocol(HttpToolsProtocol):
     # -- httptools' callbacks -----------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._replaying:
+            return
         super().on_message_begin()
         self._began = True
 
+    def on_url(self, url: bytes) -> None:
+        if not self._replaying:
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._replaying:
+            super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
+        if self._replaying:
+            self._replaying = False  # the replayed head is over: what follows is the request's body
+            return
         self._reading_head = False
         self._began = False
         self._stop_waiting()
@@ -250,13 +308,15 @@ class ClannProtocol(HttpToolsProtocol):
         if len(self.url) > MAX_TARGET:
             detail = f"the request target is {len(self.url)} bytes; at most {MAX_TARGET} are accepted"
             raise self._refusing(Problem("uri-too-long", detail))
-        size = sum(len(name) + len(value) + 4 for name, value in self.headers) + 2
+        size = header_section_size(self.headers)
         if size > MAX_HEADER_SECTION:
             detail = f"the header section is {size} bytes; at most {MAX_HEADER_SECTION} are accepted"
             raise self._refusing(Problem("headers-too-large", detail))
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
+        if self.parser.should_upgrade():
+            return  # httptools skipped the body: the request ends once `_parse_past_upgrade` has read it
         super().on_message_complete()
         self._reading_head = True
         self._head_bytes = 0

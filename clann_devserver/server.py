@@ -55,7 +55,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-    except OSError:
+    except BaseException:  # OSError, or a port or host the socket module cannot take (OverflowError, TypeError)
         sock.close()
         raise
     sock.setblocking(False)
@@ -68,7 +68,7 @@ def _server(store: Store, tokens: Mapping[str, str], limits: Limits) -> uvicorn.
     # uvloop answer in 0.62 ms where h11 on asyncio takes 0.83 (`connection` says why not h11).
     # Both parsers discard the rest of a body the app did not read once it has answered.
     # The app logs one line per request itself; uvicorn's access log would be a second.
-    # ws="none": the app takes no WebSocket, so an Upgrade header is ignored, not obeyed.
+    # ws="none": the app takes no WebSocket; `connection` reads a request asking for an upgrade as any other.
     config = uvicorn.Config(
         create_app(store, tokens, body_timeout=limits.body_timeout),
         http=protocol_class(limits),

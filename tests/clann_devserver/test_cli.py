@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clann_devserver.__main__ import main
 from pyclann import ChatClient
 
 from .helpers import count_rows
@@ -70,6 +71,38 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         f"clann-devserver: port {port} on 127.0.0.1 is already in use; "
         "choose another with --port, or --port 0 for a free one"
     )
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None:
+    result = run([str(SCRIPT), "--port", port, "--db", str(tmp_path / "d.sqlite3")])
+    assert result.returncode == 2
+    usage, *_, error = result.stderr.strip().splitlines()
+    assert usage.startswith("usage: clann-devserver ")
+    assert error == (
+        f"clann-devserver: error: argument --port: expected a port from 0 to 65535 (0 picks a free one), got '{port}'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--port", "65536"),
+        ("--port", "+99999"),  # forms int() takes, each a number over 65535 (so no test here binds a port)
+        ("--port", "1_000_000"),
+        ("--port", "\u0669\u0669\u0669\u0669\u0669"),  # 99999 in Arabic-Indic digits
+        ("--port", ""),
+        ("--host", "\u00e9" + "a" * 64),  # a label too long for IDNA, which the socket module encodes it with
+    ],
+)
+def test_a_bad_value_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([option, value, "--db", str(tmp_path / "d.sqlite3")])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"clann-devserver: error: argument {option}: ")
+    assert not (tmp_path / "d.sqlite3").exists()
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,17 @@ def parse(raw: bytes) -> Answer:
     return Answer(int(lines[0].split()[1]), headers, body[: int(headers.get("content-length", len(body)))])
 
 
+def parse_all(raw: bytes) -> list[Answer]:
+    """Every final answer in what a server sent, in order."""
+    answers = []
+    while raw:
+        answer = parse(raw)
+        answers.append(answer)
+        raw = raw.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
+        raw = raw[raw.index(b"\r\n\r\n") + 4 + len(answer.body) :]
+    return answers
+
+
 def connect(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
 
@@ -200,17 +211,20 @@ def test_a_request_target_of_16_kib_is_read_and_one_byte_more_is_414(served: Run
     assert over.problem()["type"] == TYPE_PREFIX + "uri-too-long"
 
 
-def test_a_header_section_of_64_kib_is_read_and_one_byte_more_is_431(served: RunningServer) -> None:
+@pytest.mark.parametrize("spelling", ["X-Pad: {}", "X-Pad:{}", "X-Pad:\t {} \t"], ids=["plain", "unspaced", "padded"])
+def test_a_header_section_of_64_kib_is_read_and_one_byte_more_is_431(served: RunningServer, spelling: str) -> None:
     def head(section: int) -> bytes:
         fields = f"Host: x\r\nAuthorization: Bearer token-a\r\n{CLOSE}"
-        # Each field line counts as `name: value` and CRLF, and the blank line ending them as 2.
-        filler = section - len(fields) - len("X-Pad: \r\n") - 2
-        return f"GET {SESSIONS}?created_by=alice HTTP/1.1\r\n{fields}X-Pad: {'p' * filler}\r\n\r\n".encode()
+        # Each field line counts as `name: value` and CRLF however it is spaced; the blank line ending them, not at all.
+        filler = "p" * (section - len(fields) - len("X-Pad: \r\n"))
+        return f"GET {SESSIONS}?created_by=alice HTTP/1.1\r\n{fields}{spelling.format(filler)}\r\n\r\n".encode()
 
     assert exchange(served.port, head(MAX_HEADER_SECTION)).status == 200
     over = exchange(served.port, head(MAX_HEADER_SECTION + 1))
     assert over.status == 431
-    assert over.problem()["type"] == TYPE_PREFIX + "headers-too-large"
+    problem = over.problem()
+    assert problem["type"] == TYPE_PREFIX + "headers-too-large"
+    assert problem["detail"] == f"the header section is {MAX_HEADER_SECTION + 1} bytes; at most 65536 are accepted"
 
 
 def test_many_small_headers_over_64_kib_are_431(served: RunningServer) -> None:
@@ -390,6 +404,91 @@ def test_an_upgrade_header_is_ignored_and_the_request_answered(served: RunningSe
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode(),
     )
     assert answer.status == 200
+
+
+UPGRADES = {
+    "h2c": "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n",
+    "keep-alive-and-upgrade": "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n",
+    "upper-case": "CONNECTION: UPGRADE\r\nUPGRADE: WEBSOCKET\r\n",
+    "two-connection-fields": "Connection: keep-alive\r\nconnection: upgrade\r\nupgrade: websocket\r\n",
+}
+
+
+POST_HEAD = (
+    f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\nContent-Type: application/json\r\n"
+)
+
+
+def post(fields: str, body: bytes, *, chunked: bool = False) -> bytes:
+    """A POST of `body` to the sessions, with `fields` in its head."""
+    if chunked:
+        framing, body = "Transfer-Encoding: chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    else:
+        framing = f"Content-Length: {len(body)}"
+    return f"{POST_HEAD}{fields}{framing}\r\n\r\n".encode() + body
+
+
+def new_session(title: str) -> bytes:
+    return json.dumps({"title": title, "created_by": "alice", "tree": None}).encode()
+
+
+@pytest.mark.parametrize("upgrade", UPGRADES.values(), ids=UPGRADES)
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_request_asking_for_an_upgrade_keeps_its_body_and_the_connection_goes_on(
+    served: RunningServer, db: Path, upgrade: str, chunked: bool
+) -> None:
+    # Between two requests on one connection, so that the one after it is read as a request too.
+    sent = post(upgrade, new_session("up"), chunked=chunked)
+    with connect(served.port) as sock:
+        sock.sendall(f"{GET_HEAD}\r\n".encode() + sent + f"{GET_HEAD}{CLOSE}\r\n".encode())
+        answers = parse_all(read_to_end(sock))
+    assert [answer.status for answer in answers] == [200, 201, 200]
+    assert json.loads(answers[1].body)["title"] == "up"
+    assert [session["title"] for session in json.loads(answers[2].body)["data"]] == ["up"]
+    assert count_rows(db) == (1, 0)
+
+
+def test_the_body_of_a_request_asking_for_an_upgrade_is_never_read_as_a_request(
+    served: RunningServer, db: Path
+) -> None:
+    request = post(
+        "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\nExpect: 100-continue\r\n", post("", new_session("smuggled"))
+    )
+    head_end = request.index(b"\r\n\r\n") + 4
+    with connect(served.port) as sock:
+        # The body goes once the app reads it (after `100 Continue`), so it arrives apart from the head.
+        sock.sendall(request[:head_end])
+        interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+        assert sock.recv(len(interim), socket.MSG_WAITALL) == interim
+        sock.sendall(request[head_end:] + f"{GET_HEAD}{CLOSE}\r\n".encode())
+        answers = parse_all(read_to_end(sock))
+    assert [answer.status for answer in answers] == [400, 200]  # the body is not JSON; the GET after it
+    assert answers[0].problem()["detail"].startswith("the body is not valid JSON")
+    assert count_rows(db) == (0, 0)
+
+
+def test_a_connect_is_answered_405_and_its_body_read_as_a_body(served: RunningServer, db: Path) -> None:
+    # httptools takes any CONNECT for a tunnel, as it does a request asking for an upgrade.
+    smuggled = post("", new_session("smuggled"))
+    head = f"CONNECT {SESSIONS} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(smuggled)}\r\n\r\n"
+    with connect(served.port) as sock:
+        sock.sendall(head.encode() + smuggled + f"{GET_HEAD}{CLOSE}\r\n".encode())
+        answers = parse_all(read_to_end(sock))
+    assert [answer.status for answer in answers] == [405, 200]
+    assert count_rows(db) == (0, 0)
+
+
+def test_a_request_asking_for_an_upgrade_is_refused_for_a_transfer_coding_it_would_be_for_without(
+    served: RunningServer, db: Path
+) -> None:
+    # httptools checks the transfer coding only of a request it does not take for an upgrade.
+    fields = "Connection: upgrade\r\nUpgrade: h2c\r\nTransfer-Encoding: gzip\r\n\r\n"
+    with connect(served.port) as sock:
+        sock.sendall(f"{POST_HEAD}{fields}".encode() + post("", new_session("smuggled")))
+        answers = parse_all(read_to_end(sock))
+    assert [answer.status for answer in answers] == [400]
+    assert "Transfer-Encoding" in answers[0].problem()["detail"]
+    assert count_rows(db) == (0, 0)
 
 
 # -- connections --------------------------------------------------------------------------
