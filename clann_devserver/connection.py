@@ -22,6 +22,11 @@ its own. This protocol class, given to uvicorn as `Config(http=...)`, adds:
   request's head: a client that sends its request at once never waits, so a
   slow one is the one to lose. Only when every connection has a request in
   progress is the new one answered 503.
+* Trailers dropped, as RFC 9110 §6.5.1 lets a recipient do: uvicorn would add
+  them to the request's headers while its handler runs, without limit. What a
+  body's framing may carry without a byte of body (a trailer section, a chunk
+  line) is held to `MAX_HEADER_SECTION` too (431): httptools holds a field
+  until it ends, so an endless one would fill memory.
 * Upgrade ignored, as RFC 9110 §7.8 lets a server that takes none do. httptools
   treats a request with `Connection: upgrade` and `Upgrade` (or any CONNECT) as
   the end of HTTP on the connection: it skips the request's body, and what
@@ -175,6 +180,8 @@ class ClannProtocol(HttpToolsProtocol):
         self._refusal: Problem | None = None  # the answer of a callback that raised `_Refused`
         self._deferred: Problem | None = None  # an answer that waits for the answers before it
         self._replaying = False  # while the head of `_parse_past_upgrade` is parsed
+        self._framing_bytes = 0  # read in a body since its last byte of body or chunk
+        self._trailer_bytes = 0  # the request's trailer section, counted as `header_section_size` counts
         self._method = "-"
         self._since = time.perf_counter()
         self.url = b""  # uvicorn sets it when a request begins; an answer made before then logs no target
@@ -222,7 +229,14 @@ class ClannProtocol(HttpToolsProtocol):
                 self._head_bytes += len(chunk)
             else:
                 chunk, data = data, b""
+                self._framing_bytes += len(chunk)
             if not self._feed(chunk):
+                return
+            if not self._reading_head and self._framing_bytes > MAX_HEADER_SECTION:
+                # A chunk's bytes reset the count as they are parsed, so those of the last read after
+                # them went uncounted: what httptools holds stays under the limit and one read.
+                detail = f"over {MAX_HEADER_SECTION} bytes of trailer fields or chunk framing came without any body"
+                self._refuse(Problem("headers-too-large", detail))
                 return
             if self._reading_head and len(self.url) > MAX_TARGET:
                 # httptools hands on the target as it arrives: no need to wait for the rest of the head.
@@ -293,14 +307,33 @@ class ClannProtocol(HttpToolsProtocol):
             super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if not self._replaying:
+        if self._replaying:
+            return
+        if self._reading_head:
             super().on_header(name, value)
+            return
+        # A trailer: dropped (see the module's docstring), and counted as a header section is.
+        self._trailer_bytes += header_section_size([(name, value)])
+        if self._trailer_bytes > MAX_HEADER_SECTION:
+            detail = f"the trailer section is over {MAX_HEADER_SECTION} bytes"
+            raise self._refusing(Problem("headers-too-large", detail))
+
+    def on_body(self, body: bytes) -> None:
+        self._framing_bytes = 0
+        super().on_body(body)
+
+    def on_chunk_header(self) -> None:
+        self._framing_bytes = 0
+
+    def on_chunk_complete(self) -> None:
+        self._framing_bytes = 0
 
     def on_headers_complete(self) -> None:
         if self._replaying:
             self._replaying = False  # the replayed head is over: what follows is the request's body
             return
         self._reading_head = False
+        self._framing_bytes = self._trailer_bytes = 0
         self._began = False
         self._stop_waiting()
         method = self.parser.get_method().decode("ascii")

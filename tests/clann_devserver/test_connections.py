@@ -542,3 +542,57 @@ def test_a_stop_cancels_a_request_still_reading_its_body_with_a_503(db: Path) ->
         answer = parse(read_to_end(sock))
     assert answer.status == 503
     assert answer.problem()["detail"] == "the server is stopping"
+
+
+# -- trailers -------------------------------------------------------------------------
+
+
+def chunked_post(body: bytes, trailers: bytes = b"", size: int = 0) -> bytes:
+    """A chunked POST of `body` to the sessions, in chunks of `size` bytes (0: one chunk), then `trailers`."""
+    size = size or len(body)
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size]) for i in range(0, len(body), size)
+    )
+    return f"{POST_HEAD}Transfer-Encoding: chunked\r\n\r\n".encode() + chunks + b"0\r\n" + trailers + b"\r\n"
+
+
+def test_a_chunked_body_with_trailers_is_read_and_the_connection_goes_on(served: RunningServer, db: Path) -> None:
+    # In one-byte chunks too: five bytes of framing for each byte of body are not mistaken for trailers.
+    for size in (0, 1):
+        sent = chunked_post(new_session("tr"), b"X-Checksum: 5eb63bbbe01eeed\r\nX-Other: 1\r\n", size)
+        with connect(served.port) as sock:
+            sock.sendall(sent + f"{GET_HEAD}{CLOSE}\r\n".encode())
+            answers = parse_all(read_to_end(sock))
+        assert [answer.status for answer in answers] == [201, 200]
+    assert count_rows(db) == (2, 0)
+
+
+def test_trailers_over_64_kib_are_431_and_nothing_is_written(served: RunningServer, db: Path) -> None:
+    # Once ~5 MB of small trailer fields were added to the request's headers while its handler ran.
+    trailers = b"".join(b"X-T%d: %s\r\n" % (n, b"v" * 60) for n in range(2_000))
+    answer = exchange(served.port, chunked_post(new_session("tr"), trailers))
+    assert answer.status == 431
+    assert answer.problem()["detail"] == "the trailer section is over 65536 bytes"
+    assert count_rows(db) == (0, 0)
+
+
+@pytest.mark.parametrize("opening", [b"0\r\nX-Big: ", b"1;ext="], ids=["trailer-line", "chunk-extension"])
+def test_an_endless_line_in_a_bodys_framing_is_431_before_the_client_has_sent_it(
+    served: RunningServer, db: Path, opening: bytes
+) -> None:
+    # httptools holds a trailer field until its line ends: 64 MB of one would all be held.
+    block = b"x" * (1 << 20)
+    sent = 0
+    with connect(served.port) as sock:
+        received: list[bytes] = []
+        reader = threading.Thread(target=lambda: received.append(read_to_end(sock)))
+        reader.start()
+        with contextlib.suppress(OSError):
+            sock.sendall(f"{POST_HEAD}Transfer-Encoding: chunked\r\n\r\n".encode() + b"1\r\n{\r\n" + opening)
+            for _ in range(64):
+                sock.sendall(block)
+                sent += len(block)
+        reader.join(PATIENCE)
+    assert parse(received[0]).status == 431
+    assert sent < 64 * len(block)
+    assert count_rows(db) == (0, 0)
