@@ -161,17 +161,22 @@ class MessageWalk:
 
     def _advance(self, ids: list[str], times: list[datetime]) -> None:
         # Each check over a whole column in C (a walk's cost is its pages'); a loop only to name what is wrong.
-        distinct, seen = set(ids), self._seen
-        if len(distinct) != len(ids) or not seen.isdisjoint(distinct):
-            index = next(i for i, each in enumerate(ids) if each in seen or each in ids[:i])
-            raise FieldError(f"item {index} of 'data' repeats a message the walk has read: {ids[index]!r}")
+        seen = self._seen
         if times != sorted(times):
             index = next(i for i in range(1, len(times)) if times[i] < times[i - 1])
             raise FieldError(f"item {index} of 'data' is older than the one before it: {ids[index]!r}")
         if self._latest is not None and times[0] < self._latest:
             raise FieldError(f"item 0 of 'data' is older than the previous page's last: {ids[0]!r}")
-        seen.update(distinct)
-        self._latest = times[-1]
+        read = len(seen)
+        if not seen.isdisjoint(ids):
+            index = next(i for i, each in enumerate(ids) if each in seen or each in ids[:i])
+        else:
+            seen.update(ids)
+            if len(seen) == read + len(ids):
+                self._latest = times[-1]
+                return
+            index = next(i for i, each in enumerate(ids) if each in ids[:i])  # the walk ends: `seen` is past use
+        raise FieldError(f"item {index} of 'data' repeats a message the walk has read: {ids[index]!r}")
 
 
 class SessionWalk:
