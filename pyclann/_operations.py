@@ -203,6 +203,8 @@ def session_ulid(session_id: str | ChatSession) -> str:
         session_id = session_id.id
     if type(session_id) is str and _parse.is_session_id(session_id):  # as records carry it: nothing to normalise
         return session_id[len(SESSION_TABLE) + 1 :]
+    if not isinstance(session_id, str):
+        raise TypeError(f"session_id must be a str or a ChatSession, got {type(session_id).__name__}")
     return RecordId.parse(session_id, SESSION_TABLE).ulid
 
 
@@ -211,6 +213,8 @@ def message_ulid(message_id: str | ChatMessage, name: str) -> str:
         message_id = message_id.id
     if type(message_id) is str and _parse.is_message_id(message_id):  # as records carry it: nothing to normalise
         return message_id[len(MESSAGE_TABLE) + 1 :]
+    if not isinstance(message_id, str):
+        raise TypeError(f"{name} must be a str or a ChatMessage, got {type(message_id).__name__}")
     try:
         return RecordId.parse(message_id, MESSAGE_TABLE).ulid
     except ClannInvalidArgumentError as error:

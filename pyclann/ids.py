@@ -64,10 +64,11 @@ class RecordId:
 
         Raises:
             ClannInvalidIdError: If `value` is not such an ID, or names another table.
+            TypeError: If `value` is not a str.
         """
         what = f"a {table} ID" if table else "a record ID"
         if not isinstance(value, str):
-            raise ClannInvalidIdError(f"expected {what} as a str, got {type(value).__name__}; accepted: {_ACCEPTED}")
+            raise TypeError(f"expected {what} as a str, got {type(value).__name__}")
         match = _FORMS.fullmatch(value) if len(value) < 100 else None
         if match is None:
             raise ClannInvalidIdError(f"{_echo(value)} is not {what}; accepted: {_ACCEPTED}")

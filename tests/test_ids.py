@@ -92,5 +92,5 @@ def test_a_huge_value_is_refused_with_a_bounded_message() -> None:
 
 
 def test_non_strings_are_refused() -> None:
-    with pytest.raises(ClannInvalidIdError, match="as a str, got NoneType"):
+    with pytest.raises(TypeError, match="as a str, got NoneType"):
         RecordId.parse(None, SESSION_TABLE)  # type: ignore[arg-type]

@@ -211,8 +211,6 @@ async def test_a_chat_session_is_accepted_as_session_id(make_client: MakeClient,
 BAD_SESSION_IDS: dict[str, Any] = {
     "empty": "",
     "blank": "   ",
-    "None": None,
-    "int": 42,
     "leading space": f" {SESSION_ID}",
     "a message ID": MESSAGE_ID,
     "another table": f"user:{ULID}",
@@ -231,7 +229,6 @@ BAD_SESSION_IDS: dict[str, Any] = {
     "KELVIN SIGN": ULID[:-1] + "\u212a",
     "LONG S": ULID[:-1] + "\u017f",
     "fullwidth digits": "\uff10\uff11" + ULID[2:],
-    "a ChatMessage": ChatMessage.from_dict(MESSAGE),
 }
 
 
@@ -245,6 +242,16 @@ async def test_a_bad_session_id_raises_before_any_request(make_client: MakeClien
     assert isinstance(caught.value, ValueError)
     if isinstance(bad, str) and bad.strip():
         assert ascii(bad) in str(caught.value)  # ascii(): a look-alike shows as its code point
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"01JD", ChatMessage.from_dict(MESSAGE)], ids=repr)
+@pytest.mark.parametrize("method", SESSION_METHODS)
+async def test_a_session_id_of_the_wrong_type_raises_type_error(make_client: MakeClient, method: str, bad: Any) -> None:
+    recorder = Recorder(success(method))
+    kwargs = {"title": "x"} if method == "update_session" else {}
+    with pytest.raises(TypeError, match=f"session_id must be a str or a ChatSession, got {type(bad).__name__}"):
+        await call(make_client(recorder), method, bad, *SESSION_METHODS[method], **kwargs)
     assert recorder.requests == []
 
 
@@ -376,6 +383,10 @@ async def test_a_lone_surrogate_raises_naming_the_field_before_any_request(
         ("append_message", (SESSION_ID, 1, "x"), {}, "role must be a str"),
         ("append_message", (SESSION_ID, "user", "x"), {"idempotency_key": 5}, "idempotency_key must be a str"),
         ("delete_session", (SESSION_ID,), {"idempotency_key": b"k"}, "idempotency_key must be a str"),
+        ("get_session", (12345,), {}, "session_id must be a str or a ChatSession, got int"),
+        ("delete_session", (None,), {}, "session_id must be a str or a ChatSession, got NoneType"),
+        ("get_message", (SESSION_ID, b"x"), {}, "message_id must be a str or a ChatMessage, got bytes"),
+        ("iter_messages", (SESSION_ID,), {"after": 5}, "after must be a str or a ChatMessage, got int"),
     ],
 )
 async def test_wrong_argument_types_raise_type_error_before_any_request(
