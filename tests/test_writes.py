@@ -343,6 +343,7 @@ def test_the_guides_loop_appends_once_through_failures(monkeypatch: pytest.Monke
         refused,
         lost(),
         respond(503, problem(503, "busy")),
+        respond(408, problem(408, "the request took too long")),
         busy,
         forever,
         success("append_message"),
@@ -350,9 +351,9 @@ def test_the_guides_loop_appends_once_through_failures(monkeypatch: pytest.Monke
     recorder = Recorder(*script)
     message = _append_surely()(sync_client(recorder, max_retries=0), SESSION_ID, "Hello")
     assert message.id == MESSAGE["id"]
-    assert len(recorder.requests) == 7
+    assert len(recorder.requests) == 8
     assert len(set(recorder.keys)) == 1, "every call sent the first call's key"
-    assert waits == [1.0, 1.0, 1.0, 1.0, 1.0, 60.0]
+    assert waits == [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 60.0]
 
 
 def test_the_guides_loop_stops_at_a_refusal_that_wrote_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

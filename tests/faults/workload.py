@@ -46,8 +46,6 @@ from pyclann import (
     ClannConnectionError,
     ClannError,
     ClannNotFoundError,
-    ClannRateLimitError,
-    ClannServerError,
     NotGiven,
 )
 from pyclann.testing import scaled_retries
@@ -75,8 +73,6 @@ _TITLE_TAILS = ("", "", " — ünïcödé ✓")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # The retries guide's loop gives up after this many rounds; so does a lane, with the last error.
 ROUNDS = 20
-# As in the guide's loop: errors worth calling again after even when nothing was written.
-_PASSING = (ClannConnectionError, ClannRateLimitError, ClannServerError)
 
 
 @dataclass(frozen=True)
@@ -395,9 +391,7 @@ class Lane:
                         )
                     key = error.idempotency_key or key
                     # As the retries guide's loop: a session gone is final, whatever was written to it.
-                    final = isinstance(error, ClannNotFoundError) or (
-                        not error.may_have_landed and not isinstance(error, _PASSING)
-                    )
+                    final = isinstance(error, ClannNotFoundError) or (not error.may_have_landed and _refused(error))
                 else:
                     final = _refused(error)
                 if final or len(trail) >= ROUNDS:
