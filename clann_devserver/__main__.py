@@ -64,7 +64,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and serve until interrupted; the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    owners: dict[str, str] = {}
+    for token, user in args.token or ():
+        if owners.setdefault(token, user) != user:  # the server could tell them apart by nothing else
+            parser.error(f"argument --token: {owners[token]} and {user} have the same token; give each their own")
     try:
         from .server import CannotServe, bind, serve_forever
     except ModuleNotFoundError as error:

@@ -21,7 +21,7 @@ between the SDK and the server, and imports the server only when asked for one.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,26 @@ class DevServer:
     tokens: Mapping[str, str] = attrs.field(repr=False)
 
     def client(self, user: str = "alice", **options: Any) -> ChatClient:
-        """A `ChatClient` acting as `user`; `options` as `ChatClient` takes them."""
-        return ChatClient(self.url, token=self.tokens[user], **options)
+        """A `ChatClient` acting as `user`; `options` as `ChatClient` takes them.
+
+        Raises:
+            KeyError: If the server does not know `user` (the message names those it knows).
+        """
+        return ChatClient(self.url, token=self._token(user), **options)
 
     def async_client(self, user: str = "alice", **options: Any) -> AsyncChatClient:
-        """An `AsyncChatClient` acting as `user`; `options` as `AsyncChatClient` takes them."""
-        return AsyncChatClient(self.url, token=self.tokens[user], **options)
+        """An `AsyncChatClient` acting as `user`; `options` as `AsyncChatClient` takes them.
+
+        Raises:
+            KeyError: If the server does not know `user` (the message names those it knows).
+        """
+        return AsyncChatClient(self.url, token=self._token(user), **options)
+
+    def _token(self, user: str) -> str:
+        try:
+            return self.tokens[user]
+        except KeyError:
+            raise KeyError(f"this dev server has no user {user!r}; it knows {', '.join(sorted(self.tokens))}") from None
 
 
 @contextmanager
@@ -72,14 +86,28 @@ def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
 
     Raises:
         ModuleNotFoundError: If the server extra is not installed (its message says how to install it).
+        ValueError: If two users are given the same token (the server could not tell them apart).
     """
+    tokens = dict(users if users is not None else DEV_USERS)
+    shared = _shared_token(tokens.items())
+    if shared:
+        raise ValueError(f"users {shared[0]!r} and {shared[1]!r} have the same token: give each their own")
     try:
         from clann_devserver.server import running
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
-    tokens = dict(users if users is not None else DEV_USERS)
     with (
         tempfile.TemporaryDirectory(prefix="clann-test-") as folder,
         running(Path(folder) / "chat.sqlite3", {token: user for user, token in tokens.items()}) as server,
     ):
         yield DevServer(server.url, tokens)
+
+
+def _shared_token(users: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """Two different users given the same token, if any are."""
+    owners: dict[str, str] = {}
+    for user, token in users:
+        owner = owners.setdefault(token, user)
+        if owner != user:
+            return owner, user
+    return None

@@ -40,6 +40,20 @@ def test_dev_server_takes_users_of_your_own() -> None:
     assert "carols-token" not in repr(server)
 
 
+def test_a_user_the_server_does_not_know_is_named_with_those_it_knows() -> None:
+    with dev_server({"carol": "c", "dave": "d"}) as server, pytest.raises(KeyError) as caught:
+        server.client()  # alice, by default
+    assert caught.value.args[0] == "this dev server has no user 'alice'; it knows carol, dave"
+
+
+def test_two_users_with_one_token_are_refused_before_a_server_starts() -> None:
+    with (
+        pytest.raises(ValueError, match="users 'carol' and 'dave' have the same token"),
+        dev_server({"carol": "t", "dave": "t"}),
+    ):
+        pass
+
+
 def test_without_the_server_extra_the_fixture_fails_with_one_clear_line(tmp_path: Path) -> None:
     # The dev server made unimportable, as it is when pyclann is installed without [server].
     (tmp_path / "conftest.py").write_text("import sys\nsys.modules['uvicorn'] = None\n")

@@ -105,6 +105,16 @@ def test_a_bad_value_is_refused_before_anything_starts(
     assert not (tmp_path / "d.sqlite3").exists()
 
 
+def test_two_users_with_one_token_are_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Once the second silently took the token, and alice was gone.
+    with pytest.raises(SystemExit) as stopped:
+        main(["--token", "alice=x", "--token", "bob=x", "--db", str(tmp_path / "d.sqlite3")])
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "clann-devserver: error: argument --token: alice and bob have the same token; give each their own"
+    assert not (tmp_path / "d.sqlite3").exists()
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [
