@@ -47,6 +47,7 @@ class _Record:
 
     __slots__ = ("__weakref__", "_values")
     _fields: ClassVar[tuple[str, ...]]
+    _ids: ClassVar[dict[str, str]]
     _values: tuple[Any, ...]
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -79,14 +80,30 @@ class _Record:
 
 
 def _set(record: _Record, values: tuple[Any, ...]) -> None:
-    """Fill a record made by its class's `__init__`, whose times must say their offset."""
+    """Fill a record made by its class's `__init__` with `values` as the wire would give them.
+
+    Each is checked as `from_dict` checks it, so that a record made by hand (in a test,
+    say) fails where it is made, not when it is sent or read back; times are kept in UTC.
+    """
+    from . import _parse  # here, not at the top: _parse builds these classes
+
+    kind, checked = type(record).__name__, []
     for name, value in zip(record._fields, values, strict=True):
         if name.endswith("_at"):
             if not isinstance(value, datetime):
-                raise TypeError(f"{type(record).__name__}: {name} must be a datetime, not {type(value).__name__}")
+                raise TypeError(f"{kind}: {name} must be a datetime, not {type(value).__name__}")
             if value.utcoffset() is None:  # read as local time, it would shift on the wire
-                raise ClannInvalidArgumentError(f"{type(record).__name__}: {name} must be timezone-aware: {value!r}")
-    object.__setattr__(record, "_values", values)
+                raise ClannInvalidArgumentError(f"{kind}: {name} must be timezone-aware: {value!r}")
+            value = value.astimezone(UTC)
+        elif isinstance(value, str):
+            of = record._ids.get(name)
+            if of is not None and not (_parse.is_session_id if of == "session" else _parse.is_message_id)(value):
+                raise ClannInvalidArgumentError(f"{kind}: {name} must be a {of}'s full ID: {value!r}")
+        elif name != "tree" or value is not None:
+            expected = "a str or None" if name == "tree" else "a str"
+            raise TypeError(f"{kind}: {name} must be {expected}, not {type(value).__name__}")
+        checked.append(value)
+    object.__setattr__(record, "_values", tuple(checked))
 
 
 class ChatSession(_Record):
@@ -94,6 +111,7 @@ class ChatSession(_Record):
 
     __slots__ = ()
     _fields = ("id", "title", "created_by", "tree", "created_at", "updated_at")
+    _ids: ClassVar[dict[str, str]] = {"id": "session"}  # the fields that are record IDs, and of what
     __match_args__ = ("id", "title", "created_by", "tree", "created_at", "updated_at")
     _values: tuple[str, str, str, str | None, datetime, datetime]
 
@@ -169,6 +187,7 @@ class ChatMessage(_Record):
 
     __slots__ = ()
     _fields = ("id", "session", "role", "content", "created_at")
+    _ids: ClassVar[dict[str, str]] = {"id": "message", "session": "session"}
     __match_args__ = ("id", "session", "role", "content", "created_at")
     _values: tuple[str, str, str, str, datetime]
 

@@ -141,8 +141,24 @@ def test_a_record_made_by_hand_needs_aware_times() -> None:
     with pytest.raises(TypeError, match="ChatMessage: created_at must be a datetime, not str"):
         ChatMessage(MESSAGE["id"], MESSAGE["session"], "user", "hi", "2026-11-26T12:00:00Z")  # type: ignore[arg-type]
     made = ChatMessage(MESSAGE["id"], MESSAGE["session"], "user", "hi", aware)
+    assert made.created_at.tzinfo is UTC, "kept in UTC, as a record read from the wire is"
     assert made.to_dict()["created_at"] == "2026-11-26T17:00:00Z"
     assert ChatMessage.from_dict(made.to_dict()) == made
+
+
+def test_a_record_made_by_hand_is_checked_as_from_dict_checks_it() -> None:
+    # Once accepted, and refused only when read back: far from where the fixture made it.
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    with pytest.raises(ClannInvalidArgumentError, match="ChatSession: id must be a session's full ID: 'garbage'"):
+        ChatSession("garbage", "t", "alice", None, now, now)
+    with pytest.raises(ClannInvalidArgumentError, match="ChatMessage: session must be a session's full ID"):
+        ChatMessage(MESSAGE["id"], MESSAGE["id"], "user", "hi", now)
+    with pytest.raises(TypeError, match="ChatSession: title must be a str, not int"):
+        ChatSession(SESSION["id"], 5, "alice", None, now, now)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="ChatSession: tree must be a str or None, not list"):
+        ChatSession(SESSION["id"], "t", "alice", ["oak"], now, now)  # type: ignore[arg-type]
+    made = ChatSession(SESSION["id"], "t", "alice", None, now, now)
+    assert ChatSession.from_dict(made.to_dict()) == made
 
 
 def test_records_match_by_position_and_by_keyword() -> None:
