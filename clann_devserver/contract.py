@@ -78,7 +78,7 @@ class Contract:
                 value = int(raw)
             if not parameter.validator.is_valid(value):
                 error = next(iter(parameter.validator.iter_errors(value)))
-                raise Problem("invalid-parameter", f"{parameter.name}: {message(error)}")
+                raise Problem("invalid-parameter", f"{parameter.name}: {message(error, self.spec.pattern_words)}")
             values[parameter.name] = value
         return values
 
@@ -88,7 +88,7 @@ class Contract:
         if operation.body.is_valid(body):
             return
         judged, unjudged = _few_unknown(body, operation.body_fields)
-        errors, more = field_errors(operation.body.iter_errors(judged), operation.body_fields)
+        errors, more = field_errors(operation.body.iter_errors(judged), operation.body_fields, self.spec.pattern_words)
         if errors:
             raise invalid_fields(errors, more + unjudged)
 
@@ -117,7 +117,8 @@ class Contract:
                     return f"header {header.name} is missing"
                 continue
             if not header.validator.is_valid(value):
-                return f"header {header.name}: {message(next(iter(header.validator.iter_errors(value))))}"
+                wrong = next(iter(header.validator.iter_errors(value)))
+                return f"header {header.name}: {message(wrong, self.spec.pattern_words)}"
         if not documented.content:
             return f"a {status} has no body, got {len(body)} bytes" if body else None
         media_type = headers.get("content-type", "").partition(";")[0].strip()

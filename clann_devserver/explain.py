@@ -12,7 +12,7 @@ named, each name at most `MAX_NAME` characters, and the rest only counted. A
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import jsonschema_rs
 
@@ -29,7 +29,9 @@ MAX_FIELDS = 10
 MAX_NAME = 60
 
 
-def field_errors(errors: Iterable[Error], known: Iterable[str] = ()) -> tuple[list[dict[str, str]], int]:
+def field_errors(
+    errors: Iterable[Error], known: Iterable[str] = (), words: Mapping[str, str] = {}
+) -> tuple[list[dict[str, str]], int]:
     """`{field, message}` for each of the first `MAX_FIELDS` offending fields, in the order the schema met them,
     and how many more fields were wrong.
 
@@ -37,12 +39,13 @@ def field_errors(errors: Iterable[Error], known: Iterable[str] = ()) -> tuple[li
         errors: What jsonschema-rs found wrong with one value.
         known: The fields of the value's top-level object, named in the message
             about a field that is not one of them.
+        words: Patterns in words (`Spec.pattern_words`), said instead of the pattern.
     """
     found: dict[str, tuple[int, list[str]]] = {}
     more: set[str] = set()
     known_names = sorted(known)
     for error in errors:
-        for path, message, rank in _explain(error, known_names):
+        for path, message, rank in _explain(error, known_names, words):
             if path not in found:
                 if len(found) < MAX_FIELDS:
                     found[path] = (rank, [message])
@@ -60,7 +63,7 @@ def _shorten(name: str) -> str:
     return name if len(name) <= MAX_NAME else name[: MAX_NAME - 3] + "..."
 
 
-def _explain(error: Error, known: list[str]) -> Iterator[tuple[str, str, int]]:
+def _explain(error: Error, known: list[str], words: Mapping[str, str]) -> Iterator[tuple[str, str, int]]:
     path = "/".join(str(part) for part in error.instance_path)
     kind = error.kind
     rank = _RANK.get(kind.name, 3)
@@ -76,16 +79,16 @@ def _explain(error: Error, known: list[str]) -> Iterator[tuple[str, str, int]]:
         meant = [branch for branch in kind.context if not _is_type_mismatch(branch, error.instance_path)]
         if meant:
             for branch_error in meant[0]:
-                yield from _explain(branch_error, known)
+                yield from _explain(branch_error, known, words)
         else:
             types = [t for branch in kind.context for e in branch for t in _types(e)]
             yield (path or BODY, f"must be of type {' or '.join(types)}, got {_json_type(error.instance)}", rank)
     else:
-        yield (path or BODY, message(error), rank)
+        yield (path or BODY, message(error, words), rank)
 
 
-def message(error: Error) -> str:
-    """What was wrong, in words, for an error that is not about a field's presence."""
+def message(error: Error, words: Mapping[str, str] = {}) -> str:
+    """What was wrong, in words, for an error that is not about a field's presence; `words` as `field_errors`."""
     kind = error.kind
     instance = error.instance
     if isinstance(kind, Kind.Type):
@@ -95,6 +98,9 @@ def message(error: Error) -> str:
     if isinstance(kind, Kind.MaxLength):
         return f"must be at most {kind.limit} characters"
     if isinstance(kind, Kind.Pattern):
+        said = words.get(kind.pattern)
+        if said:
+            return f"must be {said[0].lower()}{said[1:].rstrip('.')}, got {echo(instance)}"
         return f"must match {kind.pattern}, got {echo(instance)}"
     if isinstance(kind, Kind.Minimum):
         return f"must be at least {kind.limit}, got {echo(instance)}"

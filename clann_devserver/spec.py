@@ -92,6 +92,12 @@ class Spec:
         self._validators = jsonschema_rs.validator_map_for(
             self.document, validate_formats=True, pattern_options=jsonschema_rs.RegexOptions()
         )
+        # A pattern's meaning in words, from the description of the schema that names it: what a 422 says.
+        self.pattern_words: dict[str, str] = {
+            schema["pattern"]: schema["description"]
+            for schema in self.document["components"]["schemas"].values()
+            if "pattern" in schema and "description" in schema
+        }
         self.operations: dict[str, Operation] = {}
         for template, item in self.document["paths"].items():
             shared = item.get("parameters", [])

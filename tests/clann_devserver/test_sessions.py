@@ -149,7 +149,7 @@ def test_a_session_changed_during_a_walk_moves_ahead_of_the_cursor(http: TestCli
         ("limit=ten", "limit: must be an integer, got 'ten'"),
         ("limit=", "limit: must be an integer, got ''"),
         ("cursor=", "cursor: must be at least 1 character"),
-        ("cursor=a.b", "cursor: must match"),
+        ("cursor=a.b", "cursor: must be an opaque position in a listing"),
         ("cursor=" + "a" * 201, "cursor: must be at most 200 characters"),
         ("cursor=bm90IGEgY3Vyc29y", "cursor: not a cursor of this listing"),
     ],

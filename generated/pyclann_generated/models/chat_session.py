@@ -17,7 +17,7 @@ class ChatSession:
     Attributes:
         id (str): A chat session's full record ID.
         title (str): A session's title; at least one character is not white space, and none is a control character.
-        created_by (str): A user's name.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
         tree (None | str): The tree this session is scoped to, or null.
         created_at (datetime.datetime): An RFC 3339 time in UTC, with a `Z` offset.
         updated_at (datetime.datetime): An RFC 3339 time in UTC, with a `Z` offset.

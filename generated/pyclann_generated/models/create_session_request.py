@@ -16,7 +16,7 @@ class CreateSessionRequest:
 
     Attributes:
         title (str): A session's title; at least one character is not white space, and none is a control character.
-        created_by (str): A user's name.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
         tree (None | str | Unset): Tree slug to scope this session to; null or absent for none.
     """
 

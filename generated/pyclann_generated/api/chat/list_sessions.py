@@ -112,8 +112,9 @@ def sync_detailed(
     its deletion. Start a new walk to see such changes.
 
     Args:
-        created_by (str): A user's name.
-        tree (str | Unset): A tree's slug.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
+        tree (str | Unset): A tree's slug; lower-case letters and digits, words joined by single
+            hyphens.
         limit (int | Unset):  Default: 20.
         cursor (str | Unset): An opaque position in a listing.
 
@@ -163,8 +164,9 @@ def sync(
     its deletion. Start a new walk to see such changes.
 
     Args:
-        created_by (str): A user's name.
-        tree (str | Unset): A tree's slug.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
+        tree (str | Unset): A tree's slug; lower-case letters and digits, words joined by single
+            hyphens.
         limit (int | Unset):  Default: 20.
         cursor (str | Unset): An opaque position in a listing.
 
@@ -209,8 +211,9 @@ async def asyncio_detailed(
     its deletion. Start a new walk to see such changes.
 
     Args:
-        created_by (str): A user's name.
-        tree (str | Unset): A tree's slug.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
+        tree (str | Unset): A tree's slug; lower-case letters and digits, words joined by single
+            hyphens.
         limit (int | Unset):  Default: 20.
         cursor (str | Unset): An opaque position in a listing.
 
@@ -258,8 +261,9 @@ async def asyncio(
     its deletion. Start a new walk to see such changes.
 
     Args:
-        created_by (str): A user's name.
-        tree (str | Unset): A tree's slug.
+        created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
+        tree (str | Unset): A tree's slug; lower-case letters and digits, words joined by single
+            hyphens.
         limit (int | Unset):  Default: 20.
         cursor (str | Unset): An opaque position in a listing.
 
