@@ -277,3 +277,12 @@ def test_every_public_method_documents_every_exception_it_can_raise(cls: type[An
         listed = documented_raises(inspect.getdoc(getattr(cls, name)) or "")
         assert {"ClannInvalidIdError", "ClannNotFoundError", "ClannAuthError", "ClannConnectionError"} <= set(listed)
         assert listed[-1] == "ClannAPIError", "the catch-all comes last"
+
+
+@pytest.mark.parametrize("path", sorted(Path(pyclann.__file__).parent.glob("*.py")), ids=lambda p: p.name)
+def test_every_module_says_its_one_concern_in_its_first_line(path: Path) -> None:
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert docstring, f"{path.name} has no docstring"
+    first = docstring.splitlines()[0]
+    assert first.endswith((".", ":")), f"{path.name}: {first!r}"
+    assert len(first) <= 120, f"{path.name}: {first!r}"
