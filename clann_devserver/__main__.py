@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import DEV_TOKENS
+from . import DEV_TOKENS, tokens_of
 
 # What the `server` extra installs, by the name each is imported as.
 SERVER_DEPENDENCIES = frozenset({"uvicorn", "jsonschema_rs", "ulid", "yaml"})
@@ -41,7 +41,7 @@ def _token(text: str) -> tuple[str, str]:
     user, sep, token = text.partition("=")
     if not sep or not user or not token:
         raise argparse.ArgumentTypeError(f"expected USER=TOKEN, got {text!r}")
-    return token, user
+    return user, token
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,10 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and serve until interrupted; the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    owners: dict[str, str] = {}
-    for token, user in args.token or ():
-        if owners.setdefault(token, user) != user:  # the server could tell them apart by nothing else
-            parser.error(f"argument --token: {owners[token]} and {user} have the same token; give each their own")
+    try:
+        tokens = tokens_of(args.token) if args.token else DEV_TOKENS
+    except ValueError as error:
+        parser.error(f"argument --token: {error}")
     try:
         from .server import CannotServe, bind, serve_forever
     except ModuleNotFoundError as error:
@@ -95,7 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
-    tokens = dict(args.token) if args.token else DEV_TOKENS
     try:
         serve_forever(sock, args.db, tokens, port_file=args.port_file)
     except CannotServe as error:

@@ -21,19 +21,21 @@ between the SDK and the server, and imports the server only when asked for one.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from clann_devserver import DEV_TOKENS, tokens_of
+
 from ._retry import instant_retries, scaled_retries
 from .client import AsyncChatClient, ChatClient
 
 __all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries", "scaled_retries"]
 
-DEV_USERS: Mapping[str, str] = {"alice": "dev-token-alice", "bob": "dev-token-bob"}
+DEV_USERS: Mapping[str, str] = {user: token for token, user in DEV_TOKENS.items()}
 """The users a dev server knows unless told otherwise, and their bearer tokens."""
 
 INSTALL_HINT = 'the Clann dev server is not installed: pip install "pyclann[server]"'
@@ -89,25 +91,13 @@ def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
         ValueError: If two users are given the same token (the server could not tell them apart).
     """
     tokens = dict(users if users is not None else DEV_USERS)
-    shared = _shared_token(tokens.items())
-    if shared:
-        raise ValueError(f"users {shared[0]!r} and {shared[1]!r} have the same token: give each their own")
+    served = tokens_of(tokens.items())
     try:
         from clann_devserver.server import running
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
     with (
         tempfile.TemporaryDirectory(prefix="clann-test-") as folder,
-        running(Path(folder) / "chat.sqlite3", {token: user for user, token in tokens.items()}) as server,
+        running(Path(folder) / "chat.sqlite3", served) as server,
     ):
         yield DevServer(server.url, tokens)
-
-
-def _shared_token(users: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """Two different users given the same token, if any are."""
-    owners: dict[str, str] = {}
-    for user, token in users:
-        owner = owners.setdefault(token, user)
-        if owner != user:
-            return owner, user
-    return None

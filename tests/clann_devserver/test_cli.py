@@ -111,7 +111,9 @@ def test_two_users_with_one_token_are_a_usage_error(tmp_path: Path, capsys: pyte
         main(["--token", "alice=x", "--token", "bob=x", "--db", str(tmp_path / "d.sqlite3")])
     assert stopped.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last == "clann-devserver: error: argument --token: alice and bob have the same token; give each their own"
+    assert last == (
+        "clann-devserver: error: argument --token: users 'alice' and 'bob' have the same token: give each their own"
+    )
     assert not (tmp_path / "d.sqlite3").exists()
 
 
