@@ -199,26 +199,31 @@ class _refused:  # lower case: used as `with _refused(key):`, as a function woul
 
 def session_ulid(session_id: str | ChatSession) -> str:
     """The bare ULID of a session, from any accepted form; raises before any I/O."""
-    if isinstance(session_id, ChatSession):
-        session_id = session_id.id
-    if type(session_id) is str and _parse.is_session_id(session_id):  # as records carry it: nothing to normalise
-        return session_id[len(SESSION_TABLE) + 1 :]
-    if not isinstance(session_id, str):
-        raise TypeError(f"session_id must be a str or a ChatSession, got {type(session_id).__name__}")
-    return RecordId.parse(session_id, SESSION_TABLE).ulid
+    return _ulid(session_id, ChatSession, SESSION_TABLE, _parse.is_session_id, "session_id")
 
 
 def message_ulid(message_id: str | ChatMessage, name: str) -> str:
-    if isinstance(message_id, ChatMessage):
-        message_id = message_id.id
-    if type(message_id) is str and _parse.is_message_id(message_id):  # as records carry it: nothing to normalise
-        return message_id[len(MESSAGE_TABLE) + 1 :]
-    if not isinstance(message_id, str):
-        raise TypeError(f"{name} must be a str or a ChatMessage, got {type(message_id).__name__}")
+    """The bare ULID of a message, from any accepted form; errors name the argument, `name`."""
     try:
-        return RecordId.parse(message_id, MESSAGE_TABLE).ulid
+        return _ulid(message_id, ChatMessage, MESSAGE_TABLE, _parse.is_message_id, name)
     except ClannInvalidArgumentError as error:
         raise type(error)(f"{name}: {error}") from None
+
+
+def _ulid(
+    value: str | ChatSession | ChatMessage,
+    record: type[ChatSession | ChatMessage],
+    table: str,
+    is_full_id: Callable[[str], bool],
+    name: str,
+) -> str:
+    if isinstance(value, record):
+        value = value.id
+    if type(value) is str and is_full_id(value):  # as records carry it: nothing to normalise
+        return value[len(table) + 1 :]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or a {record.__name__}, got {type(value).__name__}")
+    return RecordId.parse(value, table).ulid
 
 
 def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[object], T]) -> Operation[T]:
