@@ -51,7 +51,8 @@ class Operation(NamedTuple, Generic[T]):
         body: The JSON body, encoded, if any.
         headers: The operation's own headers (`Content-Type`, `Idempotency-Key`).
         success: The status that means it worked.
-        read: Turns the decoded JSON of a success into the result; raises `_parse.FieldError`.
+        read: Turns the body of a success into the result; raises ValueError or RecursionError
+            when it is not JSON, `_parse.FieldError` when it breaks the contract.
         idempotency_key: The key every attempt sends, on writes; None on reads.
     """
 
@@ -62,7 +63,7 @@ class Operation(NamedTuple, Generic[T]):
     body: bytes | None
     headers: dict[str, str]
     success: int
-    read: Callable[[object], T]
+    read: Callable[[bytes], T]
     idempotency_key: str | None = None
 
 
@@ -96,7 +97,7 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
             tree=_unset(_optional_text("tree", tree)),
         )
         kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
-    return _operation("create_session", kwargs, 201, _parse.session)
+    return _operation("create_session", kwargs, 201, _parse.new_session)
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
@@ -226,7 +227,7 @@ def _ulid(
     return RecordId.parse(value, table).ulid
 
 
-def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[object], T]) -> Operation[T]:
+def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T]) -> Operation[T]:
     headers: dict[str, str] = kwargs.get("headers", {})
     body = kwargs.get("json")
     return Operation(

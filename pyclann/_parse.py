@@ -1,20 +1,23 @@
-"""Decoded JSON in, pyclann's records out, each field checked once.
+"""A body or its decoded JSON in, pyclann's records out, each field checked once.
 
 A field that would break the SDK itself is refused here, naming it: IDs must be
 record IDs of the right table (they become URLs later), and times must be RFC
 3339 with an offset, representable in UTC. Unknown fields and unknown roles are
-welcome: a newer server may send them.
+welcome: a newer server may send them. The readers of an operation's answer
+(the `read` of each class here, and `nothing`) take its body; a page of messages
+in the common form is decoded by `_page_decoder`, any other body by `json.loads`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from .models import ChatMessage, ChatSession, Role, _Record
 
@@ -46,6 +49,8 @@ _exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 
 
 R = TypeVar("R", bound=_Record)
+_MessagesRead: TypeAlias = tuple[list[ChatMessage], Sequence[str], list[datetime], str | None]
+"""A page's messages, their IDs and times (for a walk to check), and the `after` of the next page."""
 
 
 def _made(cls: type[R], values: tuple[Any, ...]) -> R:
@@ -110,9 +115,7 @@ def message_page(value: object, session: str | None = None) -> tuple[list[ChatMe
     return items, cursor
 
 
-def _message_page(
-    value: object, session: str | None
-) -> tuple[list[ChatMessage], list[str], list[datetime], str | None]:
+def _message_page(value: object, session: str | None) -> _MessagesRead:
     """`message_page`, with the page's IDs and times as columns, for a walk to check."""
     page = _record(value, "page of messages")
     data = page.get("data")
@@ -123,9 +126,27 @@ def _message_page(
         if session is not None:
             _all_of(items, session)
         columns = items, [item.id for item in items], [item.created_at for item in items]
-    items, ids, times = columns
-    more = _flag(page)
-    last = page.get("last_id", _MISSING)
+    return _ended(*columns, _flag(page), page.get("last_id", _MISSING))
+
+
+def _message_page_body(body: bytes, session: str) -> _MessagesRead:
+    """`_message_page` of a body: decoded by `_page_decoder` when in the common form, else by `json.loads`."""
+    from . import _page_decoder  # here, not at the top: msgspec is imported with the first page
+
+    common = _page_decoder.message_page(body)
+    if common is not None:
+        columns, more, last = common
+        records = _checked_columns(*columns, session=session) if columns[0] else ([], [], [])
+        if records is not None:
+            return _ended(*records, more, last)
+    # Not in the common form: read again, naming what is wrong (or, if msgspec refused it, read).
+    return _message_page(json.loads(body), session)
+
+
+def _ended(
+    items: list[ChatMessage], ids: Sequence[str], times: list[datetime], more: bool, last: object
+) -> _MessagesRead:
+    """A page's messages and columns, and the `after` of the next page, once its `last_id` is checked."""
     expected = ids[-1] if ids else None
     if last != expected:
         raise FieldError(f"field 'last_id' must be the last message's ID {expected!r}, got {_echo(last)}")
@@ -153,13 +174,13 @@ class MessageWalk:
         # The message the walk starts after counts as read: a page must not hold it either.
         self._seen = set[str]() if after is None else {f"chat_message:{after}"}
 
-    def read(self, value: object) -> tuple[list[ChatMessage], str | None]:
-        items, ids, times, cursor = _message_page(value, self._session)
+    def read(self, body: bytes) -> tuple[list[ChatMessage], str | None]:
+        items, ids, times, cursor = _message_page_body(body, self._session)
         if items:
             self._advance(ids, times)
         return items, cursor
 
-    def _advance(self, ids: list[str], times: list[datetime]) -> None:
+    def _advance(self, ids: Sequence[str], times: list[datetime]) -> None:
         # Each check over a whole column in C (a walk's cost is its pages'); a loop only to name what is wrong.
         seen = self._seen
         if times != sorted(times):
@@ -195,8 +216,8 @@ class SessionWalk:
         self._earliest: datetime | None = None
         self._seen: set[str] = set()
 
-    def page(self, value: object) -> tuple[list[ChatSession], str | None]:
-        items, cursor = session_page(value)
+    def page(self, body: bytes) -> tuple[list[ChatSession], str | None]:
+        items, cursor = session_page(json.loads(body))
         earliest, seen = self._earliest, set[str]()
         for index, item in enumerate(items):
             if item.created_by != self._user or (self._tree is not None and item.tree != self._tree):
@@ -220,8 +241,8 @@ class TheSession:
     def __init__(self, ulid: str) -> None:
         self._id = f"chat_session:{ulid}"
 
-    def read(self, value: object) -> ChatSession:
-        found = session(value)
+    def read(self, body: bytes) -> ChatSession:
+        found = session(json.loads(body))
         if found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the session asked for, got {found.id!r}")
         return found
@@ -236,8 +257,8 @@ class TheMessage:
         self._session = f"chat_session:{session_ulid}"
         self._id = None if message_ulid is None else f"chat_message:{message_ulid}"
 
-    def read(self, value: object) -> ChatMessage:
-        found = message(value)
+    def read(self, body: bytes) -> ChatMessage:
+        found = message(json.loads(body))
         _all_of([found], self._session, whose="field 'session'")
         if self._id is not None and found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the message asked for, got {found.id!r}")
@@ -261,13 +282,18 @@ def is_message_id(value: str) -> bool:
     return _MESSAGE_ID.fullmatch(value) is not None
 
 
-def nothing(value: object) -> None:
+def new_session(body: bytes) -> ChatSession:
+    """The reader of a session just made."""
+    return session(json.loads(body))
+
+
+def nothing(body: bytes) -> None:
     """The reader of a 204: there is no body to read."""
 
 
 def _message_columns(
     data: list[Any], session: str | None = None
-) -> tuple[list[ChatMessage], list[str], list[datetime]] | None:
+) -> tuple[list[ChatMessage], Sequence[str], list[datetime]] | None:
     """A page's messages, each check made once per column instead of once per message.
 
     None when any message is not in the common form (a field missing or not a string,
@@ -282,9 +308,28 @@ def _message_columns(
         return [], [], []
     try:
         ids, sessions, roles, contents, times = [list(map(field, data)) for field in _MESSAGE_FIELDS]
+    except (KeyError, TypeError):  # a field missing; a message not an object
+        return None
+    return _checked_columns(ids, sessions, roles, contents, times, session=session)
+
+
+def _checked_columns(
+    ids: Sequence[str],
+    sessions: Sequence[str],
+    roles: Sequence[str],
+    contents: Sequence[str],
+    times: Sequence[str],
+    *,
+    session: str | None,
+) -> tuple[list[ChatMessage], Sequence[str], list[datetime]] | None:
+    """The records of a page's columns (at least one message), or None when one is not in the common form.
+
+    The columns' types are what decoded JSON may hold, not yet checked (as `_message_columns` says).
+    """
+    try:
         joined_ids, joined_times = "\n".join(ids), "\n".join(times)
         distinct_sessions, distinct_roles = set(sessions), set(roles)
-    except (KeyError, TypeError):  # a field missing; a message not an object; a value not a string
+    except TypeError:  # a value not a string, or not hashable
         return None
     if any(type(role) is not str for role in distinct_roles) or set(map(type, contents)) != {str}:
         return None
@@ -308,7 +353,7 @@ def _message_columns(
     return records, ids, moments
 
 
-def _utc_times(times: list[str], joined: str) -> bool:
+def _utc_times(times: Sequence[str], joined: str) -> bool:
     """Whether every one of `times` (`joined` by newlines) is RFC 3339 in UTC with a `Z`, as `_UTC_TIMES` says."""
     shape = times[0].translate(_DIGITS_TO_0)
     if shape in _UTC_SHAPES and joined.translate(_DIGITS_TO_0) == "\n".join(repeat(shape, len(times))):

@@ -8,7 +8,6 @@ body, sleeps, and walks pages, each in its own way.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -197,7 +196,7 @@ class _BaseClient:
             return _failures.status_error(status, headers, body)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
-            value = op.read(None if op.success == 204 else json.loads(body))
+            value = op.read(body)
         except (ValueError, RecursionError) as error:  # cut short, or not JSON at all
             return _failures.broken_body(response, body, f"the body is not JSON: {error}", cut=True)
         except _parse.FieldError as error:
