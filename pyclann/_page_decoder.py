@@ -9,7 +9,10 @@ checked by `_parse`, as a page `json.loads` decoded is.
 Anything else is None here, and `_parse` reads the body with `json.loads`, naming what
 is wrong: a field missing or of another type, and JSON that msgspec refuses where
 `json.loads` takes it (a lone surrogate, a byte order mark, UTF-16, NaN). Where both take
-a body they read the same strings, a repeated key's last value included.
+a body they read the same strings, a repeated key's last value included. msgspec skips
+unknown fields without decoding them, so it also reads what `json.loads` cannot hold
+(an integer of more than `sys.get_int_max_str_digits()` digits, nesting a few levels
+deeper): JSON all the same. Not UTF-8 is not JSON: it is refused here first.
 
 Imported with the first page read, not with pyclann: msgspec costs an import that a
 program that never lists messages need not pay.
@@ -47,6 +50,11 @@ _FIELDS = [attrgetter(name) for name in _Message.__struct_fields__]
 
 def message_page(body: bytes) -> tuple[Columns, bool, str | None] | None:
     """A page's columns, its `has_more` and its `last_id`; None when it is not in the common form."""
+    if not body.isascii():
+        try:  # msgspec checks the UTF-8 of the strings it keeps, not of those it skips: json.loads checks all
+            body.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
+        except UnicodeDecodeError:
+            return None
     try:
         page = _PAGE.decode(body)
     except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError, as is a UnicodeDecodeError

@@ -50,14 +50,14 @@ def _by_body(body: bytes) -> Any:
     return _message_page_body(body, SESSION_ID)
 
 
-def _text(value: Any, shadowed: dict[str, Any]) -> str:
+def _text(value: Any, shadowed: dict[str, Any], ascii: bool) -> str:
     """JSON text of `value`; an object's keys in `shadowed` come twice, the shadowed value first."""
     if isinstance(value, dict):
         pairs = [*shadowed.items(), *value.items()]
-        return "{" + ",".join(f"{json.dumps(key)}:{_text(item, {})}" for key, item in pairs) + "}"
+        return "{" + ",".join(f"{json.dumps(key)}:{_text(item, {}, ascii)}" for key, item in pairs) + "}"
     if isinstance(value, list):
-        return "[" + ",".join(_text(item, shadowed) for item in value) + "]"
-    return json.dumps(value)
+        return "[" + ",".join(_text(item, shadowed, ascii) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii)
 
 
 @st.composite
@@ -90,12 +90,16 @@ def _bodies(draw: st.DrawFn) -> bytes:
     last = _rarely(draw, last, None, helpers.MESSAGE_ID, 3, "missing")
     if last != "missing":
         page["last_id"] = last
-    page.update(draw(st.sampled_from([{}, {}, {"first_id": None}, {"extra": [1, {"a": None}]}])))
+    # An unknown field; "\udcff" stands for bytes that are not UTF-8 (in its name or value), put in below.
+    unknown = [{}, {"first_id": None}, {"extra": [1, {"a": None}]}, {"note": "\udcff"}, {"\udcff": 0}]
+    page.update(draw(st.sampled_from(unknown)))
     # A key given twice (json.loads keeps the last), a lone surrogate, NaN: JSON that msgspec reads otherwise.
-    text = _text(page, _rarely(draw, {}, {"role": 1}, {"id": "x", "content": None}))
+    text = _text(page, _rarely(draw, {}, {"role": 1}, {"id": "x", "content": None}), ascii=draw(st.booleans()))
     text = _rarely(draw, text, text.replace('"Hello"', '"\\ud800"'), text.replace("null", "NaN"))
     text = _rarely(draw, text, text[: len(text) // 2], "[]", "", text + " x")
-    return text.encode(_rarely(draw, "utf-8", "utf-8-sig", "utf-16"), "surrogatepass")
+    body = text.encode(_rarely(draw, "utf-8", "utf-8-sig", "utf-16"), "surrogatepass")
+    # Not UTF-8 (a byte never in it, an overlong "/"), and a surrogate encoded, which json.loads reads.
+    return body.replace(b'"\\udcff"', draw(st.sampled_from([b'"\xff"', b'"\xc0\xaf"', b'"\xed\xa0\x80"'])))
 
 
 @settings(max_examples=600, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
@@ -126,6 +130,15 @@ def test_a_page_msgspec_refuses_but_json_reads_is_read() -> None:
     items, _, _, cursor = _by_body(body)
     assert [item.content for item in items] == ["\ud800"]
     assert cursor is None
+
+
+def test_a_page_whose_unknown_field_json_loads_cannot_hold_is_read() -> None:
+    # 5,000 digits: valid JSON, past the int digits json.loads makes; msgspec skips the field unread.
+    page = json.dumps(helpers.message_page([helpers.message(1)])).encode()
+    body = page[:-1] + b', "size": ' + b"1" * 5000 + b"}"
+    assert _outcome(_by_json, body) == ("not JSON", "ValueError")
+    assert _outcome(_by_body, body) == _outcome(_by_body, page)
+    assert _outcome(_by_body, page)[0] == "read"
 
 
 def test_a_page_in_the_common_form_that_breaks_the_contract_names_what_is_wrong() -> None:
