@@ -8,6 +8,7 @@ the wheel's code, with the dependencies this environment already has.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -76,3 +77,46 @@ def test_a_user_project_passes_with_the_plugins_fixtures(installed: Path, tmp_pa
     done = run(installed, tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "test_user.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+# Imports pyclann and reads a page of messages (which imports msgspec), then prints each distribution they
+# imported that the installed wheel neither requires nor reaches through what it requires.
+_UNDECLARED = """
+import importlib.metadata as md, json, re, sys
+import httpx
+before = set(sys.modules)  # httpx imports what its own extras give, when there (click, rich): not ours to declare
+import pyclann
+
+message = {"id": "chat_message:01JDXV3C5Z0K8Y8T6W3M2Q9R4N", "session": "chat_session:01JDXV3C5Z0K8Y8T6W3M2Q9R4M",
+           "role": "user", "content": "hi", "created_at": "2026-11-26T09:00:00Z"}
+page = {"data": [message], "has_more": False, "last_id": message["id"]}
+http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=page)))
+with pyclann.ChatClient("http://clann.test", token="t", http_client=http) as client:
+    assert client.list_messages("01JDXV3C5Z0K8Y8T6W3M2Q9R4M")[0].content == "hi"
+
+def name(text):
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", text).group()).lower()
+
+def requires(dist):
+    try:
+        return [name(each) for each in md.requires(dist) or [] if "extra ==" not in each]
+    except md.PackageNotFoundError:  # required on another platform or Python only
+        return []
+
+reached, todo = set(), ["pyclann"]
+while todo:
+    for dist in requires(todo.pop()):
+        if dist not in reached:
+            reached.add(dist)
+            todo.append(dist)
+owners = md.packages_distributions()
+tops = {module.partition(".")[0] for module in set(sys.modules) - before}
+imported = {name(dist) for top in tops for dist in owners.get(top, [])}
+print(json.dumps(sorted(imported - reached - {"pyclann"})))
+"""
+
+
+def test_the_wheel_requires_every_distribution_a_listing_imports(installed: Path, tmp_path: Path) -> None:
+    done = run(installed, tmp_path, "-c", _UNDECLARED)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
