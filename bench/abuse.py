@@ -44,6 +44,8 @@ from typing import Any
 
 import httpx
 
+from bench.processes import listening
+
 AUTH = {"Authorization": "Bearer bench-token"}
 MB = 1_000_000
 
@@ -57,17 +59,8 @@ def server(cwd: str, module: str, nofile: int | None = None) -> Iterator[tuple[s
         command += ["--db", str(Path(folder) / "abuse.sqlite3"), "--token", "alice=bench-token"]
         if nofile is not None:
             command = ["prlimit", f"--nofile={nofile}", *command]
-        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start")
-                time.sleep(0.05)
-            yield process, f"http://127.0.0.1:{port_file.read_text()}"
-        finally:
-            process.terminate()
-            process.wait(30)
+        with listening(command, port_file, cwd, stop_within=30) as started:
+            yield started
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -16,11 +16,9 @@ the two figures alone.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from bench.measure import Figure, interleaved, spread
+from bench.processes import listening
 
 TOKEN = "bench-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -64,26 +63,11 @@ _FLOOR = textwrap.dedent(
 
 
 @contextmanager
-def _process(command: list[str], port_file: Path) -> Iterator[str]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while not port_file.exists() or not port_file.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[:3]} did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port_file.read_text()}"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-@contextmanager
 def dev_server(folder: Path) -> Iterator[str]:
     """`clann-devserver` on a free port with a fresh database, as a user runs it; its URL."""
     command = [sys.executable, "-m", "clann_devserver", "--port", "0", "--port-file", str(folder / "port")]
     command += ["--db", str(folder / "bench.sqlite3"), "--token", f"alice={TOKEN}"]
-    with _process(command, folder / "port") as url:
+    with listening(command, folder / "port") as (_, url):
         yield url
 
 
@@ -91,7 +75,7 @@ def dev_server(folder: Path) -> Iterator[str]:
 def floor_server(folder: Path, message: bytes, page: bytes) -> Iterator[str]:
     """The do-nothing app, answering a POST with `message` and a GET with `page`; its URL."""
     code = _FLOOR.format(message=message, page=page)
-    with _process([sys.executable, "-c", code, str(folder / "floor-port")], folder / "floor-port") as url:
+    with listening([sys.executable, "-c", code, str(folder / "floor-port")], folder / "floor-port") as (_, url):
         yield url
 
 

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
@@ -34,6 +32,7 @@ import httpx
 
 import pyclann
 from bench.measure import Figure, interleaved
+from bench.processes import listening
 from pyclann import AsyncChatClient, ChatClient
 from pyclann.transport import aiohttp_client
 
@@ -51,17 +50,8 @@ def slow_server(delay_ms: float = 20.0) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="clann-bench-slow-") as folder:
         port_file = Path(folder) / "port"
         command = [sys.executable, "-m", "bench.slowserver", str(port_file), str(delay_ms)]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the slow server did not start")
-                time.sleep(0.05)
-            yield f"http://127.0.0.1:{port_file.read_text()}"
-        finally:
-            server.terminate()
-            server.wait(10)
+        with listening(command, port_file) as (_, url):
+            yield url
 
 
 def _headers() -> dict[str, str]:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +12,7 @@ from pathlib import Path
 import httpx
 
 import pyclann
+from bench import devserver
 from bench.measure import Figure, interleaved
 from pyclann import ChatClient
 
@@ -23,32 +21,9 @@ TOKEN = "bench-token"
 
 @contextmanager
 def dev_server() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="clann-bench-") as folder:
-        port_file = Path(folder) / "port"
-        command = [
-            sys.executable,
-            "-m",
-            "clann_devserver",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--db",
-            str(Path(folder) / "bench.sqlite3"),
-            "--token",
-            f"alice={TOKEN}",
-        ]
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the dev server did not start")
-                time.sleep(0.05)
-            yield f"http://127.0.0.1:{port_file.read_text()}"
-        finally:
-            server.terminate()
-            server.wait(10)
+    """`clann-devserver` with a fresh database in a folder of its own; its URL."""
+    with tempfile.TemporaryDirectory(prefix="clann-bench-") as folder, devserver.dev_server(Path(folder)) as url:
+        yield url
 
 
 def sequential_appends(url: str, calls: int, rounds: int) -> Figure:
