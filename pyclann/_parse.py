@@ -39,7 +39,7 @@ _UTC_TIMES = re.compile(rf"(?:{_UTC_TIME}\n)*+{_UTC_TIME}", re.ASCII)
 # by comparing strings, without the regex.
 _DIGITS_TO_0 = str.maketrans("0123456789", "0" * 10)
 _UTC_SHAPES = frozenset("0000-00-00T00:00:00" + ("." + "0" * digits if digits else "") + "Z" for digits in range(10))
-_MESSAGE_FIELDS = [itemgetter(name) for name in ("id", "session", "role", "content", "created_at")]
+_MESSAGE_FIELDS = [itemgetter(name) for name in ChatMessage._fields]
 _ROLES: dict[str, str] = {role.value: role for role in Role}
 _MISSING = object()
 # What ChatMessage.__init__ does, as a C callable: set a record's one slot to its row.
@@ -136,7 +136,7 @@ def _message_page_body(body: bytes, session: str) -> _MessagesRead:
     common = _page_decoder.message_page(body)
     if common is not None:
         columns, more, last = common
-        records = _checked_columns(*columns, session=session) if columns[0] else ([], [], [])
+        records = _checked_columns(*columns, session=session)
         if records is not None:
             return _ended(*records, more, last)
     # Not in the common form: read again, naming what is wrong (or, if msgspec refused it, read).
@@ -304,8 +304,6 @@ def _message_columns(
     each value does, and a value holding a newline would add a line, which the lengths
     and counts rule out.
     """
-    if not data:
-        return [], [], []
     try:
         ids, sessions, roles, contents, times = [list(map(field, data)) for field in _MESSAGE_FIELDS]
     except (KeyError, TypeError):  # a field missing; a message not an object
@@ -322,10 +320,12 @@ def _checked_columns(
     *,
     session: str | None,
 ) -> tuple[list[ChatMessage], Sequence[str], list[datetime]] | None:
-    """The records of a page's columns (at least one message), or None when one is not in the common form.
+    """The records of a page's columns, or None when one is not in the common form.
 
     The columns' types are what decoded JSON may hold, not yet checked (as `_message_columns` says).
     """
+    if not ids:
+        return [], [], []
     try:
         joined_ids, joined_times = "\n".join(ids), "\n".join(times)
         distinct_sessions, distinct_roles = set(sessions), set(roles)
