@@ -68,28 +68,37 @@ def peak_rss_mib(pid: int) -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
 
+@contextmanager
+def other_client(url: str) -> Iterator[list[float]]:
+    """Another client sending a GET every 5 ms while the block runs; how long each answer took."""
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(headers=AUTH, timeout=120) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                client.get(f"{url}/api/chat/sessions?created_by=alice")
+                waits.append(time.perf_counter() - started)
+                time.sleep(0.005)
+
+    prober = threading.Thread(target=poll)
+    prober.start()
+    try:
+        yield waits
+    finally:
+        stop.set()
+        prober.join()
+
+
 def huge_post(cwd: str, module: str, megabytes: int, chunked: bool) -> str:
     with server(cwd, module) as (process, url):
         httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
         before = peak_rss_mib(process.pid)
-        waits: list[float] = []
-        stop = threading.Event()
-
-        def other_client() -> None:
-            with httpx.Client(headers=AUTH, timeout=120) as client:
-                while not stop.is_set():
-                    started = time.perf_counter()
-                    client.get(f"{url}/api/chat/sessions?created_by=alice")
-                    waits.append(time.perf_counter() - started)
-                    time.sleep(0.005)
-
-        prober = threading.Thread(target=other_client)
-        prober.start()
-        time.sleep(0.3)
-        answer = _send(int(url.rsplit(":", 1)[1]), megabytes * MB, chunked)
-        time.sleep(0.3)
-        stop.set()
-        prober.join()
+        with other_client(url) as waits:
+            time.sleep(0.3)
+            answer = _send(int(url.rsplit(":", 1)[1]), megabytes * MB, chunked)
+            time.sleep(0.3)
         after = peak_rss_mib(process.pid)
     framing = "chunked" if chunked else "Content-Length"
     return (
@@ -194,31 +203,18 @@ def unknown_fields(cwd: str, module: str, clients: int) -> str:
         started = time.perf_counter()
         one = httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
         alone = time.perf_counter() - started
-        waits: list[float] = []
-        stop = threading.Event()
-
-        def other_client() -> None:
-            with httpx.Client(headers=AUTH, timeout=120) as client:
-                while not stop.is_set():
-                    began = time.perf_counter()
-                    client.get(f"{url}/api/chat/sessions?created_by=alice")
-                    waits.append(time.perf_counter() - began)
-                    time.sleep(0.005)
 
         def post() -> None:
             httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
 
-        prober = threading.Thread(target=other_client)
-        prober.start()
-        posters = [threading.Thread(target=post) for _ in range(clients)]
-        started = time.perf_counter()
-        for poster in posters:
-            poster.start()
-        for poster in posters:
-            poster.join()
-        together = time.perf_counter() - started
-        stop.set()
-        prober.join()
+        with other_client(url) as waits:
+            posters = [threading.Thread(target=post) for _ in range(clients)]
+            started = time.perf_counter()
+            for poster in posters:
+                poster.start()
+            for poster in posters:
+                poster.join()
+            together = time.perf_counter() - started
         after = peak_rss_mib(process.pid)
     return (
         f"{len(body) / 1000:.0f} KB body of 105,000 unknown fields: {one.status_code}, {len(one.content):,} bytes "
