@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
-GEN_PKG := generated/pyclann_generated
+GEN_PKG := pyclann/_generated
 GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config generated/config.yaml \
 	--custom-template-path generated/templates --meta none --overwrite --fail-on-warning
 # Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
@@ -35,21 +35,20 @@ lint: $(STAMP) ## ruff, ruff format --check and the OpenAPI validator
 	$(BIN)/ruff format --check .
 	$(BIN)/openapi-spec-validator openapi.yaml
 
-types: $(STAMP) ## mypy --strict on pyclann, the dev server, tests, scripts and every example in the docs
+types: $(STAMP) ## mypy --strict on pyclann (the dev server included), tests, scripts, bench, examples and the docs' examples
 	$(BIN)/mypy
-	$(BIN)/mypy scripts/griffe_sphinx_roles.py scripts/soak.py
 	$(PY) scripts/check_doc_examples.py
 
-generate: $(STAMP) ## rewrite generated/pyclann_generated from openapi.yaml
+generate: $(STAMP) ## rewrite pyclann/_generated from openapi.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path $(GEN_PKG)
 
-check-generated: $(STAMP) ## fail if generated/ differs from what openapi.yaml generates
+check-generated: $(STAMP) ## fail if pyclann/_generated differs from what openapi.yaml generates
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path "$$tmp/pyclann_generated" >/dev/null && \
-	if diff -r -x __pycache__ "$$tmp/pyclann_generated" $(GEN_PKG); then \
-		echo "generated/ matches openapi.yaml"; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path "$$tmp/_generated" >/dev/null && \
+	if diff -r -x __pycache__ "$$tmp/_generated" $(GEN_PKG); then \
+		echo "pyclann/_generated matches openapi.yaml"; \
 	else \
-		echo "generated/ is out of date with openapi.yaml: run 'make generate' and commit the result" >&2; exit 1; \
+		echo "pyclann/_generated is out of date with openapi.yaml: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
 
 pytest: $(STAMP) ## every test, cassettes replayed, no network beyond 127.0.0.1
@@ -63,7 +62,7 @@ demo: $(STAMP) ## set up, start a dev server, walk through every ChatClient meth
 
 PORT ?= 8765
 serve: $(STAMP) ## the dev server in the foreground, on PORT (default 8765)
-	$(PY) -m clann_devserver --port $(PORT)
+	$(PY) -m pyclann.devserver --port $(PORT)
 
 # Not --quiet: it drops mkdocs' warnings before --strict counts them, so a broken
 # link or a page left out of the nav would pass.
@@ -86,15 +85,10 @@ docs-check: chromium-present docs $(DOCS_CHECK_STAMP) ## render every page in he
 chromium-present:
 	@test -x $(CHROMIUM) || { echo "make docs-check needs Chromium at $(CHROMIUM): install it (Debian: apt-get install chromium) or pass CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
-BENCH_STAMP := $(VENV)/.bench-installed
-$(BENCH_STAMP): $(STAMP) requirements-bench.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	touch $@
-
-bench: $(BENCH_STAMP) ## the benchmarks: pyclann against raw httpx, json.loads and peers, with their goals
+bench: $(STAMP) ## the benchmarks: pyclann against raw httpx, json.loads and peers, with their goals
 	$(PY) -m bench
 
-bench-check: $(BENCH_STAMP) ## the benchmarks, failing if any goal is missed
+bench-check: $(STAMP) ## the benchmarks, failing if any goal is missed
 	$(PY) -m bench --check
 
 soak: $(STAMP) ## 5,000 calls, sync and async, through a faulting proxy, audited against the server

@@ -305,7 +305,7 @@ async def _call(app: Any, query: bytes) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cwd", default=".", help="the checkout whose server to run (default: this one)")
-    parser.add_argument("--module", default="clann_devserver", help="its package (default: %(default)s)")
+    parser.add_argument("--module", default="pyclann.devserver", help="its package (default: %(default)s)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run, comma-separated: %(default)s")
     args = parser.parse_args()
     for section in args.only.split(","):

@@ -34,7 +34,7 @@ APPENDS_PER_SECOND = 1000
 PAGE_MS = 5.0
 
 # The floor: answers as the dev server would, with fixed bytes and no work. The
-# same uvicorn settings as clann_devserver.server (httptools and uvloop where installed).
+# same uvicorn settings as pyclann.devserver.server (httptools and uvloop where installed).
 _FLOOR = textwrap.dedent(
     """
     import socket, sys, uvicorn
@@ -65,7 +65,7 @@ _FLOOR = textwrap.dedent(
 @contextmanager
 def dev_server(folder: Path) -> Iterator[str]:
     """`clann-devserver` on a free port with a fresh database, as a user runs it; its URL."""
-    command = [sys.executable, "-m", "clann_devserver", "--port", "0", "--port-file", str(folder / "port")]
+    command = [sys.executable, "-m", "pyclann.devserver", "--port", "0", "--port-file", str(folder / "port")]
     command += ["--db", str(folder / "bench.sqlite3"), "--token", f"alice={TOKEN}"]
     with listening(command, folder / "port") as (_, url):
         yield url

@@ -21,7 +21,7 @@ _PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf
 
 def compile_bytecode(*modules: str) -> None:
     """Compile each module's package (and pyclann's generated package) to bytecode, quietly."""
-    for module in (*modules, "pyclann_generated"):
+    for module in (*modules, "pyclann._generated"):
         spec = importlib.util.find_spec(module)
         if spec is not None and spec.origin is not None:
             compileall.compile_dir(Path(spec.origin).parent, quiet=2)

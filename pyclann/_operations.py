@@ -27,7 +27,7 @@ from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession
 
 if TYPE_CHECKING:
-    from pyclann_generated.types import Unset
+    from ._generated.types import Unset
 
 T = TypeVar("T")
 Page: TypeAlias = tuple[list[T], str | None]
@@ -78,7 +78,7 @@ def list_sessions(
     walk = _parse.SessionWalk(user, scope)
 
     def page(cursor: str | None) -> Operation[Page[ChatSession]]:
-        from pyclann_generated.api.chat import list_sessions as _list_sessions
+        from ._generated.api.chat import list_sessions as _list_sessions
 
         kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
         return _operation("list_sessions", kwargs, 200, walk.page)
@@ -87,8 +87,8 @@ def list_sessions(
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
-    from pyclann_generated.api.chat import create_session as _create_session
-    from pyclann_generated.models import CreateSessionRequest
+    from ._generated.api.chat import create_session as _create_session
+    from ._generated.models import CreateSessionRequest
 
     with _refused(key):
         body = CreateSessionRequest(
@@ -101,7 +101,7 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
-    from pyclann_generated.api.chat import get_session as _get_session
+    from ._generated.api.chat import get_session as _get_session
 
     with _refused():
         ulid = session_ulid(session_id)
@@ -112,9 +112,9 @@ def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
 def update_session(
     session_id: str | ChatSession, title: str | NotGiven, tree: str | NotGiven | None, key: str | None
 ) -> Operation[ChatSession]:
-    from pyclann_generated.api.chat import update_session as _update_session
-    from pyclann_generated.models import UpdateSessionRequest
-    from pyclann_generated.types import UNSET
+    from ._generated.api.chat import update_session as _update_session
+    from ._generated.models import UpdateSessionRequest
+    from ._generated.types import UNSET
 
     with _refused(key):
         ulid = session_ulid(session_id)
@@ -129,7 +129,7 @@ def update_session(
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
-    from pyclann_generated.api.chat import delete_session as _delete_session
+    from ._generated.api.chat import delete_session as _delete_session
 
     with _refused(key):
         kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
@@ -147,7 +147,7 @@ def list_messages(
     walk = _parse.MessageWalk(ulid, start)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
-        from pyclann_generated.api.chat import list_messages as _list_messages
+        from ._generated.api.chat import list_messages as _list_messages
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
@@ -158,8 +158,8 @@ def list_messages(
 
 
 def append_message(session_id: str | ChatSession, role: str, content: str, key: str | None) -> Operation[ChatMessage]:
-    from pyclann_generated.api.chat import append_message as _append_message
-    from pyclann_generated.models import AppendMessageRequest
+    from ._generated.api.chat import append_message as _append_message
+    from ._generated.models import AppendMessageRequest
 
     with _refused(key):
         ulid = session_ulid(session_id)
@@ -170,7 +170,7 @@ def append_message(session_id: str | ChatSession, role: str, content: str, key: 
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
-    from pyclann_generated.api.chat import get_message as _get_message
+    from ._generated.api.chat import get_message as _get_message
 
     with _refused():
         ulid, message = session_ulid(session_id), message_ulid(message_id, "message_id")
@@ -297,7 +297,7 @@ def _optional_text(name: str, value: object) -> str | None:
 
 
 def _unset(value: T | None) -> T | Unset:
-    from pyclann_generated.types import UNSET
+    from ._generated.types import UNSET
 
     return UNSET if value is None else value
 

@@ -36,7 +36,7 @@ def clann_server() -> Iterator[DevServer]:
 def _missing_server() -> str | None:
     # Checked apart from starting it, so that pytest shows one line, not a chain of tracebacks.
     try:
-        import clann_devserver.server  # noqa: F401
+        import pyclann.devserver.server  # noqa: F401
     except ModuleNotFoundError as error:
         return f"{INSTALL_HINT} (no module {error.name!r})"
     return None

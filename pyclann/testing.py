@@ -28,10 +28,9 @@ from typing import Any
 
 import attrs
 
-from clann_devserver import DEV_TOKENS, tokens_of
-
 from ._retry import instant_retries, scaled_retries
 from .client import AsyncChatClient, ChatClient
+from .devserver import DEV_TOKENS, tokens_of
 
 __all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries", "scaled_retries"]
 
@@ -93,7 +92,7 @@ def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
     tokens = dict(users if users is not None else DEV_USERS)
     served = tokens_of(tokens.items())
     try:
-        from clann_devserver.server import running
+        from .devserver.server import running
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
     with (

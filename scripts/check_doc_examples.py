@@ -48,8 +48,8 @@ def main() -> int:
         command = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file", "/dev/null", folder]
         result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     report = result.stdout
-    for module, where in names.items():
-        report = report.replace(f"{folder}/{module}", f"{where} ({module})")
+    for name, where in names.items():
+        report = report.replace(f"{folder}/{name}", f"{where} ({name})")
     if result.returncode != 0:
         print(report, end="", file=sys.stderr)
         print(f"the docs' examples do not type-check (mypy --strict, {len(found)} examples)", file=sys.stderr)

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from clann_devserver.server import running
+from pyclann.devserver.server import running
 from tests.recording import RECORD_TOKENS, ROOT
 
 CASSETTE_TESTS = ["tests/test_recorded.py"]

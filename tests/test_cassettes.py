@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from clann_devserver.contract import Contract
-from clann_devserver.exchanges import exchange_errors
+from pyclann.devserver.contract import Contract
+from pyclann.devserver.exchanges import exchange_errors
 from pyclann.testing import DEV_USERS
 from tests.recording import CASSETTES, RECORD_TOKENS, REDACTED
 

@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from clann_devserver.server import running
 from pyclann import AsyncChatClient, ChatClient
+from pyclann.devserver.server import running
 from tests.helpers import MESSAGE, SESSION_ID, TOKEN, ulid
 from tests.servers import Exchange, Server, response
 

@@ -48,7 +48,7 @@ def run(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[s
 def test_the_wheel_adds_only_its_own_top_level_names(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         tops = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" not in name}
-    assert tops == {"pyclann", "pyclann_generated", "clann_devserver"}
+    assert tops == {"pyclann", "pyclann._generated", "pyclann.devserver"}
 
 
 def test_the_installed_wheel_imports(installed: Path, tmp_path: Path) -> None:
@@ -59,7 +59,9 @@ def test_the_installed_wheel_imports(installed: Path, tmp_path: Path) -> None:
 
 def test_the_installed_command_says_how_to_get_the_server_extra(installed: Path, tmp_path: Path) -> None:
     # The server's dependencies made unimportable, as they are without [server].
-    script = "import sys; sys.modules['uvicorn'] = None; from clann_devserver.__main__ import main; sys.exit(main([]))"
+    script = (
+        "import sys; sys.modules['uvicorn'] = None; from pyclann.devserver.__main__ import main; sys.exit(main([]))"
+    )
     done = run(installed, tmp_path, "-c", script)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [

@@ -97,7 +97,7 @@ def test_a_public_module_shows_no_helper_of_its_own_beyond_all(name: str) -> Non
 def test_nothing_generated_leaks_into_the_public_surface() -> None:
     for name in PUBLIC:
         module = getattr(getattr(pyclann, name), "__module__", "pyclann") or ""
-        assert not module.startswith("pyclann_generated"), name
+        assert not module.startswith("pyclann._generated"), name
 
 
 # The reference page ----------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clann_devserver.server import running
 from pyclann import DEFAULT_TIMEOUT, AsyncChatClient, ClannConnectionError, ClannTimeoutError
+from pyclann.devserver.server import running
 from pyclann.transport import INSTALL_HINT, aiohttp_client
 from tests.helpers import SESSION, TOKEN
 from tests.servers import Exchange, Server, head

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from clann_devserver.server import running
 from pyclann import (
     NOT_GIVEN,
     AsyncChatClient,
@@ -48,6 +47,7 @@ from pyclann import (
     ClannNotFoundError,
     NotGiven,
 )
+from pyclann.devserver.server import running
 from pyclann.testing import scaled_retries
 from tests.faults.audit import CATEGORIES, HEADLINE, Audit, ServerStore, State, Told
 from tests.faults.proxy import TAG_HEADER, FaultProxy, SeededFaults

@@ -194,4 +194,4 @@ def running(
         thread.join(limits.graceful_shutdown + 10)
         sock.close()
         store.close()
-        logging.getLogger("clann_devserver").debug("stopped the server on port %d", port)
+        logging.getLogger("pyclann.devserver").debug("stopped the server on port %d", port)

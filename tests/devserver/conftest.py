@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from clann_devserver.app import create_app
-from clann_devserver.store import Store
+from pyclann.devserver.app import create_app
+from pyclann.devserver.store import Store
 
 from .helpers import TOKENS
 

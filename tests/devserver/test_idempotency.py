@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from clann_devserver.app import create_app
-from clann_devserver.store import Store
+from pyclann.devserver.app import create_app
+from pyclann.devserver.store import Store
 
 from .helpers import ALICE, BOB, SESSIONS, TOKENS, append, count_rows, new_session, rows
 

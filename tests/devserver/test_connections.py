@@ -25,11 +25,11 @@ import pytest
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from clann_devserver import connection
-from clann_devserver.connection import MAX_HEADER_SECTION, MAX_TARGET, Limits, protocol_class
-from clann_devserver.contract import Contract
-from clann_devserver.problems import TYPE_PREFIX
-from clann_devserver.server import RunningServer, running
+from pyclann.devserver import connection
+from pyclann.devserver.connection import MAX_HEADER_SECTION, MAX_TARGET, Limits, protocol_class
+from pyclann.devserver.contract import Contract
+from pyclann.devserver.problems import TYPE_PREFIX
+from pyclann.devserver.server import RunningServer, running
 
 from .helpers import ALICE, SESSIONS, TOKENS, count_rows
 
@@ -368,7 +368,7 @@ async def test_200_mb_of_an_unfinished_header_feed_the_parser_no_more_than_the_l
 def test_a_request_the_parser_refuses_gets_a_400_problem_with_a_request_id(
     served: RunningServer, caplog: pytest.LogCaptureFixture, request_bytes: bytes, says: str
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="clann_devserver"):
+    with caplog.at_level(logging.INFO, logger="pyclann.devserver"):
         answer = exchange(served.port, request_bytes)
     assert answer.status == 400
     assert answer.headers["connection"] == "close"

@@ -10,11 +10,11 @@ import pytest
 import regress
 from starlette.testclient import TestClient
 
-from clann_devserver.contract import Contract
-from clann_devserver.explain import field_errors
-from clann_devserver.problems import KINDS, TYPE_PREFIX, Problem, invalid_fields
-from clann_devserver.spec import Spec
-from clann_devserver.store import Store
+from pyclann.devserver.contract import Contract
+from pyclann.devserver.explain import field_errors
+from pyclann.devserver.problems import KINDS, TYPE_PREFIX, Problem, invalid_fields
+from pyclann.devserver.spec import Spec
+from pyclann.devserver.store import Store
 
 from .helpers import ALICE, SESSIONS, new_session
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from starlette.testclient import TestClient
 
-from clann_devserver.contract import Contract
-from clann_devserver.exchanges import exchange_errors
+from pyclann.devserver.contract import Contract
+from pyclann.devserver.exchanges import exchange_errors
 
 from .helpers import ALICE, SESSIONS, new_session
 

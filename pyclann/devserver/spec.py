@@ -18,11 +18,8 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-_HERE = Path(__file__).resolve().parent
-# Installed, the wheel carries the spec inside the package; in a checkout it is at the top.
-SPEC_PATH = next(
-    (p for p in (_HERE / "openapi.yaml", _HERE.parent / "openapi.yaml") if p.exists()), _HERE / "openapi.yaml"
-)
+# The checkout's openapi.yaml, through a symbolic link beside this file, which the wheel carries as a file.
+SPEC_PATH = Path(__file__).resolve().parent / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 Validator = jsonschema_rs.Validator

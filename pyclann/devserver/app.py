@@ -24,7 +24,7 @@ from .routing import Route, Router
 from .store import Store
 from .wire import BODY_TIMEOUT, headers_of, parse_json, parse_query, read_body
 
-log = logging.getLogger("clann_devserver")
+log = logging.getLogger("pyclann.devserver")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -1,4 +1,4 @@
-"""Run the dev server: `clann-devserver` or `python -m clann_devserver`.
+"""Run the dev server: `clann-devserver` or `python -m pyclann.devserver`.
 
 With no options it serves http://127.0.0.1:8765 from ./clann-dev.sqlite3 and
 knows two users: alice (token `dev-token-alice`) and bob (`dev-token-bob`).

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from clann_devserver.app import create_app
-from clann_devserver.server import running
-from clann_devserver.store import Store
+from pyclann.devserver.app import create_app
+from pyclann.devserver.server import running
+from pyclann.devserver.store import Store
 
 from .helpers import ALICE, BOB, SESSIONS, TOKENS, append, count_rows, new_session
 

@@ -75,7 +75,7 @@ from uvicorn.server import ServerState
 
 from .problems import PROBLEM_JSON, Problem
 
-log = logging.getLogger("clann_devserver")
+log = logging.getLogger("pyclann.devserver")
 
 # openapi.yaml's limits on a request's head: the target (path and query), and the
 # header section: its field lines, each counted as `name: value` and CRLF (see

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from clann_devserver.server import RunningServer, running
+from pyclann.devserver.server import RunningServer, running
 
 from .helpers import ALICE, SESSIONS, TOKENS, call_asgi, count_rows, new_session
 

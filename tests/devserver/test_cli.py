@@ -1,4 +1,4 @@
-"""The command line: `clann-devserver` and `python -m clann_devserver`, with and without the server extra."""
+"""The command line: `clann-devserver` and `python -m pyclann.devserver`, with and without the server extra."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clann_devserver.__main__ import main
 from pyclann import ChatClient
+from pyclann.devserver.__main__ import main
 
 from .helpers import count_rows
 
@@ -46,7 +46,7 @@ def without_extra(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "clann_devserver"], [str(SCRIPT)]], ids=["-m", "script"])
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "pyclann.devserver"], [str(SCRIPT)]], ids=["-m", "script"])
 def test_without_the_server_extra_one_line_says_how_to_get_it(
     without_extra: dict[str, str], command: list[str]
 ) -> None:
@@ -64,7 +64,7 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = run(
-            [sys.executable, "-m", "clann_devserver", "--port", str(port), "--db", str(tmp_path / "d.sqlite3")]
+            [sys.executable, "-m", "pyclann.devserver", "--port", str(port), "--db", str(tmp_path / "d.sqlite3")]
         )
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -189,12 +189,12 @@ def test_it_serves_on_a_free_port_and_logs_one_line_per_request_without_the_toke
     assert len(lines) == 1
     assert f"GET /api/chat/sessions 200 {request_id} " in lines[0]
     assert lines[0].endswith("user=carol")
-    assert "secret-token-c" not in "\n".join(line for line in stderr.splitlines() if " clann_devserver " in line)
+    assert "secret-token-c" not in "\n".join(line for line in stderr.splitlines() if " pyclann.devserver " in line)
 
 
 def test_make_serve_takes_the_port() -> None:
     result = run(["make", "-n", "serve", "PORT=9123"])
-    assert "-m clann_devserver --port 9123" in result.stdout
+    assert "-m pyclann.devserver --port 9123" in result.stdout
     assert "--port 8765" in run(["make", "-n", "serve"]).stdout
 
 

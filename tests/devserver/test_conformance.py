@@ -28,11 +28,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from clann_devserver.app import ChatApp
-from clann_devserver.operations import KNOWN_ROLES
-from clann_devserver.pages import encode_cursor
-from clann_devserver.problems import Problem
-from clann_devserver.store import Store
+from pyclann.devserver.app import ChatApp
+from pyclann.devserver.operations import KNOWN_ROLES
+from pyclann.devserver.pages import encode_cursor
+from pyclann.devserver.problems import Problem
+from pyclann.devserver.store import Store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
