@@ -48,7 +48,49 @@ def run(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[s
 def test_the_wheel_adds_only_its_own_top_level_names(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         tops = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" not in name}
-    assert tops == {"pyclann", "pyclann._generated", "pyclann.devserver"}
+    assert tops == {"pyclann"}
+
+
+def test_the_wheel_has_no_extra_for_the_benchmarks(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        extras = {
+            line.split(":", 1)[1].strip()
+            for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Provides-Extra:")
+        }
+    assert "bench" not in extras
+    assert "server" in extras
+
+
+def test_importing_pyclann_never_imports_the_dev_server(installed: Path, tmp_path: Path) -> None:
+    script = "import sys, pyclann; print(sorted(m for m in sys.modules if m.startswith('pyclann.devserver')))"
+    done = run(installed, tmp_path, "-c", script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_dev_server_imports_nothing_of_the_client() -> None:
+    # The two meet only on the wire: no module of the dev server imports from pyclann outside pyclann.devserver.
+    import ast
+
+    server = ROOT / "pyclann" / "devserver"
+    crossing = []
+    for path in sorted(server.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                outside = name.startswith("..") or (
+                    name.startswith("pyclann") and not name.startswith("pyclann.devserver")
+                )
+                if outside:
+                    crossing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
+    assert crossing == []
 
 
 def test_the_installed_wheel_imports(installed: Path, tmp_path: Path) -> None:
