@@ -39,10 +39,11 @@ types: $(STAMP) ## mypy --strict on pyclann (the dev server included), tests, sc
 	$(BIN)/mypy
 	$(PY) scripts/check_doc_examples.py
 
-generate: $(STAMP) ## rewrite pyclann/_generated from openapi.yaml
+generate: $(STAMP) ## rewrite pyclann/_generated from openapi.yaml, and the sync client from the async one
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path $(GEN_PKG)
+	$(PY) scripts/unasync.py
 
-check-generated: $(STAMP) ## fail if pyclann/_generated differs from what openapi.yaml generates
+check-generated: $(STAMP) ## fail if pyclann/_generated or the sync client differs from what its source generates
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(GENERATE) --output-path "$$tmp/_generated" >/dev/null && \
 	if diff -r -x __pycache__ "$$tmp/_generated" $(GEN_PKG); then \
@@ -50,6 +51,7 @@ check-generated: $(STAMP) ## fail if pyclann/_generated differs from what openap
 	else \
 		echo "pyclann/_generated is out of date with openapi.yaml: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
+	$(PY) scripts/unasync.py --check
 
 pytest: $(STAMP) ## every test, cassettes replayed, no network beyond 127.0.0.1
 	$(PYTEST)

@@ -7,7 +7,9 @@ with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
     chat.append_message(session.id, "user", "Hello!")
 """
 
-from ._raw import AsyncRawChatClient, RawChatClient, RawResponse
+from ._async_client import AsyncRawChatClient
+from ._raw import RawResponse
+from ._sync_client import RawChatClient
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 from .client import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncChatClient, ChatClient

@@ -3,24 +3,20 @@
 `client.with_raw_response.get_session(...)` runs the same method and returns a
 `RawResponse` around its result. The method's answer is caught on its way out
 of the client (a context variable, so that threads and tasks never see each
-other's), which keeps the raw view free of a second copy of every method.
+other's), which keeps the raw view free of a second copy of every method. The
+views themselves, `RawChatClient` and `AsyncRawChatClient`, stand beside their
+clients, in `_sync_client` and `_async_client`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Generic, NamedTuple, ParamSpec, TypeVar
+from typing import Generic, NamedTuple, ParamSpec, TypeVar
 
 import attrs
 import httpx
-
-from . import _operations as ops
-from .models import ChatMessage, ChatSession
-
-if TYPE_CHECKING:
-    from .client import AsyncChatClient, ChatClient
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -109,66 +105,3 @@ def araw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse
         return Answer(result, sink[-1]).raw()
 
     return call
-
-
-class RawChatClient:
-    """`ChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
-
-    `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
-    """
-
-    def __init__(self, client: ChatClient) -> None:
-        self._client = client
-        self.list_sessions = raw(client.list_sessions)
-        self.create_session = raw(client.create_session)
-        self.get_session = raw(client.get_session)
-        self.update_session = raw(client.update_session)
-        self.delete_session = raw(client.delete_session)
-        self.list_messages = raw(client.list_messages)
-        self.append_message = raw(client.append_message)
-        self.get_message = raw(client.get_message)
-
-    def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> Generator[RawResponse[list[ChatSession]], None, None]:
-        """Yield each page of `ChatClient.iter_sessions`, with its response."""
-        return (page.raw() for page in self._client._pages(ops.list_sessions(created_by, tree, page_size)))
-
-    def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> Generator[RawResponse[list[ChatMessage]], None, None]:
-        """Yield each page of `ChatClient.iter_messages`, with its response."""
-        return (page.raw() for page in self._client._pages(ops.list_messages(session_id, after, page_size)))
-
-
-class AsyncRawChatClient:
-    """`AsyncChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
-
-    `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
-    """
-
-    def __init__(self, client: AsyncChatClient) -> None:
-        self._client = client
-        self.list_sessions = araw(client.list_sessions)
-        self.create_session = araw(client.create_session)
-        self.get_session = araw(client.get_session)
-        self.update_session = araw(client.update_session)
-        self.delete_session = araw(client.delete_session)
-        self.list_messages = araw(client.list_messages)
-        self.append_message = araw(client.append_message)
-        self.get_message = araw(client.get_message)
-
-    def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
-        """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        return (page.raw() async for page in self._client._pages(ops.list_sessions(created_by, tree, page_size)))
-
-    def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
-        """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
-        return (page.raw() async for page in pages)

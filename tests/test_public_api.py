@@ -22,7 +22,7 @@ import attrs
 import pytest
 
 import pyclann
-from pyclann import AsyncChatClient, ChatClient
+from pyclann import AsyncChatClient, AsyncRawChatClient, ChatClient, RawChatClient
 
 REFERENCE_PAGE = Path(__file__).parent / "reference" / "chatclient-reference.txt"
 
@@ -286,3 +286,43 @@ def test_every_module_says_its_one_concern_in_its_first_line(path: Path) -> None
     first = docstring.splitlines()[0]
     assert first.endswith((".", ":")), f"{path.name}: {first!r}"
     assert len(first) <= 120, f"{path.name}: {first!r}"
+
+
+# The sync client, generated from the async one (scripts/unasync.py) ----------------------------------
+
+ASYNC_WORDS = re.compile(r"\basync\b|\bawait\b|\baclose\b|\bAsync[A-Z]\w*|\bevent loop\b")
+SYNC_NAMES = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
+
+
+def sync_annotation(annotation: Any) -> Any:
+    """An async annotation (a string, or `inspect.Parameter.empty`) as the sync twin writes it."""
+    if not isinstance(annotation, str):
+        return annotation
+    generator = re.fullmatch(r"AsyncGenerator\[(.*), None\]", annotation)
+    annotation = f"Generator[{generator[1]}, None, None]" if generator else annotation
+    return re.sub(r"\bAsync([A-Z]\w*)", r"\1", annotation)
+
+
+@pytest.mark.parametrize(
+    ("async_cls", "sync_cls"), [(AsyncChatClient, ChatClient), (AsyncRawChatClient, RawChatClient)]
+)
+def test_each_sync_method_has_the_async_ones_signature_and_a_docstring_without_async_words(
+    async_cls: type[Any], sync_cls: type[Any]
+) -> None:
+    documented = [name for name in vars(async_cls) if not name.startswith("_") or name in SYNC_NAMES]
+    assert documented, async_cls
+    for name in documented:
+        async_method, sync_method = getattr(async_cls, name), getattr(sync_cls, SYNC_NAMES.get(name, name))
+        if isinstance(async_method, property):
+            async_method, sync_method = async_method.fget, sync_method.fget
+        async_signature, sync_signature = inspect.signature(async_method), inspect.signature(sync_method)
+        assert [
+            (p.name, p.kind, p.default, sync_annotation(p.annotation)) for p in async_signature.parameters.values()
+        ] == [(p.name, p.kind, p.default, p.annotation) for p in sync_signature.parameters.values()], name
+        assert sync_annotation(async_signature.return_annotation) == sync_signature.return_annotation, name
+        sync_doc = inspect.getdoc(sync_method) or ""
+        assert not ASYNC_WORDS.search(sync_doc), f"{sync_cls.__name__}.{name}: {ASYNC_WORDS.search(sync_doc)}"
+        async_doc = inspect.getdoc(async_method) or ""
+        assert sync_doc.splitlines()[:1] == [sync_annotation(line) for line in async_doc.splitlines()[:1]], name
+    assert not ASYNC_WORDS.search(inspect.getdoc(ChatClient) or "")
+    assert "One client serves one event loop" in (inspect.getdoc(AsyncChatClient.__init__) or "")

@@ -1,0 +1,464 @@
+"""AsyncChatClient and AsyncRawChatClient: each method of a client and of its raw view, written once.
+
+`_sync_client.py` (ChatClient, RawChatClient) is generated from `_async_client.py` by
+`scripts/unasync.py` (`make generate`; `make check-generated` fails when it is stale): edit
+the async module only. A call's I/O is all that differs, and its primitives (opening and
+closing the connections, an attempt's deadline, sleeping between attempts, the event-loop
+check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
+from types import TracebackType
+from typing import Self, TypeVar
+
+import httpx
+
+from . import _failures, _io, _operations
+from . import _operations as ops
+from ._base_client import _BaseClient
+from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
+from ._raw import Answer, RawResponse, araw
+from ._retry import sleep_for
+from ._types import NOT_GIVEN, NotGiven
+from .models import ChatMessage, ChatSession
+
+__all__ = ["AsyncChatClient", "AsyncRawChatClient"]
+
+T = TypeVar("T")
+
+
+async def _joined(pages: AsyncIterable[Answer[list[T]]]) -> list[T]:
+    """Every page's records in one list, each page added at once (not record by record)."""
+    records: list[T] = []
+    async for page in pages:
+        records += page.parsed
+    return records
+
+
+class AsyncChatClient(_BaseClient):
+    """Methods for AI chat sessions (/api/chat/sessions), with `async def`."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        total_timeout: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        """Make a client; use it as an async context manager, or call `aclose()`.
+
+        One client serves one event loop: its connections belong to the loop it is first used in.
+
+        Args:
+            base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
+            token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
+            timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
+                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `http_client`'s own timeout when you pass one.
+            max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
+                0 disables them.
+            total_timeout: Seconds a call may take across all its attempts and waits; None for no limit.
+            max_response_size: The largest response body read, in bytes; a larger one raises
+                `ClannResponseError`. Defaults to 8 MiB.
+            headers: Headers sent with every request, besides pyclann's own.
+            http_client: Your own `httpx.AsyncClient`. Its timeout, headers, proxies and event hooks
+                are kept (pyclann's arguments win only when you pass them); it is not closed by `aclose()`.
+
+        Raises:
+            ClannConfigError: If there is no base URL, or a setting is not valid.
+            TypeError: If a setting has the wrong type.
+        """
+        # From here on, only masked Secrets are in this frame: tracebacks show locals, and a base URL may
+        # hold a password (refused, but not to be shown while refusing it).
+        secret = None if token is None else Secret(token)
+        url = None if base_url is None else Secret(base_url)
+        del token, base_url
+        self._setup(
+            url, secret, http_client, httpx.AsyncClient, timeout, max_retries, total_timeout, max_response_size, headers
+        )
+        if http_client is None:
+            http_client, self._conn.shaped = _io.async_http_client()
+        self._http: httpx.AsyncClient = http_client
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        total_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_response_size: int | NotGiven = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with some settings changed, sharing its connections.
+
+        `chat.with_options(timeout=5).get_session(session_id)` changes one call. Closing
+        the copy leaves the shared connections open; closing this client closes them.
+
+        Args:
+            timeout: As in the constructor.
+            max_retries: As in the constructor.
+            total_timeout: As in the constructor.
+            max_response_size: As in the constructor.
+            headers: Headers to add to (or replace among) this client's.
+
+        Returns:
+            The new client.
+
+        Raises:
+            ClannConfigError: If a setting is not valid.
+            TypeError: If a setting has the wrong type.
+        """
+        return self._copy(timeout, max_retries, total_timeout, max_response_size, headers)
+
+    @property
+    def with_raw_response(self) -> AsyncRawChatClient:
+        """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
+        return AsyncRawChatClient(self)
+
+    async def _call(self, op: _operations.Operation[T]) -> Answer[T]:
+        if self._conn.closed:
+            raise self._closed(op)
+        self._check_loop(op, _io.async_running_loop())
+        attempts = self._attempts(op)
+        while True:
+            left = attempts.time_left()
+            cause: BaseException | None = None
+            scope, deadline = _io.async_attempt(left, self._conn.shaped)
+            try:
+                with scope:
+                    response = await self._http.send(self._request(op, left), stream=True)
+                    try:
+                        body = self._body(response, deadline)
+                        if response.is_stream_consumed:  # a mock transport's, read and decoded already
+                            body.feed(response.content)
+                        else:
+                            async for chunk in response.aiter_raw():
+                                body.feed(chunk)
+                                if body.full:  # an error's body, read as far as it is kept
+                                    break
+                    finally:
+                        await response.aclose()
+            except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
+                cause = error
+                failed, failure = _failures.attempt_error(
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                )
+            else:
+                outcome = self._outcome(op, response, body.content())
+                if isinstance(outcome, Answer):
+                    return outcome
+                failed, failure = outcome
+            wait = attempts.wait_after(failure)
+            if wait is None:
+                raise self._give_up(op, failed, cause, attempts)
+            self._retrying(op, attempts, failed, wait)
+            if (seconds := sleep_for(wait)) > 0:
+                await _io.async_sleep(seconds)
+
+    async def _pages(
+        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
+    ) -> AsyncGenerator[Answer[list[T]], None]:
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            answer = await self._call(page(cursor))
+            items, cursor = answer.parsed
+            yield Answer(items, answer.response)
+            if cursor is None:
+                return
+            if cursor in seen:  # a server going round in circles: the walk would never end
+                raise self._stuck(answer)
+            seen.add(cursor)
+
+    async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+        """Return chat sessions for a user, ordered by most-recently-updated.
+
+        Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Filter by tree slug.
+
+        Returns:
+            List of :class:`ChatSession` objects.
+
+        Raises:
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return await _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+
+    def iter_sessions(
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+    ) -> AsyncGenerator[ChatSession, None]:
+        """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
+
+        The walk is a keyset walk: it yields every session that exists throughout it and is
+        not changed during it exactly once, and never yields a session twice. A session
+        created, renamed or given a message during the walk moves ahead of it, and is not
+        yielded (again); start a new walk to see it.
+        Use it with `async for`.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            page_size: Sessions per request, 1 to 100; defaults to 100.
+
+        Yields:
+            ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
+        return (session async for page in pages for session in page.parsed)
+
+    async def create_session(
+        self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
+    ) -> ChatSession:
+        """Create a new chat session.
+
+        Args:
+            title: Session title.
+            created_by: Username of the session owner.
+            tree: Tree slug to scope this session to.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without creating twice.
+
+        Returns:
+            The newly created :class:`ChatSession`.
+
+        Raises:
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been created.
+        """
+        return (await self._call(ops.create_session(title, created_by, tree, idempotency_key))).parsed
+
+    async def get_session(self, session_id: str | ChatSession) -> ChatSession:
+        """Return one chat session.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+
+        Returns:
+            The :class:`ChatSession`, as it is now.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return (await self._call(ops.get_session(session_id))).parsed
+
+    async def update_session(
+        self,
+        session_id: str | ChatSession,
+        *,
+        title: str | NotGiven = NOT_GIVEN,
+        tree: str | NotGiven | None = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> ChatSession:
+        """Rename a chat session, or change or clear its tree.
+
+        Fields not passed are left as they are; `tree=None` clears the tree. A change sets the
+        session's `updated_at`, so it moves to the top of `list_sessions`; values it already
+        has change nothing.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            title: The new title.
+            tree: The new tree slug, or None to clear it.
+            idempotency_key: The key that makes retries safe; one is made when absent.
+
+        Returns:
+            The :class:`ChatSession`, as changed.
+
+        Raises:
+            ClannInvalidArgumentError: If neither `title` nor `tree` is given (no request is sent).
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannUnprocessableError: If a field is not valid (`.errors` names each).
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the change may have been made.
+        """
+        return (await self._call(ops.update_session(session_id, title, tree, idempotency_key))).parsed
+
+    async def delete_session(self, session_id: str | ChatSession, *, idempotency_key: str | None = None) -> None:
+        """Delete a chat session and all its messages.
+
+        A retry learns from the server's replay that an earlier attempt deleted the session;
+        a 404 is never taken for success.
+
+        Args:
+            session_id: Full record ID (``chat_session:...``) or bare ULID, or the `ChatSession` itself.
+            idempotency_key: The key that makes retries safe; one is made when absent.
+
+        Raises:
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the session may have been deleted.
+        """
+        await self._call(ops.delete_session(session_id, idempotency_key))
+
+    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+        """Return all messages in a session, ordered by creation time.
+
+        Args:
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+
+        Returns:
+            List of :class:`ChatMessage` objects.
+
+        Raises:
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return await _joined(self._pages(ops.list_messages(session_id, None, None)))
+
+    def iter_messages(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> AsyncGenerator[ChatMessage, None]:
+        """Yield a session's messages, oldest first, fetching pages as they are needed.
+
+        With `after`, only the messages after that one: call again with the last message you
+        have to poll for new ones. Messages appended during the walk are yielded too.
+        Use it with `async for`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Yields:
+            ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_messages(session_id, after, page_size))
+        return (message async for page in pages for message in page.parsed)
+
+    async def append_message(
+        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+    ) -> ChatMessage:
+        """Append a message to a chat session.
+
+        Also updates session.updated_at so the session sorts to the top of
+        :meth:`list_sessions`.
+
+        Args:
+            session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
+            content: Message text.
+            idempotency_key: The key that makes retries safe; one is made when absent. Pass
+                `error.idempotency_key` to call again after an error without appending twice.
+
+        Returns:
+            The created :class:`ChatMessage`.
+
+        Raises:
+            ClannNotFoundError: If the session does not exist.
+            ClannAuthError: If not authenticated.
+            ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
+            ClannInvalidArgumentError: If `content` cannot be sent, such as a lone surrogate (no request is sent).
+            ClannUnprocessableError: If a field is not valid, such as an unknown role (`.errors` names each).
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response; every error says whether the message may have been stored.
+        """
+        return (await self._call(ops.append_message(session_id, role, content, idempotency_key))).parsed
+
+    async def get_message(self, session_id: str | ChatSession, message_id: str | ChatMessage) -> ChatMessage:
+        """Return one message of a chat session.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            message_id: The message's full record ID, bare ULID, or the `ChatMessage` itself.
+
+        Returns:
+            The :class:`ChatMessage`.
+
+        Raises:
+            ClannInvalidIdError: If an ID is not of its kind (no request is sent).
+            ClannNotFoundError: If the session or the message does not exist.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        return (await self._call(ops.get_message(session_id, message_id))).parsed
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections, unless the `httpx.AsyncClient` was yours or this is a `with_options` copy."""
+        if self._owns_http and not self._conn.closed:
+            self._conn.closed = True
+            await _io.async_close(self._http)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncRawChatClient:
+    """`AsyncChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
+
+    `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
+    being the page's records.
+    """
+
+    def __init__(self, client: AsyncChatClient) -> None:
+        self._client = client
+        self.list_sessions = araw(client.list_sessions)
+        self.create_session = araw(client.create_session)
+        self.get_session = araw(client.get_session)
+        self.update_session = araw(client.update_session)
+        self.delete_session = araw(client.delete_session)
+        self.list_messages = araw(client.list_messages)
+        self.append_message = araw(client.append_message)
+        self.get_message = araw(client.get_message)
+
+    def iter_sessions(
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+    ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
+        """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        return (page.raw() async for page in pages)
+
+    def iter_messages(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
+        """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
+        return (page.raw() async for page in pages)
