@@ -26,17 +26,21 @@ SOURCES = ["README.md", "DESCRIPTION.md", "docs"]
 
 
 class Example(NamedTuple):
-    """One example: where its first block is, its code, and why it is not run (None: it is run)."""
+    """One example: the file and line of its first block, and its code."""
 
     source: str
     line: int
     code: str
-    not_run: str | None = None
 
 
 def examples(root: Path = ROOT) -> list[Example]:
     """Every example under `root`, continued blocks joined to the one they continue."""
-    found: list[Example] = []
+    return [example for example, _ in marked_examples(root)]
+
+
+def marked_examples(root: Path = ROOT) -> list[tuple[Example, str | None]]:
+    """Every example under `root`, with why it is not run (None: it is run)."""
+    found: list[tuple[Example, str | None]] = []
     paths: list[Path] = []
     for name in SOURCES:
         paths += [root / name] if name.endswith(".md") else sorted((root / name).rglob("*.md"))
@@ -46,11 +50,11 @@ def examples(root: Path = ROOT) -> list[Example]:
         for match in BLOCK.finditer(text):
             code = match.group("code")
             line = text.count("\n", 0, match.start("code")) + 1
-            if code.startswith("# continued") and found and found[-1].source == name:
-                previous = found.pop()
-                found.append(previous._replace(code=previous.code + code))
+            if code.startswith("# continued") and found and found[-1][0].source == name:
+                previous, why = found.pop()
+                found.append((previous._replace(code=previous.code + code), why))
             else:
-                found.append(Example(name, line, code, match.group("why")))
+                found.append((Example(name, line, code), match.group("why")))
     return found
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from pyclann import Role
 from pyclann.testing import DevServer, dev_server
-from scripts.check_doc_examples import ROOT, Example, examples
+from scripts.check_doc_examples import ROOT, Example, marked_examples
 
 SERVED = "http://127.0.0.1:8765"
 PLACEHOLDER_URL = "https://clann.example"
@@ -98,12 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose docs to run (default: this one)")
     args = parser.parse_args(argv)
-    found = examples(args.root)
+    found = marked_examples(args.root)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="doc-examples-run-") as folder, dev_server() as server:
         seed(server)
-        skipped = [f"{e.source}:{e.line} (not run: {e.not_run})" for e in found if e.not_run is not None]
-        chosen = [(index, e) for index, e in enumerate(found) if e.not_run is None]
+        skipped = [f"{e.source}:{e.line} (not run: {why})" for e, why in found if why is not None]
+        chosen = [(index, e) for index, (e, why) in enumerate(found) if why is None]
         # Two at a time: each example spends most of its time starting Python and waiting on the server.
         with ThreadPoolExecutor(max_workers=2) as pool:
             problems = list(pool.map(lambda item: run(item[1], server, Path(folder), item[0]), chosen))
