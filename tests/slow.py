@@ -1,8 +1,8 @@
 """Which tests are slow: marked `slow` here, left out of `make check`, run by `make test`.
 
 A test is slow when it starts a subprocess (Python, pytest, a build), a server
-(the dev server, a fault proxy, a socket server of tests/servers.py) or
-schemathesis or hypothesis at length. The fast loop (`make check`) runs the
+(the dev server, a fault proxy, a socket server of tests/servers.py), runs
+schemathesis or hypothesis at length, or takes seconds of CPU. The fast loop (`make check`) runs the
 rest in seconds, and prints its ten slowest tests (`--durations`), so a test that
 belongs here shows up there. A new test can be marked in its own file instead,
 with `@pytest.mark.slow`.
@@ -26,6 +26,7 @@ MODULES = (
     "tests/devserver/test_conformance.py",  # schemathesis, about half a minute
     "tests/devserver/test_connections.py",  # the dev server on a socket
     "tests/faults/",  # a fault proxy and the dev server
+    "tests/test_cassettes.py",  # every recorded exchange checked against openapi.yaml
     "tests/test_concurrency.py",  # the dev server, many threads
     "tests/test_fuzz.py",  # hypothesis, hundreds of examples a method
     "tests/test_logs.py",  # Python in a subprocess, per test
@@ -38,8 +39,13 @@ MODULES = (
 # Fixtures that start a server: a test that uses one is slow, wherever it is.
 FIXTURES = frozenset({"served", "clann_server", "clann_client", "clann_async_client"})
 
-# Single tests that start a server or a process, in modules that are otherwise fast.
+# Single tests that start a server or a process, or take seconds of CPU (found with --durations),
+# in modules that are otherwise fast.
 TESTS = (
+    "tests/test_body.py::test_a_gzip_bomb_on_a_success_stops_at_the_size_limit_in_bounded_memory",
+    "tests/test_page_decoder.py::test_a_page_read_from_its_body_is_what_json_loads_and_reading_it_give",
+    "tests/test_parse.py::test_a_page_read_column_by_column_is_what_reading_each_message_gives",
+    "tests/test_recorded.py::test_listings_walk_every_page_and_iterators_fetch_lazily",
     "tests/devserver/test_sessions.py::test_a_204_carries_no_content_length_on_the_wire",
     "tests/test_body.py::test_bodies_from_a_real_socket_are_decoded",
     "tests/test_body.py::test_a_gzip_bomb_from_a_real_socket_is_refused_in_bounded_memory",
