@@ -3,6 +3,14 @@
 
 PYTHON ?= python3
 VENV := .venv
+# The other Pythons the package claims (pyproject's classifiers: 3.11 is $(PYTHON), in .venv).
+# `make test` runs the whole suite on each, in its own venv (.venv-3.12, .venv-3.13); lint, types
+# and the docs run once, on 3.11. Each is found as pythonX.Y in pyenv's versions, else on PATH.
+OTHER_PYTHONS ?= 3.12 3.13
+ifndef PYENV_ROOT
+PYENV_ROOT := $(shell pyenv root 2>/dev/null)
+endif
+python_for = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),$(shell command -v python$(1)))
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
@@ -12,12 +20,12 @@ GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 # Replays cassettes only; the only host a test may reach is a server it started on 127.0.0.1.
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
-.PHONY: help setup test lint types check-generated generate pytest record demo serve docs docs-check chromium-present \
-	bench bench-check soak lock clean
+.PHONY: help setup test check lint types check-generated generate pytest pytest-fast examples record demo serve docs \
+	docs-check chromium-present bench bench-check soak dist lock clean
 
 # `make help` prints each target's `##` comment: the Makefile is the one place they are written.
 help: ## list the targets, with what each does
-	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:[^#]*## / {printf "make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z0-9%-]+:[^#]*## / {printf "make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Set-up runs only when the pins or the project metadata changed, so a second
 # `make test` needs no network.
@@ -28,7 +36,20 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-test: lint types check-generated docs pytest ## set up, then lint, types, generated check, docs and every test, offline
+# One venv per other Python, made and filled the same way, and skipped the same way when nothing changed.
+# Precious: make would otherwise delete a pattern rule's stamp after the run, and reinstall every time.
+.PRECIOUS: .venv-%/.installed
+.venv-%/.installed: requirements-dev.txt pyproject.toml
+	@test -n "$(call python_for,$*)" || { echo "make test runs the suite on Python $*, found neither in pyenv ($(PYENV_ROOT)/versions/$*.*) nor as python$* on PATH: install it, or leave it out with OTHER_PYTHONS=" >&2; exit 1; }
+	$(call python_for,$*) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+test: lint types check-generated docs examples pytest $(addprefix pytest-,$(OTHER_PYTHONS)) ## set up, then lint, types, generated check, docs, the docs' examples run, and every test on 3.11, 3.12 and 3.13, offline
+
+# The fast loop: what `make test` checks that a change most often breaks, in under a minute.
+check: lint types pytest-fast ## the fast loop: lint, types and the tests not marked slow (no subprocesses, no servers)
 
 lint: $(STAMP) ## ruff, ruff format --check and the OpenAPI validator
 	$(BIN)/ruff check .
@@ -53,8 +74,18 @@ check-generated: $(STAMP) ## fail if pyclann/_generated or the sync client diffe
 	fi
 	$(PY) scripts/unasync.py --check
 
-pytest: $(STAMP) ## every test, cassettes replayed, no network beyond 127.0.0.1
+pytest: $(STAMP) ## every test on 3.11, cassettes replayed, no network beyond 127.0.0.1
 	$(PYTEST)
+
+# The ten slowest tests are listed, so a new slow test shows up in the fast loop and can be marked.
+pytest-fast: $(STAMP) ## the tests not marked slow, with the ten slowest of them listed
+	$(PYTEST) -m "not slow" --durations=10
+
+pytest-%: .venv-%/.installed ## (pytest-3.12, pytest-3.13) every test on that Python, in .venv-3.12, .venv-3.13
+	.venv-$*/bin/python -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
+
+examples: $(STAMP) ## run every code example of README.md, DESCRIPTION.md and docs/ against a dev server
+	$(PY) -m scripts.run_doc_examples
 
 record: $(STAMP) ## re-record every cassette against a fresh dev server
 	$(PY) -m scripts.record
@@ -96,10 +127,15 @@ bench-check: $(STAMP) ## the benchmarks, failing if any goal is missed
 soak: $(STAMP) ## 5,000 calls, sync and async, through a faulting proxy, audited against the server
 	$(PY) -m scripts.soak
 
+# The release's files, built offline with the pinned build backend; CONTRIBUTING.md says how to check the wheel.
+dist: $(STAMP) ## build the sdist and the wheel into dist/
+	rm -rf dist
+	$(PY) -m hatchling build -d dist
+
 lock: ## re-pin requirements-dev.txt from requirements-dev.in
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install -q -r requirements-dev.in
 	(echo "# Generated by 'make lock' from requirements-dev.in; installed by 'make setup'."; .lock-venv/bin/pip freeze) > requirements-dev.txt
 	rm -rf .lock-venv
 
-clean: ## remove .venv and everything built
-	rm -rf $(VENV) site $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+clean: ## remove the venvs and everything built
+	rm -rf $(VENV) $(addprefix .venv-,$(OTHER_PYTHONS)) site dist $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis

@@ -8,6 +8,9 @@ import pytest
 from tests.helpers import MakeClient, async_client, sync_client
 from tests.recording import CASSETTES, RECORDED_HOST, REDACTED
 
+# Marks the tests that start a process or a server `slow`, for `make check` to leave out.
+pytest_plugins = ["tests.slow"]
+
 
 @pytest.fixture(params=["sync", "async"])
 def make_client(request: pytest.FixtureRequest) -> MakeClient:
