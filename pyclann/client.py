@@ -28,7 +28,7 @@ from ._raw import Answer, AsyncRawChatClient, RawChatClient, record
 from ._retry import Attempts, Failure, sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .errors import ClannError, ClannUsageError
-from .models import ChatMessage, ChatSession
+from .models import ChatMessage, ChatSession, MessageRole
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatClient", "ChatClient"]
 
@@ -564,7 +564,7 @@ class ChatClient(_BaseClient):
         return (message for page in pages for message in page.parsed)
 
     def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         """Append a message to a chat session.
 
@@ -573,7 +573,8 @@ class ChatClient(_BaseClient):
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
-            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
+            role: A `Role` or its value (``user``, ``assistant``, ``system``), or a role your server
+                knows that this client does not, as `CustomRole("tool")`.
             content: Message text.
             idempotency_key: The key that makes retries safe; one is made when absent. Pass
                 `error.idempotency_key` to call again after an error without appending twice.
@@ -970,7 +971,7 @@ class AsyncChatClient(_BaseClient):
         return (message async for page in pages for message in page.parsed)
 
     async def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         """Append a message to a chat session.
 
@@ -979,7 +980,8 @@ class AsyncChatClient(_BaseClient):
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
-            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
+            role: A `Role` or its value (``user``, ``assistant``, ``system``), or a role your server
+                knows that this client does not, as `CustomRole("tool")`.
             content: Message text.
             idempotency_key: The key that makes retries safe; one is made when absent. Pass
                 `error.idempotency_key` to call again after an error without appending twice.
