@@ -35,7 +35,7 @@ _IDS = {
     table: (re.compile(rf"{table}:{_ULID}", re.ASCII), re.compile(rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}", re.ASCII))
     for table in ("chat_session", "chat_message")
 }
-_force_setattr: Callable[[object, str, object], None] = msgspec.structs.force_setattr
+_force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
 
 class FieldError(Exception):
@@ -125,7 +125,8 @@ def _named(text: str, what: tuple[str, str]) -> str:
     missing = re.fullmatch(r"Object missing required field `(\w+)`", said)
     if missing:
         steps.append((missing[1], ""))
-    where, field = [], None
+    where: list[str] = []
+    field: str | None = None
     for name, index in steps:
         if name and field is not None:  # a field of an object inside a field: say it whole
             field = f"{field}.{name}"
@@ -176,7 +177,8 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
                 )
         elif not _all_ids(column, of.table):
             index = next(i for i, value in enumerate(column) if not is_id(value, of.table))
-            raise FieldError(f"{_where(where, index)}field {name!r} must be a {of.table} ID, got {_echo(column[index])}")
+            said = f"field {name!r} must be a {of.table} ID, got {_echo(column[index])}"
+            raise FieldError(f"{_where(where, index)}{said}")
     for name in fields.times:
         column = columns[name] = list(map(attrgetter(name), records))
         if set(map(attrgetter("tzinfo"), column)) != {UTC}:  # a time written with another offset than Z

@@ -36,7 +36,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NewType, NamedTuple, Self, TypeAlias, get_args, get_origin
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Literal,
+    NamedTuple,
+    NewType,
+    Self,
+    TypeAlias,
+    Union,
+    get_args,
+    get_origin,
+)
 
 import msgspec
 
@@ -133,7 +146,7 @@ class _Record(msgspec.Struct, frozen=True, gc=False):  # strings and datetimes o
             raise ClannInvalidArgumentError(f"not a {_NOUNS[cls.__name__]}: {error}") from None
 
 
-class ChatSession(_Record):
+class ChatSession(_Record, frozen=True, gc=False):
     """An AI chat session.
 
     Attributes:
@@ -153,7 +166,7 @@ class ChatSession(_Record):
     updated_at: _Time
 
 
-class ChatMessage(_Record):
+class ChatMessage(_Record, frozen=True, gc=False):
     """One message of a chat session.
 
     Attributes:
@@ -186,12 +199,14 @@ class _Fields(NamedTuple):
 def _fields_of(cls: type[_Record]) -> _Fields:
     """What each field of `cls` must hold, read once from its annotations."""
     hints = msgspec.structs.fields(cls)
-    ids, times, types = {}, [], {}
+    ids: dict[str, _IdOf] = {}
+    times: list[str] = []
+    types: dict[str, tuple[type, ...]] = {}
     for field in hints:
-        kind, extras = field.type, ()
+        kind, extras = field.type, []
         if get_origin(kind) is Annotated:
             kind, *extras = get_args(kind)
-        ids.update({field.name: extra for extra in extras if isinstance(extra, _IdOf)})
+        ids.update((field.name, extra) for extra in extras if isinstance(extra, _IdOf))
         if kind is datetime:
             times.append(field.name)
         types[field.name] = _runtime_types(kind)
@@ -203,12 +218,10 @@ def _runtime_types(kind: Any) -> tuple[type, ...]:
         return (object,)
     if kind is None or kind is type(None):
         return (type(None),)
-    if isinstance(kind, type):
-        return (kind,)
     origin = get_origin(kind)
-    if isinstance(origin, type):  # dict[str, Any] and the like
-        return (origin,)
-    return tuple(t for arg in get_args(kind) for t in _runtime_types(arg))  # a union
+    if origin is Union or origin is UnionType:
+        return tuple(t for arg in get_args(kind) for t in _runtime_types(arg))
+    return (origin,) if isinstance(origin, type) else (kind,)  # dict[str, Any] is a dict
 
 
 def _check(record: _Record) -> None:
@@ -225,9 +238,9 @@ def _check(record: _Record) -> None:
             expected = " or ".join("None" if t is type(None) else f"a {t.__name__}" for t in types)
             raise TypeError(f"{kind}: {name} must be {expected}, not {type(value).__name__}")
         of = fields.ids.get(name)
-        if of is not None and not _parse.is_id(value, of.table):
+        if of is not None and isinstance(value, str) and not _parse.is_id(value, of.table):
             raise ClannInvalidArgumentError(f"{kind}: {name} must be a {of.noun}'s full ID: {value!r}")
-        if name in fields.times:
+        if isinstance(value, datetime) and name in fields.times:
             if value.utcoffset() is None:  # read as local time, it would shift on the wire
                 raise ClannInvalidArgumentError(f"{kind}: {name} must be timezone-aware: {value!r}")
             if value.tzinfo is not UTC:

@@ -55,6 +55,8 @@ PUBLIC = [
     "ClannTimeoutError",
     "ClannUnprocessableError",
     "ClannUsageError",
+    "CustomRole",
+    "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
