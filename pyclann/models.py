@@ -111,7 +111,8 @@ class _Checks(threading.local):
 _checking = _Checks()
 
 
-class _Record(msgspec.Struct, frozen=True, gc=False):  # strings and datetimes only: no cycle to collect
+# omit_defaults: an optional field left at its default is left out of to_dict(), as the wire leaves it out.
+class _Record(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):  # strings and datetimes: no cycle
     """A frozen record; what its fields hold is checked when it is made by hand, as `from_dict` checks it."""
 
     def __post_init__(self) -> None:

@@ -75,7 +75,7 @@ def test_from_dict_of_a_bad_record_names_the_field(
 @pytest.mark.parametrize(("cls", "record"), [(ChatSession, SESSION), (ChatMessage, MESSAGE)])
 def test_models_are_frozen(cls: type[ChatSession] | type[ChatMessage], record: dict[str, Any]) -> None:
     model: Any = cls.from_dict(record)
-    assert cls.__struct_fields__ == tuple(record)
+    assert set(record) <= set(cls.__struct_fields__)
     for name in cls.__struct_fields__:
         before = getattr(model, name)
         with pytest.raises(AttributeError):
