@@ -33,7 +33,7 @@ from .errors import (
     ClannUsageError,
 )
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
-from .models import ChatMessage, ChatSession, Role
+from .models import ChatMessage, ChatSession, CustomRole, MessageRole, Role
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
@@ -64,6 +64,8 @@ __all__ = [
     "ClannTimeoutError",
     "ClannUnprocessableError",
     "ClannUsageError",
+    "CustomRole",
+    "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",

@@ -22,7 +22,7 @@ from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._raw import Answer, RawResponse, araw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
-from .models import ChatMessage, ChatSession
+from .models import ChatMessage, ChatSession, MessageRole
 
 __all__ = ["AsyncChatClient", "AsyncRawChatClient"]
 
@@ -369,7 +369,7 @@ class AsyncChatClient(_BaseClient):
         return (message async for page in pages for message in page.parsed)
 
     async def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         """Append a message to a chat session.
 
@@ -378,7 +378,8 @@ class AsyncChatClient(_BaseClient):
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
-            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
+            role: A `Role` or its value (``user``, ``assistant``, ``system``), or a role your server
+                knows that this client does not, as `CustomRole("tool")`.
             content: Message text.
             idempotency_key: The key that makes retries safe; one is made when absent. Pass
                 `error.idempotency_key` to call again after an error without appending twice.

@@ -8,15 +8,14 @@ decided by its status code alone; its body only supplies the detail.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
 
+from . import _parse
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -67,7 +66,7 @@ class Late(Exception):
 def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:
     """The error a non-2xx response stands for."""
     cls = _STATUS_ERRORS.get(status) or (ClannServerError if status >= 500 else ClannAPIError)
-    problem = _problem(body)
+    problem = _parse.problem(body)  # the decoder every body goes through
     detail = problem.get("detail") if problem else None
     if not isinstance(detail, str) or not detail:
         detail = _describe(body)
@@ -240,14 +239,6 @@ def _without_frames(error: BaseException) -> BaseException:
 def _reason(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     return _clip(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
-
-
-def _problem(body: bytes) -> dict[str, Any] | None:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
-        return None
-    return document if isinstance(document, dict) else None
 
 
 def _describe(body: bytes) -> str:

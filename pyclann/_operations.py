@@ -2,7 +2,7 @@
 
 The paths, parameters, headers and body shapes come from openapi.yaml, through
 the generated package's public request builders (`request_kwargs`) and models.
-Its parsers are not used: the answers are read by `pyclann._parse`, once,
+Its parsers are not used: the answers are decoded by `pyclann._parse`, once,
 straight into pyclann's records. Arguments are checked here, so that a value
 that cannot be sent fails before any request, naming itself.
 
@@ -24,7 +24,7 @@ from . import _parse
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
-from .models import ChatMessage, ChatSession
+from .models import ChatMessage, ChatSession, MessageRole
 
 if TYPE_CHECKING:
     from ._generated.types import Unset
@@ -157,13 +157,15 @@ def list_messages(
     return page
 
 
-def append_message(session_id: str | ChatSession, role: str, content: str, key: str | None) -> Operation[ChatMessage]:
+def append_message(
+    session_id: str | ChatSession, role: MessageRole, content: str, key: str | None
+) -> Operation[ChatMessage]:
     from ._generated.api.chat import append_message as _append_message
     from ._generated.models import AppendMessageRequest
 
     with _refused(key):
         ulid = session_ulid(session_id)
-        # The role is an open string in the contract: a server may know roles this client does not.
+        # The role is an open string in the contract: a server may know roles this client does not (CustomRole).
         body = AppendMessageRequest(role=_text("role", role), content=_text("content", content))
         kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
     return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid).read)

@@ -1,158 +1,262 @@
-"""A body or its decoded JSON in, pyclann's records out, each field checked once.
+"""A body in, pyclann's records out: one decoder for every body, each field checked once.
 
-A field that would break the SDK itself is refused here, naming it: IDs must be
-record IDs of the right table (they become URLs later), and times must be RFC
-3339 with an offset, representable in UTC. Unknown fields and unknown roles are
-welcome: a newer server may send them. The readers of an operation's answer
-(the `read` of each class here, and `nothing`) take its body; a page of messages
-in the common form is decoded by `_page_decoder`, any other body by `json.loads`.
+Every body, a success's or an error's problem document, is decoded by msgspec in C,
+straight into the records of `pyclann.models` (or, for a problem, a dict). What the
+decoder refuses is a `FieldError` naming the field, or, for a body cut short, a
+`ValueError`, which the client retries: a complete body is never taken for a cut one.
+
+msgspec checks each field's type and that times are RFC 3339 with an offset; the
+rest is checked here a column at a time over a whole page, so that no Python code
+runs per record: IDs must be record IDs of the right table (they become URLs
+later), times representable in UTC (and are kept in UTC), and records must be the
+ones asked for. Unknown fields and unknown roles are welcome: a newer server may
+send them.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any, TypeAlias, TypeVar
 
-from .models import ChatMessage, ChatSession, Role, _Record
+import msgspec
 
-T = TypeVar("T")
-
-_ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
-_SESSION_ID = re.compile(rf"chat_session:{_ULID}", re.ASCII)
-_MESSAGE_ID = re.compile(rf"chat_message:{_ULID}", re.ASCII)
-# RFC 3339's date-time; datetime.fromisoformat alone also takes ISO week dates,
-# ordinal dates and times without seconds, which are not.
-_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)", re.ASCII)
-# A page's columns, joined by newlines (which none of their values may hold): every message ID, and
-# every time in UTC with a `Z`, as servers write them, and as datetime.fromisoformat reads them.
-_MESSAGE_IDS = re.compile(rf"(?:chat_message:{_ULID}\n)*+chat_message:{_ULID}", re.ASCII)
-_MESSAGE_ID_SIZE = len("chat_message:") + 26
-_UTC_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z"
-_UTC_TIMES = re.compile(rf"(?:{_UTC_TIME}\n)*+{_UTC_TIME}", re.ASCII)
-# The same times as shapes, every ASCII digit made 0: a page whose times share one shape is checked
-# by comparing strings, without the regex.
-_DIGITS_TO_0 = str.maketrans("0123456789", "0" * 10)
-_UTC_SHAPES = frozenset("0000-00-00T00:00:00" + ("." + "0" * digits if digits else "") + "Z" for digits in range(10))
-_MESSAGE_FIELDS = [itemgetter(name) for name in ChatMessage._fields]
-_ROLES: dict[str, str] = {role.value: role for role in Role}
-_MISSING = object()
-# What ChatMessage.__init__ does, as a C callable: set a record's one slot to its row.
-_set_values: Callable[[object, tuple[Any, ...]], None] = _Record.__dict__["_values"].__set__
-_exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
-"""Runs an iterator to its end, keeping nothing."""
-
+from . import models
+from .models import ChatMessage, ChatSession, _fields_of, _Record
 
 R = TypeVar("R", bound=_Record)
+
+_ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
+_ID_SIZE = 13 + 26  # both tables' names are 12 characters long, then a colon and the ULID
+# A column of IDs joined by newlines, which no ID may hold: one match checks them all.
+_IDS = {
+    table: (re.compile(rf"{table}:{_ULID}", re.ASCII), re.compile(rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}", re.ASCII))
+    for table in ("chat_session", "chat_message")
+}
+_force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
+
+
+class FieldError(Exception):
+    """A body that breaks the contract: a field missing or not valid, or not JSON at all (and not cut short)."""
+
+
+class _MessagePage(msgspec.Struct, gc=False):
+    data: list[ChatMessage]
+    has_more: bool
+    last_id: str | None
+
+
+class _SessionPage(msgspec.Struct, gc=False):
+    data: list[ChatSession]
+    has_more: bool
+    next_cursor: str | None = None
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
+    kind: msgspec.json.Decoder(kind) for kind in (ChatSession, ChatMessage, _SessionPage, _MessagePage)
+}
+_PROBLEM = msgspec.json.Decoder(dict[str, Any])
+# What each decodes, and what each item of its `data` is, for errors
+_WHAT: dict[type[Any], tuple[str, str]] = {
+    ChatSession: ("chat session", ""),
+    ChatMessage: ("chat message", ""),
+    _SessionPage: ("page of sessions", "chat session"),
+    _MessagePage: ("page of messages", "chat message"),
+}
+
+
+def _decoded(kind: type[Any], body: bytes) -> Any:
+    """`body` decoded into `kind`, unchecked beyond its types; FieldError if it is not one, ValueError if cut."""
+    models._checking.on = False  # records are checked a column at a time once decoded, not one by one
+    try:
+        return _DECODERS[kind].decode(body)
+    except msgspec.ValidationError as error:
+        raise FieldError(_named(str(error), _WHAT[kind])) from None
+    except msgspec.DecodeError as error:
+        # msgspec also says "truncated" of a lone surrogate in a field it skips: a body that ends as an
+        # object does is complete, and would come back the same.
+        if "truncated" in str(error) and not body.rstrip().endswith(b"}"):
+            raise ValueError(f"{error}: the body was cut short") from None
+        raise FieldError(f"the body is not JSON: {error}") from None
+    except UnicodeDecodeError as error:  # in a field kept
+        raise FieldError(f"the body is not JSON: not UTF-8: {error.reason} at byte {error.start}") from None
+    except RecursionError:
+        raise FieldError("the body is not JSON pyclann reads: it is nested too deeply") from None
+    finally:
+        models._checking.on = True
+
+
+def converted(value: object, kind: type[R]) -> R:
+    """A record of `kind` from decoded JSON (a dict), checked as a record decoded from a body is."""
+    models._checking.on = False
+    try:
+        record = msgspec.convert(value, kind)
+    except msgspec.ValidationError as error:
+        raise FieldError(_named(str(error), _WHAT[kind])) from None
+    finally:
+        models._checking.on = True
+    _checked([record], "")
+    return record
+
+
+def problem(body: bytes) -> dict[str, Any] | None:
+    """An error's problem document, as a dict; None if the body is not a JSON object."""
+    try:
+        return _PROBLEM.decode(body)
+    except (ValueError, RecursionError):  # msgspec's errors, and UnicodeDecodeError, are ValueErrors
+        return None
+
+
+# msgspec's words for a JSON type, as Python names it
+_KINDS = {"array": "list", "object": "dict", "str": "str", "int": "int", "float": "float", "bool": "bool"}
+_EXPECTED = {"str": "a string", "str | null": "a string or null", "bool": "a boolean", "array": "an array"}
+_EXPECTED |= {"datetime": "an RFC 3339 time", "object": "an object", "object | null": "an object or null"}
+_MESSAGE = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+
+
+def _named(text: str, what: tuple[str, str]) -> str:
+    """msgspec's error, said as pyclann says it: the item and the field first."""
+    match = _MESSAGE.fullmatch(text)
+    assert match is not None  # every string matches
+    said, steps = match["what"], [(s[1], s[2]) for s in _STEP.finditer(match["path"] or "")]
+    missing = re.fullmatch(r"Object missing required field `(\w+)`", said)
+    if missing:
+        steps.append((missing[1], ""))
+    where: list[str] = []
+    field: str | None = None
+    for name, index in steps:
+        if name and field is not None:  # a field of an object inside a field: say it whole
+            field = f"{field}.{name}"
+        elif name:
+            field = name
+        elif field is not None and index and not where:
+            where, field = [f"item {index} of {field!r}"], None
+    prefix = "".join(f"{part}: " for part in where)
+    if field is None:
+        wrong = re.fullmatch(r"Expected `(.*)`, got `(.*)`", said)
+        if wrong and wrong[1] == "object":
+            return f"{prefix}expected a {what[1] if where else what[0]} object, got {_kind(wrong[2])}"
+        return f"{prefix}{said}"
+    field_said = f"field {field!r}"
+    if missing:
+        return f"{prefix}{field_said} is missing"
+    wrong = re.fullmatch(r"Expected `(.*)`, got `(.*)`", said)
+    if wrong:
+        return f"{prefix}{field_said} must be {_EXPECTED.get(wrong[1], wrong[1])}, got {_kind(wrong[2])}"
+    if said.startswith("Invalid RFC3339") or "timezone component" in said:
+        return f"{prefix}{field_said} is not an RFC 3339 time with an offset"
+    return f"{prefix}{field_said}: {said[:1].lower()}{said[1:]}"
+
+
+def _kind(name: str) -> str:
+    return _KINDS.get(name, name)
+
+
+def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None) -> dict[str, list[Any]]:
+    """Check a column at a time what msgspec did not: IDs, and times in UTC's range, kept in UTC.
+
+    `belongs` maps a field to the value every record must hold there (the session asked
+    for), said with `where`: "item {i} of 'data'", or "" for one record. Returns the
+    columns it read, by field name, for a walk to check further.
+    """
+    if not records:
+        return {}
+    fields, columns = _fields_of(type(records[0])), {}
+    for name, of in fields.ids.items():
+        column = columns[name] = list(map(attrgetter(name), records))
+        must = (belongs or {}).get(name)
+        if must is not None:
+            if column.count(must) != len(column):  # the ID asked for, valid: nothing more to check
+                index = next(i for i, value in enumerate(column) if value != must)
+                raise FieldError(
+                    f"{_where(where, index, name)}: a message of {_echo(column[index])}, not of {must!r},"
+                    " the session asked for"
+                )
+        elif not _all_ids(column, of.table):
+            index = next(i for i, value in enumerate(column) if not is_id(value, of.table))
+            said = f"field {name!r} must be a {of.table} ID, got {_echo(column[index])}"
+            raise FieldError(f"{_where(where, index)}{said}")
+    for name in fields.times:
+        column = columns[name] = list(map(attrgetter(name), records))
+        if set(map(attrgetter("tzinfo"), column)) != {UTC}:  # a time written with another offset than Z
+            for index, (record, moment) in enumerate(zip(records, column, strict=True)):
+                try:
+                    column[index] = moment.astimezone(UTC)
+                except OverflowError:  # year 1 at +23:59, which is year 0 in UTC
+                    raise FieldError(
+                        f"{_where(where, index)}field {name!r} is not a time in UTC's range: {moment.isoformat()!r}"
+                    ) from None
+                _force_setattr(record, name, column[index])
+    return columns
+
+
+def _where(where: str, index: int, field: str | None = None) -> str:
+    if not where:
+        return f"field {field!r}" if field else ""
+    return f"{where.format(index)}: " if field is None else where.format(index)
+
+
+def _all_ids(column: list[str], table: str) -> bool:
+    joined = "\n".join(column)
+    return len(joined) == len(column) * (_ID_SIZE + 1) - 1 and _IDS[table][1].fullmatch(joined) is not None
+
+
+def is_id(value: str, table: str) -> bool:
+    """Whether `value` is a full ID of `table` as records carry it (its ULID upper case)."""
+    return _IDS[table][0].fullmatch(value) is not None
+
+
+def is_session_id(value: str) -> bool:
+    """Whether `value` is a session's full ID as records carry it (its ULID upper case)."""
+    return is_id(value, "chat_session")
+
+
+def is_message_id(value: str) -> bool:
+    """Whether `value` is a message's full ID as records carry it (its ULID upper case)."""
+    return is_id(value, "chat_message")
+
+
 _MessagesRead: TypeAlias = tuple[list[ChatMessage], Sequence[str], list[datetime], str | None]
 """A page's messages, their IDs and times (for a walk to check), and the `after` of the next page."""
 
 
-def _made(cls: type[R], values: tuple[Any, ...]) -> R:
-    """A record of `cls` holding `values`, already checked, as `cls(*values)` makes it after its checks."""
-    record = object.__new__(cls)
-    _set_values(record, values)
-    return record
-
-
-class FieldError(Exception):
-    """A field that is missing or not valid; the caller says whose it was."""
-
-
-def session(value: object) -> ChatSession:
-    record = _record(value, "chat session")
-    tree = record.get("tree", _MISSING)
-    if tree is not None and type(tree) is not str:
-        raise FieldError(f"field 'tree' {_wrong(tree, 'a string or null')}")
-    values = (
-        _id(record, "id", _SESSION_ID),
-        _text(record, "title"),
-        _text(record, "created_by"),
-        tree,
-        _time(record, "created_at"),
-        _time(record, "updated_at"),
-    )
-    return _made(ChatSession, values)
-
-
-def message(value: object) -> ChatMessage:
-    record = _record(value, "chat message")
-    role = _text(record, "role")
-    values = (
-        _id(record, "id", _MESSAGE_ID),
-        _id(record, "session", _SESSION_ID),
-        _ROLES.get(role, role),
-        _text(record, "content"),
-        _time(record, "created_at"),
-    )
-    return _made(ChatMessage, values)
-
-
-def session_page(value: object) -> tuple[list[ChatSession], str | None]:
-    """A page of sessions, and the cursor of the next page (None on the last)."""
-    page = _record(value, "page of sessions")
-    items = _items(page, session)
-    more = _flag(page)
-    if more and not items:  # the next cursor is the last session's keyset: a page without one has none
-        raise FieldError("field 'has_more' is true on an empty page")
-    cursor = page.get("next_cursor", _MISSING)
-    if more and (type(cursor) is not str or not cursor):
-        raise FieldError(f"field 'next_cursor' {_wrong(cursor, 'a cursor when has_more is true')}")
-    return items, cursor if more else None
-
-
-def message_page(value: object, session: str | None = None) -> tuple[list[ChatMessage], str | None]:
-    """A page of messages, and the `after` of the next page (None on the last).
+def message_page(body: bytes, session: str | None = None) -> _MessagesRead:
+    """A page of messages, their IDs and times, and the `after` of the next page (None on the last).
 
     With `session` (a full ID), every message must be one of that session's.
     """
-    items, _, _, cursor = _message_page(value, session)
-    return items, cursor
-
-
-def _message_page(value: object, session: str | None) -> _MessagesRead:
-    """`message_page`, with the page's IDs and times as columns, for a walk to check."""
-    page = _record(value, "page of messages")
-    data = page.get("data")
-    # Read column by column when every message is of the common shape; else one by one, naming what is wrong.
-    columns = _message_columns(data, session) if type(data) is list else None
-    if columns is None:
-        items = _items(page, message)
-        if session is not None:
-            _all_of(items, session)
-        columns = items, [item.id for item in items], [item.created_at for item in items]
-    return _ended(*columns, _flag(page), page.get("last_id", _MISSING))
-
-
-def _message_page_body(body: bytes, session: str) -> _MessagesRead:
-    """`_message_page` of a body: decoded by `_page_decoder` when in the common form, else by `json.loads`."""
-    from . import _page_decoder  # here, not at the top: msgspec is imported with the first page
-
-    common = _page_decoder.message_page(body)
-    if common is not None:
-        columns, more, last = common
-        records = _checked_columns(*columns, session=session)
-        if records is not None:
-            return _ended(*records, more, last)
-    # Not in the common form: read again, naming what is wrong (or, if msgspec refused it, read).
-    return _message_page(json.loads(body), session)
-
-
-def _ended(
-    items: list[ChatMessage], ids: Sequence[str], times: list[datetime], more: bool, last: object
-) -> _MessagesRead:
-    """A page's messages and columns, and the `after` of the next page, once its `last_id` is checked."""
+    page: _MessagePage = _decoded(_MessagePage, body)
+    items = page.data
+    columns = _checked(items, "item {} of 'data'", None if session is None else {"session": session})
+    ids, times = columns.get("id", []), columns.get("created_at", [])
     expected = ids[-1] if ids else None
-    if last != expected:
-        raise FieldError(f"field 'last_id' must be the last message's ID {expected!r}, got {_echo(last)}")
-    if more and not items:
+    if page.last_id != expected:
+        raise FieldError(f"field 'last_id' must be the last message's ID {expected!r}, got {_echo(page.last_id)}")
+    if page.has_more and not items:
         raise FieldError("field 'has_more' is true on an empty page")
-    return items, ids, times, expected if more else None
+    return items, ids, times, expected if page.has_more else None
+
+
+def session_page(body: bytes) -> tuple[list[ChatSession], str | None]:
+    """A page of sessions, and the cursor of the next page (None on the last)."""
+    page: _SessionPage = _decoded(_SessionPage, body)
+    _checked(page.data, "item {} of 'data'")
+    if page.has_more and not page.data:  # the next cursor is the last session's keyset: a page without one has none
+        raise FieldError("field 'has_more' is true on an empty page")
+    cursor = page.next_cursor
+    if page.has_more and not cursor:
+        raise FieldError(f"field 'next_cursor' must be a cursor when has_more is true, got {_echo(cursor)}")
+    return page.data, cursor if page.has_more else None
+
+
+def record(kind: type[R], body: bytes) -> R:
+    """One record of `kind`, checked."""
+    found: R = _decoded(kind, body)
+    _checked([found], "")
+    return found
 
 
 class MessageWalk:
@@ -175,7 +279,7 @@ class MessageWalk:
         self._seen = set[str]() if after is None else {f"chat_message:{after}"}
 
     def read(self, body: bytes) -> tuple[list[ChatMessage], str | None]:
-        items, ids, times, cursor = _message_page_body(body, self._session)
+        items, ids, times, cursor = message_page(body, self._session)
         if items:
             self._advance(ids, times)
         return items, cursor
@@ -217,7 +321,7 @@ class SessionWalk:
         self._seen: set[str] = set()
 
     def page(self, body: bytes) -> tuple[list[ChatSession], str | None]:
-        items, cursor = session_page(json.loads(body))
+        items, cursor = session_page(body)
         earliest, seen = self._earliest, set[str]()
         for index, item in enumerate(items):
             if item.created_by != self._user or (self._tree is not None and item.tree != self._tree):
@@ -242,7 +346,7 @@ class TheSession:
         self._id = f"chat_session:{ulid}"
 
     def read(self, body: bytes) -> ChatSession:
-        found = session(json.loads(body))
+        found = record(ChatSession, body)
         if found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the session asked for, got {found.id!r}")
         return found
@@ -258,174 +362,20 @@ class TheMessage:
         self._id = None if message_ulid is None else f"chat_message:{message_ulid}"
 
     def read(self, body: bytes) -> ChatMessage:
-        found = message(json.loads(body))
-        _all_of([found], self._session, whose="field 'session'")
+        found: ChatMessage = _decoded(ChatMessage, body)
+        _checked([found], "", {"session": self._session})
         if self._id is not None and found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the message asked for, got {found.id!r}")
         return found
 
 
-def _all_of(items: list[ChatMessage], session: str, whose: str = "") -> None:
-    for index, item in enumerate(items):
-        if item.session != session:
-            where = whose or f"item {index} of 'data'"
-            raise FieldError(f"{where}: a message of {item.session!r}, not of {session!r}, the session asked for")
-
-
-def is_session_id(value: str) -> bool:
-    """Whether `value` is a session's full ID as records carry it (its ULID upper case)."""
-    return _SESSION_ID.fullmatch(value) is not None
-
-
-def is_message_id(value: str) -> bool:
-    """Whether `value` is a message's full ID as records carry it (its ULID upper case)."""
-    return _MESSAGE_ID.fullmatch(value) is not None
-
-
 def new_session(body: bytes) -> ChatSession:
     """The reader of a session just made."""
-    return session(json.loads(body))
+    return record(ChatSession, body)
 
 
 def nothing(body: bytes) -> None:
     """The reader of a 204: there is no body to read."""
-
-
-def _message_columns(
-    data: list[Any], session: str | None = None
-) -> tuple[list[ChatMessage], Sequence[str], list[datetime]] | None:
-    """A page's messages, each check made once per column instead of once per message.
-
-    None when any message is not in the common form (a field missing or not a string,
-    an ID or time not as servers write them, a time out of range), for `message` to
-    read them one by one and name what is wrong. For decoded JSON (which holds no str
-    subclasses) it refuses all that `message` refuses: joining the values of a column
-    by newlines checks that each is a str, the joined values match a pattern only if
-    each value does, and a value holding a newline would add a line, which the lengths
-    and counts rule out.
-    """
-    try:
-        ids, sessions, roles, contents, times = [list(map(field, data)) for field in _MESSAGE_FIELDS]
-    except (KeyError, TypeError):  # a field missing; a message not an object
-        return None
-    return _checked_columns(ids, sessions, roles, contents, times, session=session)
-
-
-def _checked_columns(
-    ids: Sequence[str],
-    sessions: Sequence[str],
-    roles: Sequence[str],
-    contents: Sequence[str],
-    times: Sequence[str],
-    *,
-    session: str | None,
-) -> tuple[list[ChatMessage], Sequence[str], list[datetime]] | None:
-    """The records of a page's columns, or None when one is not in the common form.
-
-    The columns' types are what decoded JSON may hold, not yet checked (as `_message_columns` says).
-    """
-    if not ids:
-        return [], [], []
-    try:
-        joined_ids, joined_times = "\n".join(ids), "\n".join(times)
-        distinct_sessions, distinct_roles = set(sessions), set(roles)
-    except TypeError:  # a value not a string, or not hashable
-        return None
-    if any(type(role) is not str for role in distinct_roles) or set(map(type, contents)) != {str}:
-        return None
-    if len(joined_ids) != len(ids) * (_MESSAGE_ID_SIZE + 1) - 1 or _MESSAGE_IDS.fullmatch(joined_ids) is None:
-        return None
-    if session is not None:
-        if distinct_sessions != {session}:  # the session asked for, a valid ID: nothing more to check
-            return None  # read one by one, to name the message that is another session's
-    elif any(type(each) is not str or _SESSION_ID.fullmatch(each) is None for each in distinct_sessions):
-        return None
-    if not _utc_times(times, joined_times):
-        return None
-    try:
-        moments = list(map(datetime.fromisoformat, times))  # in UTC: each ends with Z
-    except ValueError:  # 2026-02-30
-        return None
-    rows = zip(ids, sessions, map(_ROLES.get, roles, roles), contents, moments, strict=True)
-    # Made as ChatMessage(*row) makes them, a page at a time in C: no Python call per record.
-    records = list(map(object.__new__, repeat(ChatMessage, len(ids))))
-    _exhaust(map(_set_values, records, rows))
-    return records, ids, moments
-
-
-def _utc_times(times: Sequence[str], joined: str) -> bool:
-    """Whether every one of `times` (`joined` by newlines) is RFC 3339 in UTC with a `Z`, as `_UTC_TIMES` says."""
-    shape = times[0].translate(_DIGITS_TO_0)
-    if shape in _UTC_SHAPES and joined.translate(_DIGITS_TO_0) == "\n".join(repeat(shape, len(times))):
-        return True
-    return joined.count("\n") == len(times) - 1 and _UTC_TIMES.fullmatch(joined) is not None
-
-
-def _record(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise FieldError(f"expected a {what} object, got {_kind(value)}")
-    return value
-
-
-def _items(page: dict[str, Any], parse_one: Callable[[object], T]) -> list[T]:
-    data = page.get("data", _MISSING)
-    if type(data) is not list:
-        raise FieldError(f"field 'data' {_wrong(data, 'an array')}")
-    try:
-        return [parse_one(item) for item in data]
-    except FieldError as error:
-        # Off the fast path: find which item it was, for the message.
-        index = next(i for i, item in enumerate(data) if _fails(parse_one, item))
-        raise FieldError(f"item {index} of 'data': {error}") from None
-
-
-def _fails(parse_one: Callable[[object], object], item: object) -> bool:
-    try:
-        parse_one(item)
-    except FieldError:
-        return True
-    return False
-
-
-def _flag(page: dict[str, Any]) -> bool:
-    more = page.get("has_more", _MISSING)
-    if type(more) is not bool:
-        raise FieldError(f"field 'has_more' {_wrong(more, 'a boolean')}")
-    return more
-
-
-def _text(record: dict[str, Any], name: str) -> str:
-    value = record.get(name, _MISSING)
-    if type(value) is str:
-        return value
-    raise FieldError(f"field {name!r} {_wrong(value, 'a string')}")
-
-
-def _id(record: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str:
-    value = _text(record, name)
-    if pattern.fullmatch(value) is None:
-        table = pattern.pattern.split(":", 1)[0]
-        raise FieldError(f"field {name!r} must be a {table} ID, got {_echo(value)}")
-    return value
-
-
-def _time(record: dict[str, Any], name: str) -> datetime:
-    value = _text(record, name)
-    if _TIME.fullmatch(value) is None:
-        raise FieldError(f"field {name!r} is not an RFC 3339 time: {_echo(value)}")
-    try:
-        moment = datetime.fromisoformat(value.upper() if "t" in value or "z" in value else value)
-        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # 2026-02-30, or year 1 at +23:59, which is year 0 in UTC
-        raise FieldError(f"field {name!r} is not a time in UTC's range: {_echo(value)}") from None
-
-
-def _wrong(value: object, expected: str) -> str:
-    return "is missing" if value is _MISSING else f"must be {expected}, got {_kind(value)}"
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _echo(value: object) -> str:

@@ -23,7 +23,7 @@ from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._raw import Answer, RawResponse, raw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
-from .models import ChatMessage, ChatSession
+from .models import ChatMessage, ChatSession, MessageRole
 
 __all__ = ["ChatClient", "RawChatClient"]
 
@@ -368,7 +368,7 @@ class ChatClient(_BaseClient):
         return (message for page in pages for message in page.parsed)
 
     def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         """Append a message to a chat session.
 
@@ -377,7 +377,8 @@ class ChatClient(_BaseClient):
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
-            role: ``user``, ``assistant`` or ``system`` (a `Role`), or a role your server knows.
+            role: A `Role` or its value (``user``, ``assistant``, ``system``), or a role your server
+                knows that this client does not, as `CustomRole("tool")`.
             content: Message text.
             idempotency_key: The key that makes retries safe; one is made when absent. Pass
                 `error.idempotency_key` to call again after an error without appending twice.

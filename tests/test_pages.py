@@ -171,7 +171,7 @@ async def test_a_message_page_that_ignores_after_stops_the_walk(make_client: Mak
 BROKEN_SESSION_PAGES: list[tuple[dict[str, Any], str]] = [
     ({"data": [session(1)], "has_more": True, "next_cursor": None}, "field 'next_cursor' must be a cursor"),
     ({"data": [session(1)], "has_more": True, "next_cursor": ""}, "field 'next_cursor' must be a cursor"),
-    ({"data": [session(1)], "has_more": True}, "field 'next_cursor' is missing"),
+    ({"data": [session(1)], "has_more": True}, "field 'next_cursor' must be a cursor when has_more is true"),
     ({"data": [session(1)], "has_more": "yes", "next_cursor": None}, "field 'has_more' must be a boolean"),
     ({"data": [session(1)], "next_cursor": None}, "field 'has_more' is missing"),
     ({"data": None, "has_more": False, "next_cursor": None}, "field 'data' must be an array, got null"),

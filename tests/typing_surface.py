@@ -29,6 +29,8 @@ from pyclann import (
     ClannNotFoundError,
     ClannRateLimitError,
     ClannUnprocessableError,
+    CustomRole,
+    MessageRole,
     RawChatClient,
     RawResponse,
     RecordId,
@@ -49,8 +51,11 @@ def sync_surface(client: ChatClient) -> None:
     kept: ChatSession = client.update_session(session.id, title="x", tree=NOT_GIVEN)
     created: datetime = session.created_at
     message: ChatMessage = client.append_message(session, Role.USER, "hello")
-    other: ChatMessage = client.append_message(session.id, "tool", "hi", idempotency_key=None)
-    role: str = message.role
+    other: ChatMessage = client.append_message(session.id, CustomRole("tool"), "hi", idempotency_key=None)
+    by_value: ChatMessage = client.append_message(session, "assistant", "hello")
+    role: MessageRole = message.role
+    as_text: str = message.role  # every role is a str
+    echoed: ChatMessage = client.append_message(session, message.role, "again")  # what was read can be sent back
     messages: list[ChatMessage] = client.list_messages(RecordId.parse(session.id).ulid)
     newer: Iterator[ChatMessage] = client.iter_messages(session, after=message, page_size=10)
     newer_by_id: Iterator[ChatMessage] = client.iter_messages(session.id, after=message.id)
@@ -84,7 +89,23 @@ def sync_surface(client: ChatClient) -> None:
         print(detail, body, problem)
     except ClannError as error:
         print(error.may_have_landed)
-    print(sessions, scoped, walked, again, by_id, renamed, cleared, kept, created, other, role, messages)
+    print(
+        sessions,
+        scoped,
+        walked,
+        again,
+        by_id,
+        renamed,
+        cleared,
+        kept,
+        created,
+        other,
+        role,
+        messages,
+        by_value,
+        as_text,
+        echoed,
+    )
     print(newer, newer_by_id, one, one_by_id, back, back_message)
 
 

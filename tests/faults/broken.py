@@ -21,6 +21,7 @@ from pyclann import (
     ClannError,
     ClannResponseError,
     ClannServerError,
+    MessageRole,
 )
 from pyclann._operations import Operation
 from pyclann._raw import Answer
@@ -83,7 +84,7 @@ class AsyncListingsEmpty(AsyncChatClient):
 
 class SyncFreshKeyAppend(ChatClient):
     def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         once = self.with_options(max_retries=0)
         for tried in range(1, _TRIES + 1):
@@ -98,7 +99,7 @@ class SyncFreshKeyAppend(ChatClient):
 
 class AsyncFreshKeyAppend(AsyncChatClient):
     async def append_message(
-        self, session_id: str | ChatSession, role: str, content: str, *, idempotency_key: str | None = None
+        self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
         once = self.with_options(max_retries=0)
         for tried in range(1, _TRIES + 1):
