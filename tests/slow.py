@@ -43,15 +43,12 @@ FIXTURES = frozenset({"served", "clann_server", "clann_client", "clann_async_cli
 # in modules that are otherwise fast.
 TESTS = (
     "tests/test_body.py::test_a_gzip_bomb_on_a_success_stops_at_the_size_limit_in_bounded_memory",
-    "tests/test_page_decoder.py::test_a_page_read_from_its_body_is_what_json_loads_and_reading_it_give",
-    "tests/test_parse.py::test_a_page_read_column_by_column_is_what_reading_each_message_gives",
     "tests/test_recorded.py::test_listings_walk_every_page_and_iterators_fetch_lazily",
     "tests/devserver/test_sessions.py::test_a_204_carries_no_content_length_on_the_wire",
     "tests/test_body.py::test_bodies_from_a_real_socket_are_decoded",
     "tests/test_body.py::test_a_gzip_bomb_from_a_real_socket_is_refused_in_bounded_memory",
     "tests/test_body.py::test_an_error_body_that_never_ends_is_read_no_further_than_kept",
     "tests/test_client.py::test_closing_an_async_client_from_a_second_event_loop_raises_usage_error",
-    "tests/test_page_decoder.py::test_msgspec_is_imported_with_the_first_page_not_with_pyclann",
     "tests/test_secrets.py::test_a_traceback_with_locals_never_shows_the_token",
     "tests/test_secrets.py::test_a_real_exchange_logs_nothing_secret_even_at_debug",
     "tests/test_secrets.py::test_a_whole_session_against_the_dev_server_logs_nothing_secret",
