@@ -17,7 +17,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 import attrs
-import httpx
+import httpx2
 
 from . import _config, _deadline, _failures, _operations, _parse
 from . import _operations as ops
@@ -73,14 +73,14 @@ class _BaseClient:
 
     _settings: Settings
     _conn: _Connection
-    _http: httpx.Client | httpx.AsyncClient
+    _http: httpx2.Client | httpx2.AsyncClient
 
     def _setup(
         self,
         base_url: Secret | None,
         secret: Secret | None,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        timeout: float | httpx.Timeout | NotGiven | None,
+        http_client: httpx2.Client | httpx2.AsyncClient | None,
+        timeout: float | httpx2.Timeout | NotGiven | None,
         max_retries: int,
         total_timeout: float | None,
         max_response_size: int,
@@ -96,7 +96,7 @@ class _BaseClient:
             max_response_size=max_response_size,
             headers=headers,
             http_client=http_client,
-            http_type=httpx.AsyncClient if isinstance(self, AsyncChatClient) else httpx.Client,
+            http_type=httpx2.AsyncClient if isinstance(self, AsyncChatClient) else httpx2.Client,
         )
         self._conn = _Connection()
         self._owns_http = http_client is None
@@ -110,7 +110,7 @@ class _BaseClient:
 
     def _copy(
         self,
-        timeout: float | httpx.Timeout | NotGiven | None,
+        timeout: float | httpx2.Timeout | NotGiven | None,
         max_retries: int | NotGiven,
         total_timeout: float | NotGiven | None,
         max_response_size: int | NotGiven,
@@ -149,12 +149,12 @@ class _BaseClient:
         # Nothing is sent; but a write left in doubt by an earlier call stays in doubt.
         return self._give_up(op, ClannUsageError(f"{op.name}: {what}"), None, self._attempts(op))
 
-    def _request(self, op: _operations.Operation[Any], left: float | None) -> httpx.Request:
+    def _request(self, op: _operations.Operation[Any], left: float | None, watched: _failures.Watch) -> httpx2.Request:
         settings = self._settings
         timeout = settings.timeout
         if left is not None and left != settings.attempt_timeout:
             # Every socket operation of the attempt ends by the attempt's deadline.
-            timeout = httpx.Timeout(
+            timeout = httpx2.Timeout(
                 connect=_shorter(timeout.connect, left),
                 read=_shorter(timeout.read, left),
                 write=_shorter(timeout.write, left),
@@ -162,11 +162,12 @@ class _BaseClient:
             )
         url, params = settings.base_url + op.path, op.params
         if params and not self._http.params:
-            # Encoded as httpx encodes params (urllib's urlencode), into the URL httpx parses anyway: else it
+            # Encoded as httpx2 encodes params (urllib's urlencode), into the URL httpx2 parses anyway: else it
             # parses the URL a second time to add them. A client with params of its own merges them as before.
             url, params = f"{url}?{urlencode(params)}", None
         # The timeout as build_request would put it, without its making a copy of the Timeout first.
-        extensions = {"timeout": timeout.as_dict()}
+        # And httpcore2's report of the exchange: whether the request began to be sent, should it fail.
+        extensions = {"timeout": timeout.as_dict(), "trace": watched}
         request = self._http.build_request(
             op.method, url, params=params, content=op.body, headers=settings.headers, extensions=extensions
         )
@@ -175,15 +176,15 @@ class _BaseClient:
             request.headers[name] = value
         return request
 
-    def _body(self, response: httpx.Response, deadline: float | None) -> Body:
+    def _body(self, response: httpx2.Response, deadline: float | None) -> Body:
         success = response.is_success
         limit = self._settings.max_response_size if success else ERROR_BODY_LIMIT
-        # A mock transport's response was decoded by httpx when it was made.
+        # A mock transport's response was decoded by httpx2 when it was made.
         decoded = response.is_stream_consumed
         return Body(response, limit, strict=success, deadline=deadline, decoded=decoded)
 
     def _outcome(
-        self, op: _operations.Operation[T], response: httpx.Response, body: bytes
+        self, op: _operations.Operation[T], response: httpx2.Response, body: bytes
     ) -> Answer[T] | tuple[ClannError, Failure]:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")
@@ -243,12 +244,12 @@ class ChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
     ) -> None:
         """Make a client; use it as a context manager, or call `close()`.
 
@@ -256,7 +257,7 @@ class ChatClient(_BaseClient):
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
-                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `httpx2.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
             max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
                 0 disables them.
@@ -264,7 +265,7 @@ class ChatClient(_BaseClient):
             max_response_size: The largest response body read, in bytes; a larger one raises
                 `ClannResponseError`. Defaults to 8 MiB.
             headers: Headers sent with every request, besides pyclann's own.
-            http_client: Your own `httpx.Client`. Its timeout, headers, proxies and event hooks are
+            http_client: Your own `httpx2.Client`. Its timeout, headers, proxies and event hooks are
                 kept (pyclann's arguments win only when you pass them); it is not closed by `close()`.
 
         Raises:
@@ -278,15 +279,16 @@ class ChatClient(_BaseClient):
         del token, base_url
         self._setup(url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
         if http_client is None:
-            http_client = httpx.Client()
-            # Ours to shape: every socket operation of an attempt then ends by its deadline.
-            self._conn.shaped = _deadline.install(http_client)
-        self._http: httpx.Client = http_client
+            from ._http import client  # here: it imports httpcore2, which `import pyclann` need not
+
+            # Ours: every socket operation of an attempt ends by its deadline.
+            http_client, self._conn.shaped = client(), True
+        self._http: httpx2.Client = http_client
 
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -327,10 +329,11 @@ class ChatClient(_BaseClient):
             # The attempt's time runs from its start: connecting, sending and the headers count.
             deadline = None if left is None else time.monotonic() + left
             cause: BaseException | None = None
+            watched = _failures.Watch()
             try:
                 # Only sockets shaped by pyclann read the deadline; a user's client is spared the context variable.
                 with _deadline.attempt(deadline) if self._conn.shaped else _UNSHAPED:
-                    response = self._http.send(self._request(op, left), stream=True)
+                    response = self._http.send(self._request(op, left, watched), stream=True)
                     try:
                         body = self._body(response, deadline)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
@@ -345,7 +348,7 @@ class ChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
@@ -612,7 +615,7 @@ class ChatClient(_BaseClient):
         return self._call(ops.get_message(session_id, message_id)).parsed
 
     def close(self) -> None:
-        """Close the HTTP connections, unless the `httpx.Client` was yours or this is a `with_options` copy."""
+        """Close the HTTP connections, unless the `httpx2.Client` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
             self._conn.closed = True
             self._http.close()
@@ -634,12 +637,12 @@ class AsyncChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         """Make a client; use it as an async context manager, or call `aclose()`.
 
@@ -649,7 +652,7 @@ class AsyncChatClient(_BaseClient):
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
-                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `httpx2.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
             max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
                 0 disables them.
@@ -657,7 +660,7 @@ class AsyncChatClient(_BaseClient):
             max_response_size: The largest response body read, in bytes; a larger one raises
                 `ClannResponseError`. Defaults to 8 MiB.
             headers: Headers sent with every request, besides pyclann's own.
-            http_client: Your own `httpx.AsyncClient`. Its timeout, headers, proxies and event hooks
+            http_client: Your own `httpx2.AsyncClient`. Its timeout, headers, proxies and event hooks
                 are kept (pyclann's arguments win only when you pass them); it is not closed by `aclose()`.
 
         Raises:
@@ -670,12 +673,12 @@ class AsyncChatClient(_BaseClient):
         url = None if base_url is None else Secret(base_url)
         del token, base_url
         self._setup(url, secret, http_client, timeout, max_retries, total_timeout, max_response_size, headers)
-        self._http: httpx.AsyncClient = httpx.AsyncClient() if http_client is None else http_client
+        self._http: httpx2.AsyncClient = httpx2.AsyncClient() if http_client is None else http_client
 
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -717,9 +720,10 @@ class AsyncChatClient(_BaseClient):
         while True:
             left = attempts.time_left()
             cause: BaseException | None = None
+            watched = _failures.AsyncWatch()
             try:
                 with anyio.fail_after(left):
-                    response = await self._http.send(self._request(op, left), stream=True)
+                    response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
                         body = self._body(response, None)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
@@ -734,7 +738,7 @@ class AsyncChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
@@ -753,7 +757,7 @@ class AsyncChatClient(_BaseClient):
 
         try:
             loop: object | None = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio (trio, say): httpx's own checks apply
+        except RuntimeError:  # not asyncio (trio, say): httpx2's own checks apply
             return
         if self._conn.loop is None:
             self._conn.loop = loop
@@ -1018,7 +1022,7 @@ class AsyncChatClient(_BaseClient):
         return (await self._call(ops.get_message(session_id, message_id))).parsed
 
     async def aclose(self) -> None:
-        """Close the HTTP connections, unless the `httpx.AsyncClient` was yours or this is a `with_options` copy."""
+        """Close the HTTP connections, unless the `httpx2.AsyncClient` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
             self._conn.closed = True
             try:

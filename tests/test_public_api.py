@@ -69,7 +69,6 @@ PUBLIC_MODULES = [
     "pyclann.ids",
     "pyclann.models",
     "pyclann.testing",
-    "pyclann.transport",
 ]
 
 
