@@ -103,7 +103,8 @@ def test_the_guides_offline_recipe_without_allowed_hosts_fails_saying_why(tmp_pa
     # --allowed-hosts=127.0.0.1 the fixtures' server cannot be reached: each test fails,
     # and says that the network was blocked, and that nothing was written.
     (tmp_path / "test_offline.py").write_text(OFFLINE_TESTS)
-    pytest_in_tmp = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "asyncio_mode=auto"]
+    pytest_in_tmp = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts="]
+    pytest_in_tmp += ["-o", "asyncio_mode=auto"]
     run = subprocess.run(
         [*pytest_in_tmp, "--record-mode=none", "--block-network", "-q", "test_offline.py"],
         cwd=tmp_path,
