@@ -88,14 +88,14 @@ async def test_a_write_whose_connection_was_refused_was_not_carried_out(kind: st
     assert "ExceptionGroup" not in str(error)
 
 
-OFFLINE_TESTS = '''
+OFFLINE_TESTS = """
 async def test_async_append(clann_async_client):
     session = await clann_async_client.create_session("offline", "alice")
 
 
 def test_sync_append(clann_client):
     session = clann_client.create_session("offline", "alice")
-'''
+"""
 
 
 def test_the_guides_offline_recipe_without_allowed_hosts_fails_saying_why(tmp_path: Path) -> None:
