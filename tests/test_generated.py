@@ -9,7 +9,7 @@ import openapi_python_client
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "generated" / "templates" / "endpoint_module.py.jinja"
 UPSTREAM = Path(openapi_python_client.__file__).parent / "templates" / "endpoint_module.py.jinja"
-DOCSTRING = '    """The keyword arguments of `httpx2.Client.request` for this operation, with a relative URL."""\n'
+DOCSTRING = '    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""\n'
 
 
 def test_the_endpoint_template_is_upstreams_with_a_public_request_builder() -> None:
