@@ -79,20 +79,32 @@ _SENDING: Final = "send_request_headers.started"
 class Watch:
     """Whether an attempt's request began to be sent, as httpcore2 reports it (a sync `trace` extension).
 
-    Put in a request's extensions as `trace`, one per attempt. A transport that is not
+    One per attempt, attached to the request's extensions. A transport that is not
     httpcore2's (a mock, a user's own) reports nothing, and nothing is concluded then.
     """
 
-    __slots__ = ("sent", "traced")
+    __slots__ = ("_extensions", "sent", "traced")
 
     def __init__(self) -> None:
         self.traced = False
         self.sent = False
+        self._extensions: dict[str, Any] = {}
+
+    def attach(self, extensions: dict[str, Any]) -> None:
+        """Be the `trace` callback of the request whose `extensions` these are, until it begins to be sent."""
+        extensions["trace"] = self
+        self._extensions = extensions
 
     def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        self._saw(event)
+
+    def _saw(self, event: str) -> None:
         self.traced = True
         if event.endswith(_SENDING):
             self.sent = True
+            # No later event changes the answer: httpcore2 reads the extension at each step of the
+            # exchange, and steps that no longer find it are not reported (which saves an async call each).
+            self._extensions.pop("trace", None)
 
     @property
     def unsent(self) -> bool:
@@ -106,9 +118,7 @@ class AsyncWatch(Watch):
     __slots__ = ()
 
     async def __call__(self, event: str, info: Mapping[str, Any]) -> None:  # type: ignore[override]
-        self.traced = True
-        if event.endswith(_SENDING):
-            self.sent = True
+        self._saw(event)
 
 
 def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:

@@ -166,8 +166,9 @@ class _BaseClient:
             # parses the URL a second time to add them. A client with params of its own merges them as before.
             url, params = f"{url}?{urlencode(params)}", None
         # The timeout as build_request would put it, without its making a copy of the Timeout first.
+        extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
         # And httpcore2's report of the exchange: whether the request began to be sent, should it fail.
-        extensions = {"timeout": timeout.as_dict(), "trace": watched}
+        watched.attach(extensions)
         request = self._http.build_request(
             op.method, url, params=params, content=op.body, headers=settings.headers, extensions=extensions
         )
