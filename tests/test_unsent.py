@@ -22,7 +22,7 @@ from pytest_recording.network import blocking_context
 from pyclann import AsyncChatClient, ChatClient, ClannConnectionError
 from pyclann.testing import instant_retries
 from tests.helpers import METHODS, TOKEN, WRITES, close, invoke
-from tests.servers import refused_url
+from tests.servers import Exchange, Server, refused_url
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -119,3 +119,15 @@ def test_the_guides_offline_recipe_without_allowed_hosts_fails_saying_why(tmp_pa
     assert "unhandled errors in a TaskGroup" not in output, output
     assert "may have been carried out" not in output, output
     assert output.count("create_session was not carried out") >= 2, output
+
+
+def _read_then_hang_up(exchange: Exchange) -> None:
+    exchange.read_request()  # the request arrived, and may have been carried out; no answer comes back
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_whose_answer_was_lost_after_sending_may_have_been_carried_out(kind: str, method: str) -> None:
+    with Server(_read_then_hang_up) as server:
+        error = await failure(kind, method, server.url)
+    assert error.may_have_landed is True
+    assert "may have been carried out" in str(error)
