@@ -118,7 +118,7 @@ docs-check: chromium-present docs $(DOCS_CHECK_STAMP) ## render every page in he
 chromium-present:
 	@test -x $(CHROMIUM) || { echo "make docs-check needs Chromium at $(CHROMIUM): install it (Debian: apt-get install chromium) or pass CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
-bench: $(STAMP) ## the benchmarks: pyclann against raw httpx, json.loads and peers, with their goals
+bench: $(STAMP) ## the benchmarks: pyclann against raw httpx2, json.loads and peers, with their goals
 	$(PY) -m bench
 
 bench-check: $(STAMP) ## the benchmarks, failing if any goal is missed

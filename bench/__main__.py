@@ -1,4 +1,4 @@
-"""`make bench`: pyclann against raw httpx and peer SDKs, measured side by side in one run.
+"""`make bench`: pyclann against raw httpx2 and peer SDKs, measured side by side in one run.
 
 Each figure is min / median / max per call over many repetitions; each ratio is
 the target's median over its baseline's, both measured in this run, interleaved.
@@ -13,7 +13,7 @@ import os
 import platform
 import sys
 
-import httpx
+import httpx2
 
 import pyclann
 from bench import devserver, imports, latency, mocked, peers, served
@@ -57,11 +57,11 @@ def main() -> int:
     args = parser.parse_args()
     quick = args.quick
     repeats, inner = (5, 50) if quick else (30, 200)
-    print(f"Python {platform.python_version()}, httpx {httpx.__version__}, pyclann {pyclann.__version__}, {cpu()}")
+    print(f"Python {platform.python_version()}, httpx2 {httpx2.__version__}, pyclann {pyclann.__version__}, {cpu()}")
     figures = mocked.per_call(repeats, inner)
     figures.append(mocked.paged_walk(5 if quick else 15))
     figures += mocked.big_listing(5 if quick else 15)
-    figures.append(imports.imports("pyclann", "httpx", 6 if quick else 20, 1.3, "<= 1.3x"))
+    figures.append(imports.imports("pyclann", "httpx2", 6 if quick else 20, 1.3, "<= 1.3x"))
     figures += latency.figures(1000, 50 if quick else 100, 2 if quick else 3)
     with served.dev_server() as url:
         figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))

@@ -11,7 +11,7 @@ Sections (`--only`), each against a server process of its own:
   every 5 ms; it prints the server's peak resident memory before and after, and
   the other client's median and slowest answer.
 * `query`: the app's answer to ~110 KB of repeated `tree=a` query parameters,
-  in process (httpx refuses such URLs).
+  in process (httpx2 refuses such URLs).
 * `headers`: a 64 MB header line, finished, and 200 MB of one never finished:
   the answer, and the server's peak resident memory.
 * `fields`: a 0.84 MB body of 105,000 unknown fields, alone and from 16 clients
@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from bench.processes import listening
 
@@ -75,7 +75,7 @@ def other_client(url: str) -> Iterator[list[float]]:
     stop = threading.Event()
 
     def poll() -> None:
-        with httpx.Client(headers=AUTH, timeout=120) as client:
+        with httpx2.Client(headers=AUTH, timeout=120) as client:
             while not stop.is_set():
                 started = time.perf_counter()
                 client.get(f"{url}/api/chat/sessions?created_by=alice")
@@ -93,7 +93,7 @@ def other_client(url: str) -> Iterator[list[float]]:
 
 def huge_post(cwd: str, module: str, megabytes: int, chunked: bool) -> str:
     with server(cwd, module) as (process, url):
-        httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
+        httpx2.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
         before = peak_rss_mib(process.pid)
         with other_client(url) as waits:
             time.sleep(0.3)
@@ -178,7 +178,7 @@ def _stream(port: int, head: bytes, filler: bytes, size: int, tail: bytes, wait:
 
 def huge_header(cwd: str, module: str, megabytes: int, finished: bool) -> str:
     with server(cwd, module) as (process, url):
-        httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
+        httpx2.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
         before = peak_rss_mib(process.pid)
         head = b"GET /api/chat/sessions?created_by=alice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench-token\r\n"
         tail, wait = (b"\r\n\r\n", 60) if finished else (b"", 10)
@@ -198,14 +198,14 @@ def unknown_fields(cwd: str, module: str, clients: int) -> str:
     body = _unknown_fields_body()
     headers = {**AUTH, "Content-Type": "application/json"}
     with server(cwd, module) as (process, url):
-        httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
+        httpx2.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH)
         before = peak_rss_mib(process.pid)
         started = time.perf_counter()
-        one = httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
+        one = httpx2.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
         alone = time.perf_counter() - started
 
         def post() -> None:
-            httpx.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
+            httpx2.post(f"{url}/api/chat/sessions", content=body, headers=headers, timeout=120)
 
         with other_client(url) as waits:
             posters = [threading.Thread(target=post) for _ in range(clients)]
@@ -238,8 +238,8 @@ def slowloris(cwd: str, module: str, connections: int, nofile: int) -> str:
         time.sleep(1)
         started = time.perf_counter()
         try:
-            status = str(httpx.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH, timeout=5).status_code)
-        except httpx.HTTPError as error:
+            status = str(httpx2.get(f"{url}/api/chat/sessions?created_by=alice", headers=AUTH, timeout=5).status_code)
+        except httpx2.HTTPError as error:
             status = type(error).__name__
         normal = time.perf_counter() - started
         started = time.perf_counter()

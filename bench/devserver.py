@@ -2,14 +2,14 @@
 
 Two figures, each with an absolute goal (issue 14) and, for scale, the same
 requests answered by a do-nothing ASGI app under the same uvicorn settings
-(the floor: what httpx and uvicorn cost before the dev server does anything):
+(the floor: what httpx2 and uvicorn cost before the dev server does anything):
 
-* sequential `append_message` from one raw httpx client: at least 1,000 a
+* sequential `append_message` from one raw httpx2 client: at least 1,000 a
   second, so at most 1 ms each;
 * a page of 100 messages (`GET .../messages?limit=100`): at most 5 ms.
 
 Both servers run in processes of their own, so they do not share the client's
-GIL. Needs only the server extra and httpx; `python -m bench.devserver` prints
+GIL. Needs only the server extra and httpx2; `python -m bench.devserver` prints
 the two figures alone.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from bench.measure import Figure, interleaved, spread
 from bench.processes import listening
@@ -82,7 +82,7 @@ def floor_server(folder: Path, message: bytes, page: bytes) -> Iterator[str]:
 def figures(rounds: int, appends_per_round: int, pages_per_round: int) -> list[Figure]:
     """The two figures, each interleaved with the floor over `rounds` rounds."""
     with tempfile.TemporaryDirectory(prefix="clann-bench-server-") as name, dev_server(Path(name)) as url:
-        client = httpx.Client(headers=AUTH)
+        client = httpx2.Client(headers=AUTH)
         session = client.post(f"{url}/api/chat/sessions", json={"title": "bench", "created_by": "alice"}).json()
         messages = f"{url}/api/chat/sessions/{session['id'].split(':')[1]}/messages"
         body = {"role": "user", "content": "a message of about a hundred characters, as a chat turn might be. " * 2}
@@ -92,7 +92,7 @@ def figures(rounds: int, appends_per_round: int, pages_per_round: int) -> list[F
         assert len(page.json()["data"]) == 100
         appended = client.post(messages, json=body)
         with floor_server(Path(name), appended.content, page.content) as floor_url:
-            floor = httpx.Client(headers=AUTH)
+            floor = httpx2.Client(headers=AUTH)
             floor_messages = f"{floor_url}/api/chat/sessions/{session['id'].split(':')[1]}/messages"
             # A second session takes the appends, so the page of the first stays 100 messages.
             other = client.post(f"{url}/api/chat/sessions", json={"title": "appends", "created_by": "alice"}).json()

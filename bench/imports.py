@@ -1,7 +1,7 @@
 """Import time in a fresh process, measured inside it (interpreter start-up excluded).
 
 Both packages are first compiled to bytecode, as pip does when it installs a
-wheel: httpx in site-packages was, while this checkout's pyclann (an editable
+wheel: httpx2 in site-packages was, while this checkout's pyclann (an editable
 install) would otherwise be compiled from source on every import whenever
 PYTHONDONTWRITEBYTECODE is set, which measures the compiler, not the import.
 """

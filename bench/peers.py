@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 
-import httpx
+import httpx2
 
 from bench.imports import imports
 from bench.measure import Figure, interleaved
@@ -27,9 +27,11 @@ def openai_figures(repeats: int, inner: int, import_runs: int) -> list[Figure]:
 
     body = json.dumps(COMPLETION).encode()
 
-    def mock() -> httpx.Client:
+    def mock() -> httpx2.Client:
         headers = {"Content-Type": "application/json"}
-        return httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, headers=headers, content=body)))
+        return httpx2.Client(
+            transport=httpx2.MockTransport(lambda r: httpx2.Response(200, headers=headers, content=body))
+        )
 
     client = openai.OpenAI(api_key="bench-key", base_url=BASE, http_client=mock(), max_retries=0)
     raw = mock()
@@ -49,6 +51,6 @@ def openai_figures(repeats: int, inner: int, import_runs: int) -> list[Figure]:
     target, base = interleaved(ours, theirs, repeats, inner)
     name = f"peer: openai {openai.__version__} chat.completions.create (MockTransport)"
     return [
-        Figure(name, "us", 1e6, target, base, "raw httpx + json.loads", "report", None),
-        imports("openai", "httpx", import_runs, None, "report"),
+        Figure(name, "us", 1e6, target, base, "raw httpx2 + json.loads", "report", None),
+        imports("openai", "httpx2", import_runs, None, "report"),
     ]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 
 import pyclann
 from bench import devserver
@@ -30,12 +30,12 @@ def sequential_appends(url: str, calls: int, rounds: int) -> Figure:
     client = ChatClient(url, token=TOKEN)
     session = client.create_session("bench", "alice")
     ulid = session.id.split(":")[1]
-    raw = httpx.Client()
+    raw = httpx2.Client()
     body = {"role": "user", "content": "a message"}
     # The same request as pyclann's: its headers, and a new Idempotency-Key per write, for which the
     # server keeps a replay record (without one, the baseline would ask the server for less work).
     headers = {
-        "User-Agent": f"python-httpx/{httpx.__version__} pyclann/{pyclann.__version__}",
+        "User-Agent": f"python-httpx2/{httpx2.__version__} pyclann/{pyclann.__version__}",
         "Accept": "application/json",
         "Accept-Encoding": "gzip, deflate",
         "Authorization": f"Bearer {TOKEN}",
@@ -60,7 +60,7 @@ def sequential_appends(url: str, calls: int, rounds: int) -> Figure:
         1e3,
         target,
         base,
-        "raw httpx keep-alive POSTs, the same requests",
+        "raw httpx2 keep-alive POSTs, the same requests",
         "<= 1.15x",
         1.15,
     )

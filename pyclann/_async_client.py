@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
-import httpx
+import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
@@ -45,12 +45,12 @@ class AsyncChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         """Make a client; use it as an async context manager, or call `aclose()`.
 
@@ -60,7 +60,7 @@ class AsyncChatClient(_BaseClient):
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
-                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `httpx2.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
             max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
                 0 disables them.
@@ -68,7 +68,7 @@ class AsyncChatClient(_BaseClient):
             max_response_size: The largest response body read, in bytes; a larger one raises
                 `ClannResponseError`. Defaults to 8 MiB.
             headers: Headers sent with every request, besides pyclann's own.
-            http_client: Your own `httpx.AsyncClient`. Its timeout, headers, proxies and event hooks
+            http_client: Your own `httpx2.AsyncClient`. Its timeout, headers, proxies and event hooks
                 are kept (pyclann's arguments win only when you pass them); it is not closed by `aclose()`.
 
         Raises:
@@ -81,16 +81,24 @@ class AsyncChatClient(_BaseClient):
         url = None if base_url is None else Secret(base_url)
         del token, base_url
         self._setup(
-            url, secret, http_client, httpx.AsyncClient, timeout, max_retries, total_timeout, max_response_size, headers
+            url,
+            secret,
+            http_client,
+            httpx2.AsyncClient,
+            timeout,
+            max_retries,
+            total_timeout,
+            max_response_size,
+            headers,
         )
         if http_client is None:
             http_client, self._conn.shaped = _io.async_http_client()
-        self._http: httpx.AsyncClient = http_client
+        self._http: httpx2.AsyncClient = http_client
 
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -131,9 +139,10 @@ class AsyncChatClient(_BaseClient):
             left = attempts.time_left()
             cause: BaseException | None = None
             scope, deadline = _io.async_attempt(left, self._conn.shaped)
+            watched = _failures.AsyncWatch()
             try:
                 with scope:
-                    response = await self._http.send(self._request(op, left), stream=True)
+                    response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
                         body = self._body(response, deadline)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
@@ -148,7 +157,7 @@ class AsyncChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
@@ -418,7 +427,7 @@ class AsyncChatClient(_BaseClient):
         return (await self._call(ops.get_message(session_id, message_id))).parsed
 
     async def aclose(self) -> None:
-        """Close the HTTP connections, unless the `httpx.AsyncClient` was yours or this is a `with_options` copy."""
+        """Close the HTTP connections, unless the `httpx2.AsyncClient` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
             self._conn.closed = True
             await _io.async_close(self._http)

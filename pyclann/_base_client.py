@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 import attrs
-import httpx
+import httpx2
 
 from . import _config, _failures, _operations, _parse
 from ._body import ERROR_BODY_LIMIT, Body
@@ -65,15 +65,15 @@ class _BaseClient:
 
     _settings: Settings
     _conn: _Connection
-    _http: httpx.Client | httpx.AsyncClient
+    _http: httpx2.Client | httpx2.AsyncClient
 
     def _setup(
         self,
         base_url: Secret | None,
         secret: Secret | None,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        http_type: type[httpx.Client | httpx.AsyncClient],
-        timeout: float | httpx.Timeout | NotGiven | None,
+        http_client: httpx2.Client | httpx2.AsyncClient | None,
+        http_type: type[httpx2.Client | httpx2.AsyncClient],
+        timeout: float | httpx2.Timeout | NotGiven | None,
         max_retries: int,
         total_timeout: float | None,
         max_response_size: int,
@@ -103,7 +103,7 @@ class _BaseClient:
 
     def _copy(
         self,
-        timeout: float | httpx.Timeout | NotGiven | None,
+        timeout: float | httpx2.Timeout | NotGiven | None,
         max_retries: int | NotGiven,
         total_timeout: float | NotGiven | None,
         max_response_size: int | NotGiven,
@@ -142,12 +142,12 @@ class _BaseClient:
         # Nothing is sent; but a write left in doubt by an earlier call stays in doubt.
         return self._give_up(op, ClannUsageError(f"{op.name}: {what}"), None, self._attempts(op))
 
-    def _request(self, op: _operations.Operation[Any], left: float | None) -> httpx.Request:
+    def _request(self, op: _operations.Operation[Any], left: float | None, watched: _failures.Watch) -> httpx2.Request:
         settings = self._settings
         timeout = settings.timeout
         if left is not None and left != settings.attempt_timeout:
             # Every socket operation of the attempt ends by the attempt's deadline.
-            timeout = httpx.Timeout(
+            timeout = httpx2.Timeout(
                 connect=_shorter(timeout.connect, left),
                 read=_shorter(timeout.read, left),
                 write=_shorter(timeout.write, left),
@@ -155,11 +155,13 @@ class _BaseClient:
             )
         url, params = settings.base_url + op.path, op.params
         if params and not self._http.params:
-            # Encoded as httpx encodes params (urllib's urlencode), into the URL httpx parses anyway: else it
+            # Encoded as httpx2 encodes params (urllib's urlencode), into the URL httpx2 parses anyway: else it
             # parses the URL a second time to add them. A client with params of its own merges them as before.
             url, params = f"{url}?{urlencode(params)}", None
         # The timeout as build_request would put it, without its making a copy of the Timeout first.
-        extensions = {"timeout": timeout.as_dict()}
+        extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
+        # And httpcore2's report of the exchange: whether the request began to be sent, should it fail.
+        watched.attach(extensions)
         request = self._http.build_request(
             op.method, url, params=params, content=op.body, headers=settings.headers, extensions=extensions
         )
@@ -168,15 +170,15 @@ class _BaseClient:
             request.headers[name] = value
         return request
 
-    def _body(self, response: httpx.Response, deadline: float | None) -> Body:
+    def _body(self, response: httpx2.Response, deadline: float | None) -> Body:
         success = response.is_success
         limit = self._settings.max_response_size if success else ERROR_BODY_LIMIT
-        # A mock transport's response was decoded by httpx when it was made.
+        # A mock transport's response was decoded by httpx2 when it was made.
         decoded = response.is_stream_consumed
         return Body(response, limit, strict=success, deadline=deadline, decoded=decoded)
 
     def _outcome(
-        self, op: _operations.Operation[T], response: httpx.Response, body: bytes
+        self, op: _operations.Operation[T], response: httpx2.Response, body: bytes
     ) -> Answer[T] | tuple[ClannError, Failure]:
         status, headers = response.status_code, response.headers
         request_id = headers.get("x-request-id")

@@ -1,6 +1,6 @@
 """Reading a response body in bounded memory and time, decompressing it as it comes.
 
-httpx would decompress a whole chunk at once (a 0.4 MB gzip bomb becomes 400 MB)
+httpx2 would decompress a whole chunk at once (a 0.4 MB gzip bomb becomes 400 MB)
 and read for as long as the server drips bytes. Here the raw chunks are fed in
 one at a time: decompressed output is capped, and the attempt's deadline is
 checked between chunks.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import zlib
 
-import httpx
+import httpx2
 
 from ._failures import BodyError, Late
 
@@ -32,7 +32,7 @@ class Body:
     """
 
     def __init__(
-        self, response: httpx.Response, limit: int, *, strict: bool, deadline: float | None, decoded: bool = False
+        self, response: httpx2.Response, limit: int, *, strict: bool, deadline: float | None, decoded: bool = False
     ) -> None:
         self._response = response
         self._parts: list[bytes] = []

@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from typing import Final
 
 import attrs
-import httpx
+import httpx2
 
 from ._types import NotGiven
 from ._version import __version__
 from .errors import ClannConfigError
 
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_TIMEOUT: Final = httpx2.Timeout(30.0, connect=5.0)
 """30 s for an attempt as a whole, 5 s of it at most to connect."""
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_RESPONSE_SIZE: Final = 8 * 1024 * 1024
@@ -32,7 +32,7 @@ MAX_RESPONSE_SIZE: Final = 2**31 - 2
 MAX_SECONDS: Final = 365 * 24 * 3600.0
 """The longest timeout: a year; a socket cannot wait past about 9.2e9 s."""
 MAX_BASE_URL: Final = 2000
-"""The longest base URL: it leaves room for the longest path under httpx's limit on a URL."""
+"""The longest base URL: it leaves room for the longest path under httpx2's limit on a URL."""
 
 _VISIBLE = re.compile(r"[!-~]+", re.ASCII)
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", re.ASCII)
@@ -69,14 +69,14 @@ class Settings:
     """What a client needs to make a call, besides its HTTP client."""
 
     base_url: str
-    timeout: httpx.Timeout
+    timeout: httpx2.Timeout
     # The bound on an attempt as a whole; the largest of `timeout`'s parts, or None for none.
     attempt_timeout: float | None
     total_timeout: float | None
     max_retries: int
     max_response_size: int
-    # Sent with every request; httpx.Headers masks Authorization in its repr.
-    headers: httpx.Headers
+    # Sent with every request; httpx2.Headers masks Authorization in its repr.
+    headers: httpx2.Headers
     # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
     bearer: bool = False
 
@@ -85,21 +85,17 @@ def settings(
     base_url: Secret | None,
     token: Secret | None,
     *,
-    timeout: float | httpx.Timeout | NotGiven | None,
+    timeout: float | httpx2.Timeout | NotGiven | None,
     max_retries: int,
     total_timeout: float | None,
     max_response_size: int,
     headers: Mapping[str, str] | None,
-    http_client: httpx.Client | httpx.AsyncClient | None,
-    http_type: type[httpx.Client] | type[httpx.AsyncClient],
+    http_client: httpx2.Client | httpx2.AsyncClient | None,
+    http_type: type[httpx2.Client] | type[httpx2.AsyncClient],
 ) -> Settings:
     """Check every setting; `ClannConfigError` names the first that is wrong (`TypeError`, its type)."""
     if http_client is not None and not isinstance(http_client, http_type):
-        other = "AsyncChatClient" if http_type is httpx.Client else "ChatClient"
-        raise TypeError(
-            f"http_client must be an httpx.{http_type.__name__} (its other kind goes with {other}),"
-            f" got {type(http_client).__name__}"
-        )
+        raise TypeError(_wrong_http_client(http_client, http_type))
     if base_url is None and os.environ.get("CLANN_BASE_URL"):
         base_url = Secret(os.environ["CLANN_BASE_URL"])
     if base_url is None or base_url.reveal() == "":
@@ -116,7 +112,7 @@ def settings(
     if isinstance(timeout, NotGiven):
         timeout = http_client.timeout if http_client is not None else DEFAULT_TIMEOUT
     agent = http_client.headers.get("user-agent") if http_client is not None else None
-    sent = httpx.Headers({"User-Agent": f"{agent} pyclann/{__version__}" if agent else f"pyclann/{__version__}"})
+    sent = httpx2.Headers({"User-Agent": f"{agent} pyclann/{__version__}" if agent else f"pyclann/{__version__}"})
     sent["Accept"] = "application/json"
     # Bodies are decompressed by pyclann in bounded memory; it knows these two.
     sent["Accept-Encoding"] = "gzip, deflate"
@@ -139,14 +135,14 @@ def settings(
 def evolve(
     current: Settings,
     *,
-    timeout: float | httpx.Timeout | NotGiven | None,
+    timeout: float | httpx2.Timeout | NotGiven | None,
     max_retries: int | NotGiven,
     total_timeout: float | NotGiven | None,
     max_response_size: int | NotGiven,
     headers: Mapping[str, str] | None,
 ) -> Settings:
     """`current` with the given settings changed, checked as at construction."""
-    sent = httpx.Headers(current.headers)
+    sent = httpx2.Headers(current.headers)
     _add(sent, _headers(headers), bearer=current.bearer)
     checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
     return attrs.evolve(
@@ -170,7 +166,7 @@ def _base_url(given: Secret) -> str:
     if not isinstance(given.reveal(), str):
         raise TypeError(f"base_url must be a str, got {type(given.reveal()).__name__}")
     if any(character.isspace() for character in given.reveal()):
-        # httpx would quote it: a trailing space would become part of every path as %20.
+        # httpx2 would quote it: a trailing space would become part of every path as %20.
         raise ClannConfigError("base_url must not contain white space")
     if _names_a_user(given) or "@" in given.reveal():
         # Never echoed: it may hold a password, whether or not it parses. The API takes a bearer token instead.
@@ -178,8 +174,8 @@ def _base_url(given: Secret) -> str:
     if len(given.reveal()) > MAX_BASE_URL:
         raise ClannConfigError(f"base_url must be at most {MAX_BASE_URL} characters, got {len(given.reveal())}")
     try:
-        url = httpx.URL(given.reveal())
-    except (httpx.InvalidURL, ValueError, UnicodeError) as error:
+        url = httpx2.URL(given.reveal())
+    except (httpx2.InvalidURL, ValueError, UnicodeError) as error:
         raise ClannConfigError(f"base_url is not a URL: {error}") from None
     shown = _clip(given.reveal())
     if url.scheme not in ("http", "https") or not url.raw_host:
@@ -197,8 +193,8 @@ def _base_url(given: Secret) -> str:
 def _names_a_user(given: Secret) -> bool:
     """Whether the URL has a user name or password (when it does not parse: whether it has an "@")."""
     try:
-        return bool(httpx.URL(given.reveal()).userinfo)
-    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return bool(httpx2.URL(given.reveal()).userinfo)
+    except (httpx2.InvalidURL, ValueError, UnicodeError):
         return "@" in given.reveal()
 
 
@@ -212,9 +208,9 @@ def _valid_host(host: str) -> bool:
     name = host[:-1] if host.endswith(".") else host
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
         return False
-    import idna  # here: only a client's construction needs it, and httpx has it imported by then
+    import idna  # here: only a client's construction needs it, and httpx2 has it imported by then
 
-    # An A-label (xn--...) must decode: httpx encodes the host again for each request. Other
+    # An A-label (xn--...) must decode: httpx2 encodes the host again for each request. Other
     # labels are checked above; an underscore (a Docker Compose service's name) is fine there.
     try:
         return all(idna.decode(label) for label in name.split(".") if label.lower().startswith("xn--"))
@@ -222,15 +218,28 @@ def _valid_host(host: str) -> bool:
         return False
 
 
-def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
+def _wrong_http_client(given: object, wanted: type[httpx2.Client] | type[httpx2.AsyncClient]) -> str:
+    """What to pass instead of `given`, told without importing httpx (which pyclann does not depend on)."""
+    kind = type(given)
+    if any(cls.__module__.partition(".")[0] == "httpx" for cls in kind.__mro__):
+        return (
+            f"http_client must be an httpx2.{wanted.__name__}, got {kind.__module__}.{kind.__name__} (from httpx):"
+            f" pyclann runs on httpx2, httpx's maintained continuation with the same API; make it with"
+            f" httpx2.{wanted.__name__}(...) (import httpx2) instead"
+        )
+    other = "AsyncChatClient" if wanted is httpx2.Client else "ChatClient"
+    return f"http_client must be an httpx2.{wanted.__name__} (its other kind goes with {other}), got {kind.__name__}"
+
+
+def _timeout(value: float | httpx2.Timeout | None) -> httpx2.Timeout:
+    if isinstance(value, httpx2.Timeout):
         for part in ("connect", "read", "write", "pool"):
             _seconds(f"timeout.{part}", getattr(value, part), optional=True)
         return value
-    return httpx.Timeout(_seconds("timeout", value, optional=True))
+    return httpx2.Timeout(_seconds("timeout", value, optional=True))
 
 
-def _largest(timeout: httpx.Timeout) -> float | None:
+def _largest(timeout: httpx2.Timeout) -> float | None:
     parts = [timeout.connect, timeout.read, timeout.write, timeout.pool]
     return None if any(part is None for part in parts) else max(p for p in parts if p is not None)
 
@@ -263,7 +272,7 @@ def _count(name: str, value: object, *, least: int = 0, most: int | None = None)
     return value
 
 
-def _add(sent: httpx.Headers, extra: dict[str, str], *, bearer: bool) -> None:
+def _add(sent: httpx2.Headers, extra: dict[str, str], *, bearer: bool) -> None:
     """`extra` added to `sent`: a User-Agent of yours keeps pyclann's name after it; the token's header stays."""
     for name, value in extra.items():
         lowered = name.lower()
@@ -283,7 +292,7 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         if not _HEADER_NAME.fullmatch(name):
             raise ClannConfigError(f"header name {_clip(name)} is not a valid HTTP header name")
         if name.lower() in _FRAMING:
-            raise ClannConfigError(f"header {name!r} is set by httpx for each request; headers= may not set it")
+            raise ClannConfigError(f"header {name!r} is set by httpx2 for each request; headers= may not set it")
         if not _HEADER_VALUE.fullmatch(value):
             # The value is not echoed: it may be a credential.
             raise ClannConfigError(f"header {name!r} has a value with characters HTTP does not allow (not shown)")

@@ -1,9 +1,16 @@
 """Every failure, mapped to a ClannError in one place: statuses, broken bodies, transport errors.
 
-In the manner of httpx's `map_httpcore_exceptions`: the clients hand over what
+In the manner of httpx2's `map_httpcore_exceptions`: the clients hand over what
 went wrong, and get back the `ClannError` it stands for, with what the retry
 rules need to know about it (`Failure`). The class of an error response is
 decided by its status code alone; its body only supplies the detail.
+
+Whether an attempt that got no response may have been carried out is told by
+what httpcore2 reports of the exchange (its public `trace` extension, watched
+by `Watch`): a request that failed before its first byte was sent (a refused
+connection, or one a test's network guard blocked) cannot have landed, whatever
+the exception. An exception group (anyio's, from connecting) is reported as the
+errors inside it.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, Final
 
-import httpx
+import attrs
+import httpx2
 
 from . import _parse
 from ._retry import Attempts, Failure
@@ -54,13 +63,62 @@ _MAX_BODY = 64 * 1024
 class BodyError(Exception):
     """A 2xx body that cannot be read: over the size limit, or not decodable; raised while reading it."""
 
-    def __init__(self, response: httpx.Response, detail: str) -> None:
+    def __init__(self, response: httpx2.Response, detail: str) -> None:
         super().__init__(detail)
         self.response = response
 
 
 class Late(Exception):
     """An attempt that ran past its time while its body was being read."""
+
+
+# httpcore2's event for a request's first bytes, over HTTP/1.1 or HTTP/2 ("http11.send_request_headers.started").
+_SENDING: Final = "send_request_headers.started"
+
+
+class Watch:
+    """Whether an attempt's request began to be sent, as httpcore2 reports it (a sync `trace` extension).
+
+    One per attempt, attached to the request's extensions. A transport that is not
+    httpcore2's (a mock, a user's own) reports nothing, and nothing is concluded then.
+    """
+
+    __slots__ = ("_extensions", "sent", "traced")
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.sent = False
+        self._extensions: dict[str, Any] = {}
+
+    def attach(self, extensions: dict[str, Any]) -> None:
+        """Be the `trace` callback of the request whose `extensions` these are, until it begins to be sent."""
+        extensions["trace"] = self
+        self._extensions = extensions
+
+    def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        self._saw(event)
+
+    def _saw(self, event: str) -> None:
+        self.traced = True
+        if event.endswith(_SENDING):
+            self.sent = True
+            # No later event changes the answer: httpcore2 reads the extension at each step of the
+            # exchange, and steps that no longer find it are not reported (which saves an async call each).
+            self._extensions.pop("trace", None)
+
+    @property
+    def unsent(self) -> bool:
+        """Whether the exchange was reported, and failed before any byte of the request was sent."""
+        return self.traced and not self.sent
+
+
+class AsyncWatch(Watch):
+    """`Watch`, for an async client (httpcore2 awaits its async pools' trace callbacks)."""
+
+    __slots__ = ()
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:  # type: ignore[override]
+        self._saw(event)
 
 
 def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:
@@ -85,7 +143,7 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=in_doubt)
 
 
-def broken_body(response: httpx.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
+def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
     """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
     status = response.status_code
     error = ClannResponseError(
@@ -95,7 +153,7 @@ def broken_body(response: httpx.Response, body: bytes, detail: str, *, cut: bool
     return error, Failure(status, retryable=cut, in_doubt=True)
 
 
-def stuck_cursor(page: httpx.Response) -> ClannError:
+def stuck_cursor(page: httpx2.Response) -> ClannError:
     """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
     return ClannResponseError(
         page.status_code,
@@ -105,75 +163,56 @@ def stuck_cursor(page: httpx.Response) -> ClannError:
 
 
 def attempt_error(
-    name: str, url: str, error: Exception, timeout: float | None, *, closed: bool
+    name: str, url: str, error: Exception, timeout: float | None, *, closed: bool, watched: Watch | None = None
 ) -> tuple[ClannError, Failure]:
     """The error for an attempt to `url` that got no whole, readable response.
 
-    `closed` says whether the HTTP client was closed before the attempt (by its owner).
-    Any exception at all is mapped: one this module does not know comes from below
-    pyclann (httpx, a user's event hook), the request may have been sent, and it is not
-    retried.
+    `closed` says whether the HTTP client was closed before the attempt (by its owner);
+    `watched`, what httpcore2 reported of the exchange, if it was watched. Any exception
+    at all is mapped: one this module does not know comes from below pyclann (httpx2, a
+    user's event hook) and is not retried; the request may have been sent, unless
+    httpcore2 reported that it was not.
     """
+    inner = _unwrapped(error)
+    error = inner if isinstance(inner, Exception) else error
+    found, failure = _attempt_error(name, url, error, timeout, closed=closed)
+    if failure.in_doubt and watched is not None and watched.unsent:
+        failure = attrs.evolve(failure, in_doubt=False)
+    return found, failure
+
+
+def _attempt_error(
+    name: str, url: str, error: Exception, timeout: float | None, *, closed: bool
+) -> tuple[ClannError, Failure]:
     if isinstance(error, BodyError):
         return broken_body(error.response, b"", str(error), cut=False)
-    if isinstance(error, httpx.HTTPStatusError):  # a user's event hook called raise_for_status()
+    if isinstance(error, httpx2.HTTPStatusError):  # a user's event hook called raise_for_status()
         response = error.response
         return status_error(response.status_code, response.headers, b"")
     if isinstance(error, RuntimeError) and closed:
-        # httpx's own "the client has been closed", for an http_client its owner closed: nothing was sent.
+        # httpx2's own "the client has been closed", for an http_client its owner closed: nothing was sent.
         return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)
-    if not isinstance(error, httpx.RequestError | TimeoutError | Late):
+    if not isinstance(error, httpx2.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
-    reached = not _before_connecting(error)
-    if _mislabelled(error):
-        # httpx-aiohttp calls a lost connection a ConnectTimeout: say what it was, and that it may have landed.
-        return ClannConnectionError(f"{name} ({url}) failed: {_reason(error.__cause__ or error)}"), Failure(
-            None, in_doubt=True
-        )
-    if isinstance(error, httpx.TimeoutException | TimeoutError | Late):
+    # A refused connection (httpx2.ConnectError) or no connection in time: nothing was sent.
+    reached = not isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
+    if isinstance(error, httpx2.TimeoutException | TimeoutError | Late):
         # A bare TimeoutError is the async client's cancel scope; Late, the sync client's check
         # between body chunks: either way the attempt as a whole ran past its timeout.
         whole = type(error) is TimeoutError or isinstance(error, Late)
         if whole and timeout:
             reason = f"no whole response within the attempt's {timeout:g} s"
-        else:  # one of httpx's per-operation timeouts, or the deadline on the socket of pyclann's own client
+        else:  # one of httpx2's per-operation timeouts, or the deadline on the socket of pyclann's own client
             reason = _reason(error) + (f" (an attempt may take {timeout:g} s)" if timeout else "")
         found: ClannError = ClannTimeoutError(f"{name} ({url}) timed out: {reason}")
     else:
         found = ClannConnectionError(f"{name} ({url}) failed: {_reason(error)}")
-    # A wrong URL or request is sent wrong again; so is a redirect loop (httpx.TooManyRedirects), which,
-    # like httpx's other request errors that are not transport errors, comes from a user's httpx client.
-    mendable = isinstance(error, httpx.TransportError | TimeoutError | Late)
-    retryable = mendable and not isinstance(error, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
+    # A wrong URL or request is sent wrong again; so is a redirect loop (httpx2.TooManyRedirects), which,
+    # like httpx2's other request errors that are not transport errors, comes from a user's httpx2 client.
+    mendable = isinstance(error, httpx2.TransportError | TimeoutError | Late)
+    retryable = mendable and not isinstance(error, httpx2.UnsupportedProtocol | httpx2.LocalProtocolError)
     return found, Failure(None, retryable=retryable, in_doubt=reached)
-
-
-def _before_connecting(error: Exception) -> bool:
-    """Whether the attempt failed before a connection was made: then the request cannot have reached the server."""
-    if isinstance(error, httpx.PoolTimeout):
-        return True
-    if not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return False
-    return not _mislabelled(error)
-
-
-def _mislabelled(error: Exception) -> bool:
-    """An aiohttp error after connecting that httpx-aiohttp raised as a ConnectError or ConnectTimeout.
-
-    httpx-aiohttp maps every `aiohttp.ClientConnectionError` to `httpx.ConnectTimeout`,
-    a connection dropped after the request was sent (ServerDisconnectedError) or reset
-    (ClientOSError) included; only aiohttp's ClientConnectorError means no connection was
-    made, and its timeouts are timeouts. Told by the class names in the cause, so that
-    pyclann need not import aiohttp.
-    """
-    if not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return False
-    cause = error.__cause__
-    if cause is None or not type(cause).__module__.startswith("aiohttp"):
-        return False
-    names = {cls.__name__ for cls in type(cause).__mro__}
-    return not names & {"ClientConnectorError", "ServerTimeoutError", "ConnectionTimeoutError", "TimeoutError"}
 
 
 def give_up(
@@ -200,9 +239,9 @@ def give_up(
             message += f"; {name} was not carried out"
     error.args = (message,)
     if cause is not None:
-        # The cause stays, without its frames: httpcore's locals hold the request's headers,
+        # The cause stays, without its frames: httpcore2's locals hold the request's headers,
         # and a traceback rendered with locals (pytest -l, rich, Sentry) would show the token.
-        error.__cause__ = _without_frames(cause)
+        error.__cause__ = _without_frames(_unwrapped(cause))
         error.__suppress_context__ = True
     return error
 
@@ -236,7 +275,16 @@ def _without_frames(error: BaseException) -> BaseException:
     return error
 
 
+def _unwrapped(error: BaseException) -> BaseException:
+    """The one error inside an exception group (anyio's TaskGroup wraps what failed in one), else `error`."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 def _reason(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup):  # several errors at once: each is named, not the group
+        return _clip("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
     text = str(error) or type(error).__name__
     return _clip(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
 

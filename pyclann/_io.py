@@ -12,7 +12,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import Any
 
-import httpx
+import httpx2
 
 from . import _deadline
 from .errors import ClannUsageError
@@ -20,16 +20,16 @@ from .errors import ClannUsageError
 _UNSHAPED = contextlib.nullcontext()
 
 
-def async_http_client() -> tuple[httpx.AsyncClient, bool]:
+def async_http_client() -> tuple[httpx2.AsyncClient, bool]:
     """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (never, here)."""
-    return httpx.AsyncClient(), False
+    return httpx2.AsyncClient(), False
 
 
-def http_client() -> tuple[httpx.Client, bool]:
-    """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline."""
-    client = httpx.Client()
-    # Ours to shape: every socket operation of an attempt then ends by its deadline.
-    return client, _deadline.install(client)
+def http_client() -> tuple[httpx2.Client, bool]:
+    """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (always, here)."""
+    from ._http import client  # here: it imports httpcore2, which `import pyclann` need not
+
+    return client(), True
 
 
 def async_attempt(left: float | None, shaped: bool) -> tuple[AbstractContextManager[Any], float | None]:
@@ -67,7 +67,7 @@ def async_running_loop() -> object | None:
 
     try:
         return asyncio.get_running_loop()
-    except RuntimeError:  # not asyncio: httpx's own checks apply
+    except RuntimeError:  # not asyncio: httpx2's own checks apply
         return None
 
 
@@ -76,7 +76,7 @@ def running_loop() -> object | None:
     return None
 
 
-async def async_close(http: httpx.AsyncClient) -> None:
+async def async_close(http: httpx2.AsyncClient) -> None:
     """Close an HTTP client's connections, in the event loop they belong to."""
     try:
         await http.aclose()
@@ -87,6 +87,6 @@ async def async_close(http: httpx.AsyncClient) -> None:
         ) from None
 
 
-def close(http: httpx.Client) -> None:
+def close(http: httpx2.Client) -> None:
     """Close an HTTP client's connections."""
     http.close()

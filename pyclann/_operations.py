@@ -7,7 +7,7 @@ straight into pyclann's records. Arguments are checked here, so that a value
 that cannot be sent fails before any request, naming itself.
 
 generated/ is imported by each operation when it is first made, not with
-pyclann: it is a third of what `import pyclann` costs beyond httpx (attrs
+pyclann: it is a third of what `import pyclann` costs beyond httpx2 (attrs
 classes, ten models), and a program that makes no call never needs it.
 """
 
@@ -237,7 +237,7 @@ def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[
         method=kwargs["method"].upper(),
         path=kwargs["url"],
         params=kwargs.get("params") or None,
-        # Encoded here, not by httpx: the arguments were checked to be encodable, so this cannot fail.
+        # Encoded here, not by httpx2: the arguments were checked to be encodable, so this cannot fail.
         body=None if body is None else _JSON.encode(body).encode(),
         headers=headers,
         success=success,

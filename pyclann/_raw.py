@@ -16,13 +16,13 @@ from contextvars import ContextVar
 from typing import Generic, NamedTuple, ParamSpec, TypeVar
 
 import attrs
-import httpx
+import httpx2
 
 T = TypeVar("T")
 U = TypeVar("U")
 P = ParamSpec("P")
 
-_SINK: ContextVar[list[httpx.Response] | None] = ContextVar("pyclann_raw_sink", default=None)
+_SINK: ContextVar[list[httpx2.Response] | None] = ContextVar("pyclann_raw_sink", default=None)
 
 
 class Answer(NamedTuple, Generic[T]):
@@ -32,7 +32,7 @@ class Answer(NamedTuple, Generic[T]):
     """
 
     parsed: T
-    response: httpx.Response
+    response: httpx2.Response
 
     def raw(self) -> RawResponse[T]:
         headers = self.response.headers
@@ -55,7 +55,7 @@ class RawResponse(Generic[T]):
 
     parsed: T
     status_code: int
-    headers: httpx.Headers = attrs.field(repr=False)
+    headers: httpx2.Headers = attrs.field(repr=False)
     request_id: str | None
 
     @property
@@ -68,7 +68,7 @@ class RawResponse(Generic[T]):
         return RawResponse(parsed, self.status_code, self.headers, self.request_id)
 
 
-def record(response: httpx.Response) -> None:
+def record(response: httpx2.Response) -> None:
     """Hand a successful response to the raw view that asked for it, if one did."""
     sink = _SINK.get()
     if sink is not None:
@@ -80,7 +80,7 @@ def raw(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
 
     @functools.wraps(method)
     def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[httpx.Response] = []
+        sink: list[httpx2.Response] = []
         token = _SINK.set(sink)
         try:
             result = method(*args, **kwargs)
@@ -96,7 +96,7 @@ def araw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse
 
     @functools.wraps(method)
     async def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[httpx.Response] = []
+        sink: list[httpx2.Response] = []
         token = _SINK.set(sink)
         try:
             result = await method(*args, **kwargs)

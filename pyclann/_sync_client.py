@@ -14,7 +14,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
-import httpx
+import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
@@ -46,12 +46,12 @@ class ChatClient(_BaseClient):
         base_url: str | None = None,
         token: str | None = None,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         total_timeout: float | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
     ) -> None:
         """Make a client; use it as a context manager, or call `close()`.
 
@@ -61,7 +61,7 @@ class ChatClient(_BaseClient):
             base_url: The API's root URL, such as `https://clann.example`; defaults to `$CLANN_BASE_URL`.
             token: The bearer token; defaults to `$CLANN_TOKEN`. An empty string sends none.
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
-                `httpx.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
+                `httpx2.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
             max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
                 0 disables them.
@@ -69,7 +69,7 @@ class ChatClient(_BaseClient):
             max_response_size: The largest response body read, in bytes; a larger one raises
                 `ClannResponseError`. Defaults to 8 MiB.
             headers: Headers sent with every request, besides pyclann's own.
-            http_client: Your own `httpx.Client`. Its timeout, headers, proxies and event hooks
+            http_client: Your own `httpx2.Client`. Its timeout, headers, proxies and event hooks
                 are kept (pyclann's arguments win only when you pass them); it is not closed by `close()`.
 
         Raises:
@@ -82,16 +82,24 @@ class ChatClient(_BaseClient):
         url = None if base_url is None else Secret(base_url)
         del token, base_url
         self._setup(
-            url, secret, http_client, httpx.Client, timeout, max_retries, total_timeout, max_response_size, headers
+            url,
+            secret,
+            http_client,
+            httpx2.Client,
+            timeout,
+            max_retries,
+            total_timeout,
+            max_response_size,
+            headers,
         )
         if http_client is None:
             http_client, self._conn.shaped = _io.http_client()
-        self._http: httpx.Client = http_client
+        self._http: httpx2.Client = http_client
 
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        timeout: float | httpx2.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         total_timeout: float | NotGiven | None = NOT_GIVEN,
         max_response_size: int | NotGiven = NOT_GIVEN,
@@ -132,9 +140,10 @@ class ChatClient(_BaseClient):
             left = attempts.time_left()
             cause: BaseException | None = None
             scope, deadline = _io.attempt(left, self._conn.shaped)
+            watched = _failures.Watch()
             try:
                 with scope:
-                    response = self._http.send(self._request(op, left), stream=True)
+                    response = self._http.send(self._request(op, left, watched), stream=True)
                     try:
                         body = self._body(response, deadline)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
@@ -149,7 +158,7 @@ class ChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed
+                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
             else:
                 outcome = self._outcome(op, response, body.content())
@@ -417,7 +426,7 @@ class ChatClient(_BaseClient):
         return self._call(ops.get_message(session_id, message_id)).parsed
 
     def close(self) -> None:
-        """Close the HTTP connections, unless the `httpx.Client` was yours or this is a `with_options` copy."""
+        """Close the HTTP connections, unless the `httpx2.Client` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
             self._conn.closed = True
             _io.close(self._http)

@@ -1,4 +1,4 @@
-"""Shared test helpers: canned v1 records and pages, and clients over httpx.MockTransport."""
+"""Shared test helpers: canned v1 records and pages, and clients over httpx2.MockTransport."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import httpx2
 
 from pyclann import AsyncChatClient, AsyncRawChatClient, ChatClient, RawChatClient
 
@@ -86,15 +86,15 @@ SESSION_METHODS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> httpx2.Response:
     """A response as the server would send it: JSON for success, problem+json for errors."""
     headers = {"X-Request-Id": "req-1", **(headers or {})}
     if body is None:
-        return httpx.Response(status, headers=headers)
+        return httpx2.Response(status, headers=headers)
     if isinstance(body, bytes):
-        return httpx.Response(status, content=body, headers=headers)
+        return httpx2.Response(status, content=body, headers=headers)
     media = "application/json" if status < 400 else "application/problem+json"
-    return httpx.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": media, **headers})
+    return httpx2.Response(status, content=json.dumps(body).encode(), headers={"Content-Type": media, **headers})
 
 
 def problem(status: int, detail: str, kind: str = "x", **extra: Any) -> dict[str, Any]:
@@ -107,14 +107,14 @@ def problem(status: int, detail: str, kind: str = "x", **extra: Any) -> dict[str
     }
 
 
-def success(method: str, headers: dict[str, str] | None = None) -> httpx.Response:
+def success(method: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     """The answer that means `method` worked."""
     _, status, body = METHODS[method]
     return respond(status, body, headers)
 
 
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that httpx streams instead of reading at once, as it does a real one's."""
+class Chunks(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A response body that httpx2 streams instead of reading at once, as it does a real one's."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self.chunks = chunks
@@ -127,7 +127,7 @@ class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield chunk
 
 
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+Step = httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
 
 
 class Recorder:
@@ -139,9 +139,9 @@ class Recorder:
 
     def __init__(self, *responses: Step) -> None:
         self.script = list(responses)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         if isinstance(step, Exception):
@@ -153,7 +153,7 @@ class Recorder:
             # and repeated. Its content is already decoded, so the copy drops Content-Encoding.
             skip = (b"content-encoding", b"content-length")
             headers = [(k, v) for k, v in step.headers.raw if k.lower() not in skip]
-            return httpx.Response(step.status_code, headers=headers, content=step.content)
+            return httpx2.Response(step.status_code, headers=headers, content=step.content)
         return step
 
     @property
@@ -163,12 +163,12 @@ class Recorder:
 
 
 def sync_client(recorder: Recorder, **kwargs: Any) -> ChatClient:
-    return ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(recorder)), **kwargs)
+    return ChatClient(BASE, token=TOKEN, http_client=httpx2.Client(transport=httpx2.MockTransport(recorder)), **kwargs)
 
 
 def async_client(recorder: Recorder, **kwargs: Any) -> AsyncChatClient:
-    transport = httpx.MockTransport(recorder)
-    return AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=transport), **kwargs)
+    transport = httpx2.MockTransport(recorder)
+    return AsyncChatClient(BASE, token=TOKEN, http_client=httpx2.AsyncClient(transport=transport), **kwargs)
 
 
 MakeClient = Callable[..., ChatClient | AsyncChatClient]
@@ -177,9 +177,9 @@ MakeClient = Callable[..., ChatClient | AsyncChatClient]
 def owned_client(
     cls: type[ChatClient] | type[AsyncChatClient], recorder: Recorder, **kwargs: Any
 ) -> ChatClient | AsyncChatClient:
-    """A client that made its own httpx client, as without http_client=, whose transport is then a mock."""
+    """A client that made its own httpx2 client, as without http_client=, whose transport is then a mock."""
     client = cls(BASE, token=TOKEN, **kwargs)
-    client._http._transport = httpx.MockTransport(recorder)
+    client._http._transport = httpx2.MockTransport(recorder)
     return client
 
 

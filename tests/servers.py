@@ -1,6 +1,6 @@
 """Real HTTP servers on 127.0.0.1, for what a MockTransport cannot show.
 
-A mock transport hands httpx a whole response object: it cannot drip bytes,
+A mock transport hands httpx2 a whole response object: it cannot drip bytes,
 reset a connection half-way, hold a socket open or send a compressed stream as
 it comes. `Server` listens on 127.0.0.1 (port 0, so the system picks a free
 one), hands each connection to a function of the test's, one thread each, and

@@ -10,7 +10,7 @@ import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -41,11 +41,11 @@ def pieces(data: bytes, size: int = 65536) -> Iterator[bytes]:
     return (data[i : i + size] for i in range(0, len(data), size))
 
 
-def streamed(status: int, data: bytes, headers: dict[str, str]) -> Callable[[httpx.Request], httpx.Response]:
-    """An answer whose body httpx streams in raw pieces, as from a socket, instead of reading it at once."""
+def streamed(status: int, data: bytes, headers: dict[str, str]) -> Callable[[httpx2.Request], httpx2.Response]:
+    """An answer whose body httpx2 streams in raw pieces, as from a socket, instead of reading it at once."""
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers={"X-Request-Id": "req-1", **headers}, stream=Chunks(pieces(data)))
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, headers={"X-Request-Id": "req-1", **headers}, stream=Chunks(pieces(data)))
 
     return answer
 
@@ -175,13 +175,13 @@ def bomb_client(kind: str, status: int, url: str | None = None) -> ChatClient | 
     if url is not None:
         cls = ChatClient if kind == "sync" else AsyncChatClient
         return cls(url, token=TOKEN, max_retries=0)
-    transport = httpx.MockTransport(streamed(status, gzip_bomb(), headers))
+    transport = httpx2.MockTransport(streamed(status, gzip_bomb(), headers))
     if kind == "sync":
         return ChatClient(
-            "http://clann.test", token=TOKEN, max_retries=0, http_client=httpx.Client(transport=transport)
+            "http://clann.test", token=TOKEN, max_retries=0, http_client=httpx2.Client(transport=transport)
         )
     return AsyncChatClient(
-        "http://clann.test", token=TOKEN, max_retries=0, http_client=httpx.AsyncClient(transport=transport)
+        "http://clann.test", token=TOKEN, max_retries=0, http_client=httpx2.AsyncClient(transport=transport)
     )
 
 

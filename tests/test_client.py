@@ -1,4 +1,4 @@
-"""ChatClient and AsyncChatClient: what each method returns, their life cycle, and a user's own httpx client."""
+"""ChatClient and AsyncChatClient: what each method returns, their life cycle, and a user's own httpx2 client."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 import pyclann
@@ -161,7 +161,7 @@ async def test_a_users_http_client_closed_by_its_owner_raises_usage_error(make_c
     recorder = Recorder(success("get_session"))
     client = make_client(recorder)
     http = client._http
-    if isinstance(http, httpx.AsyncClient):
+    if isinstance(http, httpx2.AsyncClient):
         await http.aclose()
     else:
         http.close()
@@ -175,7 +175,9 @@ async def test_a_users_http_client_closed_by_its_owner_raises_usage_error(make_c
 
 def test_an_async_client_used_from_a_second_event_loop_raises_usage_error() -> None:
     recorder = Recorder(success("get_session"))
-    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=httpx.MockTransport(recorder)))
+    client = AsyncChatClient(
+        BASE, token=TOKEN, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(recorder))
+    )
     asyncio.run(client.get_session(SESSION_ID))
     with pytest.raises(ClannUsageError, match="first used in another event loop"):
         asyncio.run(client.get_session(SESSION_ID))
@@ -187,7 +189,9 @@ def test_an_async_client_used_from_a_second_event_loop_raises_usage_error() -> N
 
 def test_an_async_client_serves_many_tasks_of_one_loop() -> None:
     recorder = Recorder(success("get_session"))
-    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=httpx.MockTransport(recorder)))
+    client = AsyncChatClient(
+        BASE, token=TOKEN, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(recorder))
+    )
 
     async def many() -> list[ChatSession]:
         return await asyncio.gather(*(client.get_session(SESSION_ID) for _ in range(20)))
@@ -198,7 +202,7 @@ def test_an_async_client_serves_many_tasks_of_one_loop() -> None:
 
 def test_a_sync_client_serves_many_threads() -> None:
     recorder = Recorder(success("get_session"))
-    client = ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(recorder)))
+    client = ChatClient(BASE, token=TOKEN, http_client=httpx2.Client(transport=httpx2.MockTransport(recorder)))
     results: list[ChatSession] = []
     threads = [threading.Thread(target=lambda: results.append(client.get_session(SESSION_ID))) for _ in range(8)]
     for thread in threads:
@@ -208,14 +212,14 @@ def test_a_sync_client_serves_many_threads() -> None:
     assert len(results) == 8
 
 
-# A user's own httpx client keeps its settings (issue 13) ------------------------------------------
+# A user's own httpx2 client keeps its settings (issue 13) ------------------------------------------
 
 
 def test_a_users_http_client_keeps_its_headers_and_event_hooks() -> None:
     recorder = Recorder(success("get_session"))
     fired: list[str] = []
-    own = httpx.Client(
-        transport=httpx.MockTransport(recorder),
+    own = httpx2.Client(
+        transport=httpx2.MockTransport(recorder),
         headers={"X-Mine": "1", "User-Agent": "my-app/2.0"},
         event_hooks={
             "request": [lambda request: fired.append(f"request {request.method}")],
@@ -237,14 +241,14 @@ async def test_a_users_async_http_client_keeps_its_headers_and_event_hooks() -> 
     recorder = Recorder(success("get_session"))
     fired: list[str] = []
 
-    async def on_request(request: httpx.Request) -> None:
+    async def on_request(request: httpx2.Request) -> None:
         fired.append(f"request {request.method}")
 
-    async def on_response(response: httpx.Response) -> None:
+    async def on_response(response: httpx2.Response) -> None:
         fired.append(f"response {response.status_code}")
 
-    async with httpx.AsyncClient(
-        transport=httpx.MockTransport(recorder),
+    async with httpx2.AsyncClient(
+        transport=httpx2.MockTransport(recorder),
         headers={"X-Mine": "1", "User-Agent": "my-app/2.0"},
         event_hooks={"request": [on_request], "response": [on_response]},
     ) as own:
@@ -268,7 +272,7 @@ def test_pyclanns_own_client_says_only_pyclann() -> None:
 
 def test_pyclanns_arguments_win_over_the_users_client_only_when_passed() -> None:
     recorder = Recorder(success("get_session"))
-    own = httpx.Client(transport=httpx.MockTransport(recorder), timeout=1.5, headers={"X-Tenant": "mine"})
+    own = httpx2.Client(transport=httpx2.MockTransport(recorder), timeout=1.5, headers={"X-Tenant": "mine"})
     ChatClient(BASE, token=TOKEN, http_client=own).get_session(SESSION_ID)
     ChatClient(BASE, token=TOKEN, http_client=own, timeout=9, headers={"X-Tenant": "given"}).get_session(SESSION_ID)
     kept, overridden = recorder.requests
@@ -291,14 +295,14 @@ async def test_with_options_changes_only_the_copy(make_client: MakeClient) -> No
     assert from_copy.extensions["timeout"] == {"connect": 2, "read": 2, "write": 2, "pool": 2}
     assert (from_copy.headers["X-A"], from_copy.headers["X-B"]) == ("1", "2")
     assert from_copy.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert from_original.extensions["timeout"]["read"] == 5.0  # the user's httpx client's default
+    assert from_original.extensions["timeout"]["read"] == 5.0  # the user's httpx2 client's default
     assert "X-B" not in from_original.headers
 
 
 async def test_with_options_max_retries_and_total_timeout(make_client: MakeClient) -> None:
     from pyclann.testing import instant_retries
 
-    recorder = Recorder(httpx.ConnectError("refused"))
+    recorder = Recorder(httpx2.ConnectError("refused"))
     client = make_client(recorder)
     with pytest.raises(pyclann.ClannConnectionError), instant_retries():
         await call(client.with_options(max_retries=0), "get_session", SESSION_ID)
@@ -313,7 +317,7 @@ async def test_with_options_max_retries_and_total_timeout(make_client: MakeClien
     await call(client.with_options(total_timeout=1), "get_session", SESSION_ID)
     reads = [request.extensions["timeout"]["read"] for request in bounded.requests]
     assert 0 < reads[0] <= 2
-    assert reads[1] == 5.0, "no total: the user's httpx client's own 5 s"
+    assert reads[1] == 5.0, "no total: the user's httpx2 client's own 5 s"
     assert 0 < reads[2] <= 1
 
 

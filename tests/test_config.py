@@ -6,7 +6,7 @@ import math
 import traceback
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannConfigError, __version__
@@ -17,10 +17,10 @@ CLIENTS = [ChatClient, AsyncChatClient]
 
 
 def over_mock(cls: type[ChatClient] | type[AsyncChatClient], recorder: Recorder, **kwargs: Any) -> Any:
-    transport = httpx.MockTransport(recorder)
+    transport = httpx2.MockTransport(recorder)
     if cls is ChatClient:
-        return ChatClient(http_client=httpx.Client(transport=transport), **kwargs)
-    return AsyncChatClient(http_client=httpx.AsyncClient(transport=transport), **kwargs)
+        return ChatClient(http_client=httpx2.Client(transport=transport), **kwargs)
+    return AsyncChatClient(http_client=httpx2.AsyncClient(transport=transport), **kwargs)
 
 
 # The environment ----------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pyt
         # A Docker Compose service's name: once refused by an IDNA check meant for A-labels.
         ("http://clann_api:8000", "http://clann_api:8000/api/chat/sessions/"),
         ("http://bücher.example", "http://xn--bcher-kva.example/api/chat/sessions/"),
-        # Percent-escapes are kept as given: %2F once became "/", %3F and %23 escaped as httpx.InvalidURL.
+        # Percent-escapes are kept as given: %2F once became "/", %3F and %23 escaped as httpx2.InvalidURL.
         ("http://clann.test/a%2Fb/", "http://clann.test/a%2Fb/api/chat/sessions/"),
         ("http://clann.test/a%3Fb", "http://clann.test/a%3Fb/api/chat/sessions/"),
         ("http://clann.test/a%23b", "http://clann.test/a%23b/api/chat/sessions/"),
@@ -120,7 +120,7 @@ BAD_BASE_URLS = {
     "ftp": ("ftp://clann.test", "http:// or https://"),
     "a space in the host": ("http://clann .test", "must not contain white space"),
     "leading space": (" http://clann.test", "must not contain white space"),
-    # httpx would quote it, and every path would end in %20.
+    # httpx2 would quote it, and every path would end in %20.
     "trailing space": ("http://clann.test/api ", "must not contain white space"),
     "a tab": ("http://clann.test/\tapi", "must not contain white space"),
     "unclosed IPv6": ("http://[::1", "not a URL"),
@@ -129,7 +129,7 @@ BAD_BASE_URLS = {
     "a label starting with a hyphen": ("http://-clann.test", "not a valid host name"),
     # Once an IDNAError at the first call: an A-label that does not decode.
     "an A-label that does not decode": ("http://xn--zz.example", "not a valid host name"),
-    # Once httpx.InvalidURL at the first call: no room left for the path.
+    # Once httpx2.InvalidURL at the first call: no room left for the path.
     "a base URL too long for any path": ("http://127.0.0.1:9/" + "p" * 65500, "at most 2000 characters"),
 }
 
@@ -149,7 +149,7 @@ def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: s
         f"https://{PASSWORD}@clann.test/",
         f"http://user:{PASSWORD}@a..b/",
         f"http://user:{PASSWORD}@clann.test:70000",
-        # No authority for httpx to find a user in: still never echoed.
+        # No authority for httpx2 to find a user in: still never echoed.
         f"http:/alice:{PASSWORD}@clann.test",
         f"https:alice:{PASSWORD}@clann.test",
         f"alice:{PASSWORD}@clann.test",
@@ -160,11 +160,11 @@ def test_a_base_url_with_a_password_is_refused_without_echoing_it(cls: Any, url:
     with pytest.raises(ClannConfigError) as caught:
         cls(url, token=TOKEN)
     shown = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=False).format())
-    assert PASSWORD not in shown, "not in the message, nor in a chained httpx error"
+    assert PASSWORD not in shown, "not in the message, nor in a chained httpx2 error"
     assert url not in repr(caught.value.args)
 
 
-@pytest.mark.parametrize("url", [b"http://clann.test", 5, httpx.URL("http://clann.test")])
+@pytest.mark.parametrize("url", [b"http://clann.test", 5, httpx2.URL("http://clann.test")])
 def test_a_base_url_that_is_not_a_str_is_a_type_error(url: Any) -> None:
     with pytest.raises(TypeError, match="base_url must be a str"):
         ChatClient(url, token=TOKEN)
@@ -197,7 +197,7 @@ def test_a_timeout_that_is_not_a_positive_finite_number_is_refused_at_constructi
 def test_an_httpx_timeout_with_a_bad_part_is_refused_naming_it(part: str, value: float) -> None:
     parts: dict[str, float | None] = {"connect": 5, "read": 5, "write": 5, "pool": 5, part: value}
     with pytest.raises(ClannConfigError, match=f"timeout.{part} must be"):
-        ChatClient(BASE, token=TOKEN, timeout=httpx.Timeout(**parts))
+        ChatClient(BASE, token=TOKEN, timeout=httpx2.Timeout(**parts))
 
 
 @pytest.mark.parametrize("value", [1e10, 10**400, 365 * 24 * 3600 + 1])
@@ -208,7 +208,7 @@ def test_a_timeout_longer_than_a_socket_can_wait_is_refused(name: str, value: fl
     with pytest.raises(ClannConfigError, match=f"{name} must be"):
         ChatClient(BASE, token=TOKEN, **options)
     with pytest.raises(ClannConfigError, match=r"timeout\.write must be at most"):
-        ChatClient(BASE, token=TOKEN, timeout=httpx.Timeout(5, write=1e10))
+        ChatClient(BASE, token=TOKEN, timeout=httpx2.Timeout(5, write=1e10))
     with pytest.raises(ClannConfigError):
         ChatClient(BASE, token=TOKEN).with_options(**options)
 
@@ -270,7 +270,7 @@ async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient
 @pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "Host", "Connection"])
 def test_headers_may_not_set_what_frames_the_message(name: str) -> None:
     # A Content-Length of 0 once escaped as h11's LocalProtocolError at the first write.
-    with pytest.raises(ClannConfigError, match="is set by httpx for each request"):
+    with pytest.raises(ClannConfigError, match="is set by httpx2 for each request"):
         ChatClient(BASE, token=TOKEN, headers={name: "0"})
 
 
@@ -294,7 +294,7 @@ def test_headers_may_not_replace_the_tokens_authorization(name: str) -> None:
 
 async def test_without_a_token_an_authorization_header_of_your_own_is_sent() -> None:
     recorder = Recorder(success("get_session"))
-    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    http = httpx2.Client(transport=httpx2.MockTransport(recorder))
     client = ChatClient(BASE, token="", headers={"Authorization": "Custom scheme"}, http_client=http)
     await call(client, "get_session", SESSION_ID)
     assert recorder.requests[0].headers["Authorization"] == "Custom scheme"
@@ -346,8 +346,8 @@ def test_construction_sends_nothing(cls: Any) -> None:
 
 
 WRONG_HTTP_CLIENTS: dict[str, tuple[Any, Any]] = {
-    "sync given an AsyncClient": (ChatClient, httpx.AsyncClient),
-    "async given a Client": (AsyncChatClient, httpx.Client),
+    "sync given an AsyncClient": (ChatClient, httpx2.AsyncClient),
+    "async given a Client": (AsyncChatClient, httpx2.Client),
     "sync given a str": (ChatClient, lambda: "http://clann.test"),
     "async given an object": (AsyncChatClient, object),
 }
@@ -355,7 +355,7 @@ WRONG_HTTP_CLIENTS: dict[str, tuple[Any, Any]] = {
 
 @pytest.mark.parametrize(("cls", "make"), WRONG_HTTP_CLIENTS.values(), ids=WRONG_HTTP_CLIENTS.keys())
 def test_an_http_client_of_the_wrong_kind_is_a_type_error_at_construction(cls: Any, make: Any) -> None:
-    with pytest.raises(TypeError, match=r"http_client must be an httpx\.(Async)?Client"):
+    with pytest.raises(TypeError, match=r"http_client must be an httpx2\.(Async)?Client"):
         cls(BASE, token=TOKEN, http_client=make())
 
 

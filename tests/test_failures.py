@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -188,14 +188,14 @@ async def test_an_unexpected_success_status_is_a_response_error(
 
 
 TRANSPORT_ERRORS: list[tuple[Exception, type[ClannError]]] = [
-    (httpx.ConnectError("refused"), ClannConnectionError),
-    (httpx.ReadError("reset"), ClannConnectionError),
-    (httpx.WriteError("broken pipe"), ClannConnectionError),
-    (httpx.RemoteProtocolError("garbage"), ClannConnectionError),
-    (httpx.ConnectTimeout("slow"), ClannTimeoutError),
-    (httpx.ReadTimeout("slow"), ClannTimeoutError),
-    (httpx.WriteTimeout("slow"), ClannTimeoutError),
-    (httpx.PoolTimeout("busy"), ClannTimeoutError),
+    (httpx2.ConnectError("refused"), ClannConnectionError),
+    (httpx2.ReadError("reset"), ClannConnectionError),
+    (httpx2.WriteError("broken pipe"), ClannConnectionError),
+    (httpx2.RemoteProtocolError("garbage"), ClannConnectionError),
+    (httpx2.ConnectTimeout("slow"), ClannTimeoutError),
+    (httpx2.ReadTimeout("slow"), ClannTimeoutError),
+    (httpx2.WriteTimeout("slow"), ClannTimeoutError),
+    (httpx2.PoolTimeout("busy"), ClannTimeoutError),
 ]
 
 
@@ -212,7 +212,7 @@ async def test_transport_errors_become_connection_or_timeout_errors_with_their_c
     assert type(raised).__name__ in str(caught.value)
 
 
-@pytest.mark.parametrize("raised", [httpx.UnsupportedProtocol("gopher"), httpx.LocalProtocolError("bad header")])
+@pytest.mark.parametrize("raised", [httpx2.UnsupportedProtocol("gopher"), httpx2.LocalProtocolError("bad header")])
 async def test_errors_a_retry_cannot_mend_are_not_retried(make_client: MakeClient, raised: Exception) -> None:
     recorder = Recorder(raised)
     with pytest.raises(ClannConnectionError):
@@ -274,7 +274,7 @@ def test_parse_retry_after_of_a_far_future_date_is_a_large_finite_number() -> No
     [b"Wed, 21 Oct 2015 99:28:00 GMT", b"Fri, 31 Dec 9999 23:59:59 GMT", b"1e999", b"\xff\xfe", b"9" * 400],
 )
 async def test_any_retry_after_raises_only_a_clann_error(make_client: MakeClient, value: bytes) -> None:
-    answer = httpx.Response(429, headers=[(b"Retry-After", value)], json=problem(429, "slow"))
+    answer = httpx2.Response(429, headers=[(b"Retry-After", value)], json=problem(429, "slow"))
     recorder = Recorder(answer)
     with pytest.raises(ClannRateLimitError), instant_retries():
         await call(make_client(recorder, max_retries=1), "list_sessions", "alice")
@@ -302,20 +302,20 @@ async def test_an_empty_success_body_that_stays_empty_says_it_is_not_json(make_c
 
 
 def test_a_redirect_loop_of_a_users_client_that_follows_redirects_is_a_connection_error() -> None:
-    def loop(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(307, headers={"Location": str(request.url)})
+    def loop(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(307, headers={"Location": str(request.url)})
 
-    own = httpx.Client(transport=httpx.MockTransport(loop), follow_redirects=True, max_redirects=3)
+    own = httpx2.Client(transport=httpx2.MockTransport(loop), follow_redirects=True, max_redirects=3)
     client = ChatClient("http://clann.test", token="t", http_client=own)
     with pytest.raises(ClannConnectionError, match="TooManyRedirects") as caught, instant_retries() as waits:
         client.append_message(SESSION["id"], "user", "x", idempotency_key="k-5")
     assert waits == [], "a loop is not mended by trying again"
-    assert isinstance(caught.value.__cause__, httpx.TooManyRedirects)
+    assert isinstance(caught.value.__cause__, httpx2.TooManyRedirects)
     assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("k-5", True)
     own.close()
 
 
-@pytest.mark.parametrize("raised", [httpx.DecodingError("bad gzip"), httpx.RequestError("other")])
+@pytest.mark.parametrize("raised", [httpx2.DecodingError("bad gzip"), httpx2.RequestError("other")])
 async def test_any_other_httpx_request_error_is_a_connection_error(make_client: MakeClient, raised: Exception) -> None:
     with pytest.raises(ClannConnectionError) as caught, instant_retries():
         await call(make_client(Recorder(raised)), "list_sessions", "alice")
@@ -323,16 +323,16 @@ async def test_any_other_httpx_request_error_is_a_connection_error(make_client: 
 
 
 def hooked(hook: Any) -> ChatClient:
-    """A client over a mock whose user's httpx client runs `hook` on every response."""
-    own = httpx.Client(
-        transport=httpx.MockTransport(lambda request: respond(404, problem(404, "gone"))),
+    """A client over a mock whose user's httpx2 client runs `hook` on every response."""
+    own = httpx2.Client(
+        transport=httpx2.MockTransport(lambda request: respond(404, problem(404, "gone"))),
         event_hooks={"response": [hook]},
     )
     return ChatClient("http://clann.test", token="t", http_client=own)
 
 
 def test_a_users_hook_that_raises_for_status_gets_the_class_of_the_status() -> None:
-    # httpx.HTTPStatusError once escaped as it was, and a write's error lost its key.
+    # httpx2.HTTPStatusError once escaped as it was, and a write's error lost its key.
     client = hooked(lambda response: response.raise_for_status())
     with pytest.raises(ClannNotFoundError) as caught, instant_retries():
         client.append_message(SESSION["id"], "user", "x", idempotency_key="k-6")
@@ -343,7 +343,7 @@ def test_a_users_hook_that_raises_for_status_gets_the_class_of_the_status() -> N
 @pytest.mark.parametrize("raised", [NotImplementedError("not yet"), ValueError("odd"), OverflowError("huge")])
 def test_anything_else_raised_below_pyclann_after_sending_is_a_connection_error_in_doubt(raised: Exception) -> None:
     # A RuntimeError (NotImplementedError is one) was once taken for "client closed", nothing sent.
-    def hook(response: httpx.Response) -> None:
+    def hook(response: httpx2.Response) -> None:
         raise raised
 
     client = hooked(hook)

@@ -13,7 +13,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -165,7 +165,7 @@ def check_model(value: object) -> None:
         assert type(item).from_dict(item.to_dict()) == item
 
 
-def transport_for(answer: tuple[Any, ...]) -> httpx.MockTransport:
+def transport_for(answer: tuple[Any, ...]) -> httpx2.MockTransport:
     status, body, content_type, retry_after, request_id, encoding, mangle, should_retry = answer
     headers = [
         (name, value)
@@ -180,12 +180,12 @@ def transport_for(answer: tuple[Any, ...]) -> httpx.MockTransport:
     ]
     content = encode(body, encoding, mangle)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        if status < 200:  # httpx cannot return an informational status as a final response
-            raise httpx.RemoteProtocolError("informational status as final response", request=request)
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if status < 200:  # httpx2 cannot return an informational status as a final response
+            raise httpx2.RemoteProtocolError("informational status as final response", request=request)
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content))
 
-    return httpx.MockTransport(handler)
+    return httpx2.MockTransport(handler)
 
 
 def outcome(method: str, result: object) -> None:
@@ -222,7 +222,7 @@ def answered(client: ChatClient | AsyncChatClient, method: str) -> None:
 @given(data=st.data())
 def test_any_response_gives_a_model_or_a_clann_error(method: str, data: st.DataObject) -> None:
     transport = transport_for(data.draw(answers(method)))
-    answered(ChatClient(BASE, token=TOKEN, max_retries=1, http_client=httpx.Client(transport=transport)), method)
+    answered(ChatClient(BASE, token=TOKEN, max_retries=1, http_client=httpx2.Client(transport=transport)), method)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -230,5 +230,5 @@ def test_any_response_gives_a_model_or_a_clann_error(method: str, data: st.DataO
 @given(data=st.data())
 def test_any_response_gives_the_async_client_a_model_or_a_clann_error(method: str, data: st.DataObject) -> None:
     transport = transport_for(data.draw(answers(method)))
-    http = httpx.AsyncClient(transport=transport)
+    http = httpx2.AsyncClient(transport=transport)
     answered(AsyncChatClient(BASE, token=TOKEN, max_retries=1, http_client=http), method)

@@ -21,15 +21,15 @@ TOKEN = "log-token-7d0c1e5b"
 # A client over a mock transport: a 503, then a retry that succeeds, then two more clients.
 SCRIPT = textwrap.dedent(
     f"""
-    import json, logging, httpx
+    import json, logging, httpx2
     from pyclann import ChatClient
     from pyclann.testing import instant_retries
 
     SESSION = {{"id": "chat_session:{ULID}", "title": "t", "created_by": "alice", "tree": None,
                "created_at": "2026-11-26T09:00:00Z", "updated_at": "2026-11-26T09:00:00Z"}}
-    answers = [httpx.Response(503, json={{"detail": "busy"}}, headers={{"X-Request-Id": "r-1"}}),
-               httpx.Response(200, json=SESSION, headers={{"X-Request-Id": "r-2"}})]
-    http = httpx.Client(transport=httpx.MockTransport(lambda request: answers.pop(0)))
+    answers = [httpx2.Response(503, json={{"detail": "busy"}}, headers={{"X-Request-Id": "r-1"}}),
+               httpx2.Response(200, json=SESSION, headers={{"X-Request-Id": "r-2"}})]
+    http = httpx2.Client(transport=httpx2.MockTransport(lambda request: answers.pop(0)))
     client = ChatClient("http://clann.test", token="{TOKEN}", http_client=http)
     with instant_retries():
         client.get_session("{ULID}")

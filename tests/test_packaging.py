@@ -127,14 +127,14 @@ def test_a_user_project_passes_with_the_plugins_fixtures(installed: Path, tmp_pa
 # imported that the installed wheel neither requires nor reaches through what it requires.
 _UNDECLARED = """
 import importlib.metadata as md, json, re, sys
-import httpx
-before = set(sys.modules)  # httpx imports what its own extras give, when there (click, rich): not ours to declare
+import httpx2
+before = set(sys.modules)  # httpx2 imports what its own extras give, when there (click, rich): not ours to declare
 import pyclann
 
 message = {"id": "chat_message:01JDXV3C5Z0K8Y8T6W3M2Q9R4N", "session": "chat_session:01JDXV3C5Z0K8Y8T6W3M2Q9R4M",
            "role": "user", "content": "hi", "created_at": "2026-11-26T09:00:00Z"}
 page = {"data": [message], "has_more": False, "last_id": message["id"]}
-http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=page)))
+http = httpx2.Client(transport=httpx2.MockTransport(lambda request: httpx2.Response(200, json=page)))
 with pyclann.ChatClient("http://clann.test", token="t", http_client=http) as client:
     assert client.list_messages("01JDXV3C5Z0K8Y8T6W3M2Q9R4M")[0].content == "hi"
 
@@ -164,3 +164,64 @@ def test_the_wheel_requires_every_distribution_a_listing_imports(installed: Path
     done = run(installed, tmp_path, "-c", _UNDECLARED)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+# Calls a server on 127.0.0.1 through pyclann's own clients, sync and async, then prints what httpx
+# distributions the wheel requires (through all it requires) and which HTTP modules are imported.
+_NO_HTTPX = """
+import asyncio, importlib.metadata as md, json, re, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import pyclann
+
+session = {"id": "chat_session:01JDXV3C5Z0K8Y8T6W3M2Q9R4N", "title": "t", "created_by": "alice", "tree": None,
+           "created_at": "2026-11-26T09:00:00Z", "updated_at": "2026-11-26T09:00:00Z"}
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(session).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{server.server_address[1]}"
+with pyclann.ChatClient(url, token="t") as client:
+    assert client.get_session(session["id"]).title == "t"
+
+async def main():
+    async with pyclann.AsyncChatClient(url, token="t") as client:
+        assert (await client.get_session(session["id"])).title == "t"
+
+asyncio.run(main())
+server.shutdown()
+
+def name(text):
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", text).group()).lower()
+
+reached, todo = set(), ["pyclann"]
+while todo:
+    for each in md.requires(todo.pop()) or []:
+        dist = name(each)
+        if "extra ==" not in each and dist not in reached:
+            reached.add(dist)
+            try:
+                md.distribution(dist)
+                todo.append(dist)
+            except md.PackageNotFoundError:  # required on another platform or Python only
+                pass
+imported = sorted(m for m in ("httpx", "httpcore", "httpx2", "httpcore2") if m in sys.modules)
+print(json.dumps({"requires": sorted(reached & {"httpx", "httpcore", "httpx2", "httpcore2"}), "imported": imported}))
+"""
+
+
+def test_the_wheel_runs_on_httpx2_and_neither_requires_nor_imports_httpx(installed: Path, tmp_path: Path) -> None:
+    # httpx is installed here (openapi-python-client needs it), so importing it would show.
+    done = run(installed, tmp_path, "-c", _NO_HTTPX)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"requires": ["httpcore2", "httpx2"], "imported": ["httpcore2", "httpx2"]}

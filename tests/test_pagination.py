@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import ChatClient, ChatMessage, ChatSession
@@ -20,7 +20,7 @@ class Sent:
     def __init__(self) -> None:
         self.sizes: list[int] = []
 
-    def __call__(self, response: httpx.Response) -> None:
+    def __call__(self, response: httpx2.Response) -> None:
         if response.request.method == "GET" and response.request.url.path.endswith("/messages"):
             self.sizes.append(int(response.headers["content-length"]))
 
@@ -38,7 +38,7 @@ def watched(long_session: tuple[DevServer, ChatSession, list[ChatMessage]]) -> I
     """A client whose every listing response is noted; its connections closed after the test."""
     server, _, _ = long_session
     sent = Sent()
-    with httpx.Client(event_hooks={"response": [sent]}) as http:
+    with httpx2.Client(event_hooks={"response": [sent]}) as http:
         yield ChatClient(server.url, token=server.tokens["alice"], http_client=http), sent
 
 

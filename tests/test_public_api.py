@@ -71,7 +71,6 @@ PUBLIC_MODULES = [
     "pyclann.ids",
     "pyclann.models",
     "pyclann.testing",
-    "pyclann.transport",
 ]
 
 

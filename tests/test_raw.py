@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -61,7 +61,7 @@ async def test_every_method_has_a_raw_form_returning_the_result_with_its_respons
     assert raw.parsed == plain
     assert raw.status_code == METHODS[method][1]
     assert raw.request_id == "req-raw"
-    assert isinstance(raw.headers, httpx.Headers)
+    assert isinstance(raw.headers, httpx2.Headers)
     assert raw.headers["x-extra"] == "kept"
     assert raw.idempotent_replayed is False
 
@@ -130,7 +130,7 @@ def test_the_raw_views_are_their_own_public_types() -> None:
 
 
 def test_a_raw_response_is_frozen() -> None:
-    raw = RawResponse(1, 200, httpx.Headers(), "r")
+    raw = RawResponse(1, 200, httpx2.Headers(), "r")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         raw.status_code = 500  # type: ignore[misc]
     assert "headers" not in repr(raw)
@@ -139,19 +139,19 @@ def test_a_raw_response_is_frozen() -> None:
 # Concurrency: each call sees its own response, never another task's or thread's.
 
 
-def echo(request: httpx.Request) -> httpx.Response:
+def echo(request: httpx2.Request) -> httpx2.Response:
     """The session the path names, with that name as its request ID."""
     ulid = request.url.path.rsplit("/", 1)[1]
     body = {**SESSION, "id": f"chat_session:{ulid}"}
-    return httpx.Response(200, json=body, headers={"X-Request-Id": ulid})
+    return httpx2.Response(200, json=body, headers={"X-Request-Id": ulid})
 
 
 def test_concurrent_raw_calls_in_tasks_each_get_their_own_response() -> None:
-    async def answer(request: httpx.Request) -> httpx.Response:
+    async def answer(request: httpx2.Request) -> httpx2.Response:
         await asyncio.sleep(random.random() / 100)
         return echo(request)
 
-    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    client = AsyncChatClient(BASE, token=TOKEN, http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)))
     ulids = [session(n)["id"].split(":")[1] for n in range(30)]
 
     async def many() -> list[RawResponse[Any]]:
@@ -163,7 +163,7 @@ def test_concurrent_raw_calls_in_tasks_each_get_their_own_response() -> None:
 
 
 def test_concurrent_raw_calls_in_threads_each_get_their_own_response() -> None:
-    client = ChatClient(BASE, token=TOKEN, http_client=httpx.Client(transport=httpx.MockTransport(echo)))
+    client = ChatClient(BASE, token=TOKEN, http_client=httpx2.Client(transport=httpx2.MockTransport(echo)))
     mismatches: list[str] = []
 
     def work(n: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -38,18 +38,18 @@ class Chat:
 
     def __init__(self, kind: str, token: str | None) -> None:
         # What the client sends, as it sends it (a cassette lists every recorded request, not the ones sent).
-        self.sent: list[httpx.Request] = []
+        self.sent: list[httpx2.Request] = []
         self.client: ChatClient | AsyncChatClient
-        self.http: httpx.Client | httpx.AsyncClient
+        self.http: httpx2.Client | httpx2.AsyncClient
         if kind == "sync":
-            self.http = httpx.Client(event_hooks={"request": [self.sent.append]})
+            self.http = httpx2.Client(event_hooks={"request": [self.sent.append]})
             self.client = ChatClient(BASE_URL, token=token or "", max_retries=0, http_client=self.http)
         else:
 
-            async def note(request: httpx.Request) -> None:
+            async def note(request: httpx2.Request) -> None:
                 self.sent.append(request)
 
-            self.http = httpx.AsyncClient(event_hooks={"request": [note]})
+            self.http = httpx2.AsyncClient(event_hooks={"request": [note]})
             self.client = AsyncChatClient(BASE_URL, token=token or "", max_retries=0, http_client=self.http)
         self.kind = kind
         self.raw = _Raw(self)
@@ -88,7 +88,7 @@ class Chat:
 
     async def close(self) -> None:
         # The http clients are the test's own, so they are closed here, not by the pyclann clients.
-        if isinstance(self.http, httpx.AsyncClient):
+        if isinstance(self.http, httpx2.AsyncClient):
             await self.http.aclose()
         else:
             self.http.close()

@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -142,13 +142,13 @@ async def test_other_statuses_are_not_retried(make_client: MakeClient, status: i
 @pytest.mark.parametrize(
     "error",
     [
-        httpx.ConnectError("refused"),
-        httpx.ConnectTimeout("slow"),
-        httpx.ReadError("reset"),
-        httpx.ReadTimeout("slow"),
-        httpx.WriteError("broken pipe"),
-        httpx.RemoteProtocolError("garbage"),
-        httpx.PoolTimeout("busy"),
+        httpx2.ConnectError("refused"),
+        httpx2.ConnectTimeout("slow"),
+        httpx2.ReadError("reset"),
+        httpx2.ReadTimeout("slow"),
+        httpx2.WriteError("broken pipe"),
+        httpx2.RemoteProtocolError("garbage"),
+        httpx2.PoolTimeout("busy"),
     ],
     ids=lambda error: type(error).__name__,
 )
@@ -161,12 +161,12 @@ async def test_connection_errors_and_timeouts_are_retried(make_client: MakeClien
 
 async def test_by_default_a_call_is_tried_three_times_then_raises_the_last_error(make_client: MakeClient) -> None:
     assert DEFAULT_MAX_RETRIES == 2
-    recorder = Recorder(httpx.ReadTimeout("slow"))
+    recorder = Recorder(httpx2.ReadTimeout("slow"))
     with pytest.raises(ClannTimeoutError, match=r"\(after 3 attempts\)") as caught, instant_retries() as waits:
         await call(make_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 3
     assert len(waits) == 2
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 5])
@@ -273,7 +273,7 @@ async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(
     caplog.set_level(logging.INFO, logger="pyclann")
     recorder = Recorder(
         respond(503, problem(503, "busy"), {"Retry-After": "2"}),
-        httpx.ConnectError("refused"),
+        httpx2.ConnectError("refused"),
         success("list_sessions"),
     )
     with instant_retries():
@@ -321,7 +321,7 @@ async def test_scaled_retries_notes_the_waits_a_client_asks_for(make_client: Mak
 
 
 async def test_every_error_after_retries_is_still_a_clann_error(make_client: MakeClient) -> None:
-    recorder = Recorder(httpx.ReadError("a"), respond(502, b"<html>bad gateway</html>"), httpx.ConnectError("b"))
+    recorder = Recorder(httpx2.ReadError("a"), respond(502, b"<html>bad gateway</html>"), httpx2.ConnectError("b"))
     with pytest.raises(ClannError) as caught, instant_retries():
         await call(make_client(recorder), "list_sessions", "alice")
     assert type(caught.value) is ClannConnectionError

@@ -3,7 +3,7 @@
 Tracebacks are rendered as pytest -l, rich's show_locals and Sentry do: every
 frame's local variables, by repr. The phases of a call each leave different
 frames behind, so each is reproduced against a real server on 127.0.0.1 (for
-httpx's and httpcore's own frames), for both twins. The token is only ever a
+httpx2's and httpcore2's own frames), for both twins. The token is only ever a
 module constant here: the test's own frames hold no copy of it.
 """
 
@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannError
@@ -82,8 +82,8 @@ ANSWERS: dict[str, Callable[[], Any]] = {
     "401": lambda: respond(401, problem(401, "the bearer token is not valid")),
     "500 html": lambda: respond(500, b"<html>oops</html>"),
     "broken json": lambda: respond(200, b"{broken"),
-    "connect": lambda: httpx.ConnectError("refused"),
-    "timeout": lambda: httpx.ReadTimeout("slow"),
+    "connect": lambda: httpx2.ConnectError("refused"),
+    "timeout": lambda: httpx2.ReadTimeout("slow"),
 }
 
 
@@ -136,7 +136,7 @@ PHASES: dict[str, Callable[[Exchange], None] | None] = {
 async def test_a_traceback_with_locals_never_shows_the_token(
     cls: Any, handler: Callable[[Exchange], None] | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # httpx's and httpcore's records too
+    caplog.set_level(logging.DEBUG)  # httpx2's and httpcore2's records too
     content = "x" * 300_000  # large enough that a reset can land while it is being sent
     if handler is None:
         url = refused_url()
@@ -200,7 +200,7 @@ def test_a_real_exchange_logs_nothing_secret_even_at_debug(caplog: pytest.LogCap
         client.get_session(session)
         with pytest.raises(ClannError) as caught:
             client.get_session(session)
-    assert "httpcore" in caplog.text, "the lower layers did log at DEBUG"
+    assert "httpcore2" in caplog.text, "the lower layers did log at DEBUG"
     assert "pyclann" in {record.name for record in caplog.records}
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
@@ -255,7 +255,7 @@ def test_a_password_in_clann_base_url_is_not_in_a_traceback_with_locals(
 
 
 def test_a_whole_session_against_the_dev_server_logs_nothing_secret(caplog: pytest.LogCaptureFixture) -> None:
-    """Every method, against the dev server, with pyclann, httpx, httpcore and the server at DEBUG."""
+    """Every method, against the dev server, with pyclann, httpx2, httpcore2 and the server at DEBUG."""
     caplog.set_level(logging.DEBUG)
     with dev_server({"alice": TOKEN}) as server, server.client("alice") as client:
         session = client.create_session("secret-free", "alice")
@@ -267,8 +267,8 @@ def test_a_whole_session_against_the_dev_server_logs_nothing_secret(caplog: pyte
         client.delete_session(session)
         with pytest.raises(ClannError) as caught:
             client.delete_session(session)
-    assert {"pyclann", "httpx"} <= {record.name for record in caplog.records}
-    assert any(record.name.startswith("httpcore") for record in caplog.records)
+    assert {"pyclann", "httpx2"} <= {record.name for record in caplog.records}
+    assert any(record.name.startswith("httpcore2") for record in caplog.records)
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
     assert TOKEN not in rendered(caught.value)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import DEFAULT_TIMEOUT, AsyncChatClient, ChatClient, ClannTimeoutError
@@ -85,9 +85,9 @@ async def test_the_attempts_time_runs_from_its_start_not_from_its_headers(kind: 
 
 
 def test_with_a_users_http_client_too_the_attempts_time_runs_from_its_start() -> None:
-    # pyclann does not reach into a user's httpx client to bound its socket reads: here only
+    # pyclann does not reach into a user's httpx2 client to bound its socket reads: here only
     # the body's deadline, counted from the attempt's start, can cut the attempt off.
-    with Server(late_then_slow) as server, httpx.Client() as http:
+    with Server(late_then_slow) as server, httpx2.Client() as http:
         client = ChatClient(server.url, token=TOKEN, http_client=http, timeout=1.0, max_retries=0)
         with pytest.raises(ClannTimeoutError):
             client.get_session(SESSION_ID)
@@ -118,8 +118,8 @@ class DrippingHeaders:
             True,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="known: httpx bounds each socket read of the headers, not all of them, and pyclann"
-                " shapes only an httpx client it made itself (pyclann._deadline); see the report",
+                reason="known: httpx2 bounds each socket read of the headers, not all of them, and pyclann"
+                " shapes only an httpx2 client it made itself (pyclann._deadline); see the report",
             ),
         ),
         ("async", True),
@@ -129,7 +129,7 @@ async def test_dripping_headers_are_cut_off_by_the_attempts_timeout(kind: str, u
     server_side = DrippingHeaders()
     options: dict[str, Any] = {"timeout": 0.5, "max_retries": 0}
     if users_http_client:
-        options["http_client"] = httpx.Client() if kind == "sync" else httpx.AsyncClient()
+        options["http_client"] = httpx2.Client() if kind == "sync" else httpx2.AsyncClient()
     with Server(server_side) as server, pytest.raises(ClannTimeoutError):
         await get_session(client_for(kind, server.url, **options))
     # Cut off at 0.5 s, the client never waited for the headers' last byte (sent at about 1.5 s).
@@ -158,8 +158,8 @@ async def test_a_total_timeout_bounds_the_call_across_its_attempts(kind: str) ->
 
 
 def test_a_users_http_client_timeout_is_kept() -> None:
-    """Issue 13: httpx.Client(timeout=1) against a server that answers in 3 s raises, as the user asked."""
-    with Server(hold(3)) as server, httpx.Client(timeout=1) as http:
+    """Issue 13: httpx2.Client(timeout=1) against a server that answers in 3 s raises, as the user asked."""
+    with Server(hold(3)) as server, httpx2.Client(timeout=1) as http:
         client = ChatClient(server.url, token=TOKEN, http_client=http, max_retries=0)
         with pytest.raises(ClannTimeoutError, match=r"timed out: .*\b1 s\b"):
             client.get_session(SESSION_ID)
@@ -167,7 +167,7 @@ def test_a_users_http_client_timeout_is_kept() -> None:
 
 async def test_a_users_async_http_client_timeout_is_kept() -> None:
     with Server(hold(3)) as server:
-        async with httpx.AsyncClient(timeout=1) as http:
+        async with httpx2.AsyncClient(timeout=1) as http:
             client = AsyncChatClient(server.url, token=TOKEN, http_client=http, max_retries=0)
             with pytest.raises(ClannTimeoutError, match=r"timed out: .*\b1 s\b"):
                 await client.get_session(SESSION_ID)
@@ -186,7 +186,7 @@ async def test_the_default_timeout_is_30_s_with_5_s_to_connect(kind: str) -> Non
     recorder = Recorder(success("get_session"))
     await get_session(owned_client(ChatClient if kind == "sync" else AsyncChatClient, recorder))
     assert recorder.requests[0].extensions["timeout"] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
-    assert httpx.Timeout(30.0, connect=5.0) == DEFAULT_TIMEOUT
+    assert httpx2.Timeout(30.0, connect=5.0) == DEFAULT_TIMEOUT
 
 
 @pytest.mark.parametrize(
@@ -194,11 +194,11 @@ async def test_the_default_timeout_is_30_s_with_5_s_to_connect(kind: str) -> Non
     [
         (2.5, {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}),
         (None, {"connect": None, "read": None, "write": None, "pool": None}),
-        (httpx.Timeout(4, connect=1), {"connect": 1, "read": 4, "write": 4, "pool": 4}),
+        (httpx2.Timeout(4, connect=1), {"connect": 1, "read": 4, "write": 4, "pool": 4}),
     ],
 )
 async def test_the_timeout_given_is_the_one_each_request_gets(
-    make_client: MakeClient, given: float | httpx.Timeout | None, expected: dict[str, float | None]
+    make_client: MakeClient, given: float | httpx2.Timeout | None, expected: dict[str, float | None]
 ) -> None:
     recorder = Recorder(success("get_session"))
     await call(make_client(recorder, timeout=given), "get_session", SESSION_ID)
@@ -207,7 +207,7 @@ async def test_the_timeout_given_is_the_one_each_request_gets(
 
 def test_a_users_client_timeout_is_used_unless_timeout_is_passed() -> None:
     recorder = Recorder(success("get_session"))
-    own = httpx.Client(timeout=1.5, transport=httpx.MockTransport(recorder))
+    own = httpx2.Client(timeout=1.5, transport=httpx2.MockTransport(recorder))
     ChatClient("http://clann.test", token=TOKEN, http_client=own).get_session(SESSION_ID)
     ChatClient("http://clann.test", token=TOKEN, http_client=own, timeout=7).get_session(SESSION_ID)
     assert [r.extensions["timeout"]["read"] for r in recorder.requests] == [1.5, 7]

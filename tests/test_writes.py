@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import (
@@ -48,12 +48,12 @@ from tests.helpers import (
 LANDED = "may have been carried out"
 
 
-def lost() -> httpx.ReadError:
+def lost() -> httpx2.ReadError:
     """The request was sent; its response never came back."""
-    return httpx.ReadError("connection reset while reading the response")
+    return httpx2.ReadError("connection reset while reading the response")
 
 
-def cut(method: str) -> httpx.Response:
+def cut(method: str) -> httpx2.Response:
     """The method's success, its body cut short by a proxy."""
     _, status, body = METHODS[method]
     whole = success(method).content
@@ -121,12 +121,12 @@ async def test_reads_send_no_key_and_their_errors_carry_none(make_client: MakeCl
 
 IN_DOUBT: dict[str, list[Step]] = {
     "response lost": [lost()],
-    "read timeout": [httpx.ReadTimeout("no answer in time")],
-    "write error": [httpx.WriteError("broken pipe")],
-    "server disconnected": [httpx.RemoteProtocolError("Server disconnected without sending a response.")],
+    "read timeout": [httpx2.ReadTimeout("no answer in time")],
+    "write error": [httpx2.WriteError("broken pipe")],
+    "server disconnected": [httpx2.RemoteProtocolError("Server disconnected without sending a response.")],
     "503 every time": [respond(503, problem(503, "busy"))],
     "500 then 401": [respond(500, problem(500, "oops")), respond(401, problem(401, "token revoked"))],
-    "connect error then 502": [httpx.ConnectError("refused"), respond(502, b"<html>Bad Gateway</html>")],
+    "connect error then 502": [httpx2.ConnectError("refused"), respond(502, b"<html>Bad Gateway</html>")],
 }
 
 
@@ -143,12 +143,12 @@ async def test_after_an_attempt_that_may_have_been_carried_out_the_error_says_so
 
 
 NOT_SENT: dict[str, list[Step]] = {
-    "connect error": [httpx.ConnectError("refused")],
-    "connect timeout": [httpx.ConnectTimeout("no connection in time")],
-    "pool timeout": [httpx.PoolTimeout("no free connection")],
+    "connect error": [httpx2.ConnectError("refused")],
+    "connect timeout": [httpx2.ConnectTimeout("no connection in time")],
+    "pool timeout": [httpx2.PoolTimeout("no free connection")],
     # Not 409 (a request with the key in flight) nor 410 (a replay of a write carried out, its session deleted since).
     **{str(status): [respond(status, problem(status, "refused"))] for status in (400, 401, 403, 404, 422)},
-    "connect error then 429": [httpx.ConnectError("refused"), respond(429, problem(429, "x"), {"Retry-After": "99"})],
+    "connect error then 429": [httpx2.ConnectError("refused"), respond(429, problem(429, "x"), {"Retry-After": "99"})],
 }
 
 
@@ -174,7 +174,7 @@ LOST_THEN: dict[str, tuple[Step, type[ClannError]]] = {
     "503 on every retry": (respond(503, problem(503, "busy")), ClannServerError),
     "401": (respond(401, problem(401, "token expired")), ClannAuthError),
     "x-should-retry: false": (respond(503, problem(503, "no"), {"x-should-retry": "false"}), ClannServerError),
-    "a timeout": (httpx.ReadTimeout("slow"), ClannTimeoutError),
+    "a timeout": (httpx2.ReadTimeout("slow"), ClannTimeoutError),
 }
 
 
@@ -334,7 +334,7 @@ def test_the_guides_loop_appends_once_through_failures(monkeypatch: pytest.Monke
     waits: list[float] = []
     monkeypatch.setattr(time, "sleep", waits.append)
     # Refused connections first: nothing written, yet the loop once gave up on them at once.
-    refused = httpx.ConnectError("connection refused")
+    refused = httpx2.ConnectError("connection refused")
     busy = respond(429, problem(429, "slow down"), {"Retry-After": "1"})
     # A Retry-After past any sleep: once an OverflowError, which carried no key.
     forever = respond(429, problem(429, "come back much later"), {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"})

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any, assert_type
 
-import httpx
+import httpx2
 
 import pyclann
 from pyclann import (
@@ -115,7 +115,7 @@ def raw_surface(client: ChatClient) -> None:
     assert_type(got, RawResponse[ChatSession])
     session: ChatSession = got.parsed
     status: int = got.status_code
-    headers: httpx.Headers = got.headers
+    headers: httpx2.Headers = got.headers
     request_id: str | None = got.request_id
     replayed: bool = got.idempotent_replayed
     listed: RawResponse[list[ChatSession]] = raw.list_sessions("alice")
@@ -169,11 +169,11 @@ def construction() -> None:
             max_response_size=1024,
         )
         quick.get_session("01JDXV3C5Z0K8Y8T6W3M2Q9R4N")
-    own = httpx.Client(timeout=1.0)
-    ChatClient("http://127.0.0.1:8765", http_client=own, timeout=httpx.Timeout(3.0)).close()
+    own = httpx2.Client(timeout=1.0)
+    ChatClient("http://127.0.0.1:8765", http_client=own, timeout=httpx2.Timeout(3.0)).close()
     ChatClient(timeout=None, total_timeout=None, max_response_size=DEFAULT_MAX_RESPONSE_SIZE).close()
     ChatClient("http://x.test", headers={"X-A": "b"}, max_retries=DEFAULT_MAX_RETRIES, timeout=DEFAULT_TIMEOUT)
-    AsyncChatClient(http_client=httpx.AsyncClient(), timeout=None)
+    AsyncChatClient(http_client=httpx2.AsyncClient(), timeout=None)
     with instant_retries() as waits:
         skipped: list[float] = waits
         print(skipped)

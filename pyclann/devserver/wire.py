@@ -83,7 +83,7 @@ async def read_body(
 ) -> bytes:
     """The whole body, or a 413 once it is known to be over `limit` bytes, holding at most `limit` of it.
 
-    A client such as httpx sends its whole body before it reads the answer, and
+    A client such as httpx2 sends its whole body before it reads the answer, and
     would meet a reset connection instead of the 413 if the server closed on it
     mid-upload. So a body up to `DRAIN_LIMIT` is read to its end and dropped,
     and the 413 keeps the connection; past that, or when the client waits for

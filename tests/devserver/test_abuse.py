@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -109,7 +109,7 @@ def test_a_chunked_body_is_413_once_it_passes_1_mib_while_it_streams(served: Run
 def test_a_body_just_over_1_mib_gets_its_413_over_httpx_and_the_connection_lives_on(
     served: RunningServer, db: Path
 ) -> None:
-    with httpx.Client(base_url=served.url, headers=ALICE) as client:
+    with httpx2.Client(base_url=served.url, headers=ALICE) as client:
         over = client.post(SESSIONS, json={"title": "x" * (2 * MIB), "created_by": "alice"})
         assert over.status_code == 413
         assert over.json()["type"] == "tag:clann.dev,2026:problem/body-too-large"
@@ -126,7 +126,7 @@ def test_a_body_of_exactly_1_mib_is_read(served: RunningServer) -> None:
     body = json.dumps({"title": "t", "created_by": "alice", "tree": None}).encode()
     padded = body[:-1] + b" " * (MIB - len(body)) + b"}"
     assert len(padded) == MIB
-    with httpx.Client(base_url=served.url, headers=ALICE) as client:
+    with httpx2.Client(base_url=served.url, headers=ALICE) as client:
         response = client.post(SESSIONS, content=padded, headers={"Content-Type": "application/json"})
     assert response.status_code == 201
 
@@ -175,7 +175,7 @@ def test_repeated_query_parameters_are_400_naming_them(http: TestClient) -> None
 
 
 def test_110_kb_of_repeated_query_parameters_is_a_400(http: TestClient) -> None:
-    # Sent straight to the app: httpx refuses URLs this long. Decided in one pass (a test never asserts a time).
+    # Sent straight to the app: httpx2 refuses URLs this long. Decided in one pass (a test never asserts a time).
     answer = call_asgi(http.app, "GET", SESSIONS, ("created_by=alice" + "&tree=a" * 15_700).encode())
     assert answer.status == 400
     assert answer.json()["detail"] == "query parameter(s) given more than once: 'tree'"

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from pyclann import ChatClient
@@ -176,7 +176,7 @@ def test_it_serves_on_a_free_port_and_logs_one_line_per_request_without_the_toke
     serving: tuple[str, subprocess.Popen[str]],
 ) -> None:
     url, server = serving
-    response = httpx.get(
+    response = httpx2.get(
         f"{url}/api/chat/sessions?created_by=carol", headers={"Authorization": "Bearer secret-token-c"}
     )
     assert response.status_code == 200
@@ -217,7 +217,7 @@ def test_a_stop_leaves_every_write_in_the_database_file_and_removes_the_port_fil
     serving: tuple[str, subprocess.Popen[str]], tmp_path: Path, signum: signal.Signals
 ) -> None:
     url, server = serving
-    with httpx.Client(base_url=url, headers={"Authorization": "Bearer secret-token-c"}) as client:
+    with httpx2.Client(base_url=url, headers={"Authorization": "Bearer secret-token-c"}) as client:
         session = client.post("/api/chat/sessions", json={"title": "kept", "created_by": "carol"}).json()
         messages = f"/api/chat/sessions/{session['id'].split(':')[1]}/messages"
         for i in range(50):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from uvicorn.config import Config
 from uvicorn.server import ServerState
@@ -188,7 +188,7 @@ def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_written(short
 
 def test_the_heads_deadline_starts_again_with_each_request_on_a_connection(short: RunningServer) -> None:
     # Five requests a fifth of a second apart outlast one head's deadline; none is cut off.
-    with httpx.Client(base_url=short.url, headers=ALICE) as client:
+    with httpx2.Client(base_url=short.url, headers=ALICE) as client:
         for _ in range(5):
             time.sleep(0.2)
             response = client.get(SESSIONS, params={"created_by": "alice"})
@@ -505,7 +505,7 @@ def test_past_the_connection_limit_the_longest_waiting_connection_makes_room(db:
         for sock in half_open:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
         try:
-            with httpx.Client(base_url=server.url, headers=ALICE) as client:
+            with httpx2.Client(base_url=server.url, headers=ALICE) as client:
                 assert client.get(SESSIONS, params={"created_by": "alice"}).status_code == 200
             # The first to open had waited longest for its head: it was closed, with no answer.
             assert read_to_end(half_open[0]) == b""
@@ -518,7 +518,7 @@ def test_when_every_connection_has_a_request_in_progress_a_new_one_is_answered_5
     with running(db, TOKENS, limits=Limits(max_connections=4)) as server:
         busy = [stall(server.port) for _ in range(4)]
         try:
-            with httpx.Client(base_url=server.url, headers=ALICE) as client:
+            with httpx2.Client(base_url=server.url, headers=ALICE) as client:
                 response = client.get(SESSIONS, params={"created_by": "alice"})
             assert response.status_code == 503
             assert response.headers["retry-after"] == "1"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 from starlette.testclient import TestClient
 
 from pyclann.devserver.contract import Contract
@@ -13,7 +13,7 @@ from .helpers import ALICE, SESSIONS, new_session
 CONTRACT = Contract()
 
 
-def errors_of(response: httpx.Response, body: bytes | None = None) -> list[str]:
+def errors_of(response: httpx2.Response, body: bytes | None = None) -> list[str]:
     request = response.request
     return exchange_errors(
         CONTRACT,

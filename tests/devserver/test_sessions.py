@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -238,7 +238,7 @@ def test_a_database_of_the_v0_layout_keeps_its_sessions_and_messages(db: Path) -
 
 def test_a_204_carries_no_content_length_on_the_wire(db: Path) -> None:
     # RFC 9110 (8.6): a server MUST NOT send Content-Length in a 204.
-    with running(db, TOKENS) as server, httpx.Client(base_url=server.url, headers=ALICE) as client:
+    with running(db, TOKENS) as server, httpx2.Client(base_url=server.url, headers=ALICE) as client:
         created = client.post(SESSIONS, json={"title": "t", "created_by": "alice"}).json()
         deleted = client.delete(f"{SESSIONS}/{created['id'].split(':')[1]}")
         assert deleted.status_code == 204

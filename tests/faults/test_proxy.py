@@ -1,4 +1,4 @@
-"""The fault proxy by itself, between httpx (or a bare socket) and a small server that counts what reaches it."""
+"""The fault proxy by itself, between httpx2 (or a bare socket) and a small server that counts what reaches it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
+import httpx2
 import pytest
 
 from tests.faults.proxy import DEFAULT_WEIGHTS, TAG_HEADER, Fault, FaultProxy, Kind, SeededFaults, Seen, scripted
@@ -92,11 +92,11 @@ def tagged(tag: str) -> dict[str, str]:
 
 
 def test_it_forwards_untouched_on_one_kept_alive_connection(upstream: Upstream) -> None:
-    with FaultProxy(upstream.url, lambda seen: None) as proxy, httpx.Client(base_url=proxy.url) as client:
+    with FaultProxy(upstream.url, lambda seen: None) as proxy, httpx2.Client(base_url=proxy.url) as client:
         answers = [client.get(f"/r{i}", headers=tagged("a")) for i in range(3)]
         posted = client.post("/p", content=b'{"x": 1}', headers=tagged("a"))
         chunked = client.get("/chunked")
-        streamed = client.post("/s", content=iter([b"ab", b"cd"]))  # sent chunked by httpx
+        streamed = client.post("/s", content=iter([b"ab", b"cd"]))  # sent chunked by httpx2
         assert proxy.connections == 1
     assert [a.json()["path"] for a in answers] == ["/r0", "/r1", "/r2"]
     assert posted.json()["body"] == '{"x": 1}'
@@ -109,8 +109,8 @@ def test_it_forwards_untouched_on_one_kept_alive_connection(upstream: Upstream) 
 
 @pytest.mark.parametrize(("kind", "reached"), [(Kind.RESET_BEFORE, False), (Kind.RESET_AFTER, True)])
 def test_a_reset_before_or_after_the_server_answers(upstream: Upstream, kind: Kind, reached: bool) -> None:
-    with FaultProxy(upstream.url, scripted({("t", 0): Fault(kind)})) as proxy, httpx.Client() as client:
-        with pytest.raises(httpx.TransportError):
+    with FaultProxy(upstream.url, scripted({("t", 0): Fault(kind)})) as proxy, httpx2.Client() as client:
+        with pytest.raises(httpx2.TransportError):
             client.post(f"{proxy.url}/write", content=b"{}", headers=tagged("t"))
         assert len(upstream.seen) == (1 if reached else 0)
         again = client.post(f"{proxy.url}/write", content=b"{}", headers=tagged("t"))
@@ -131,7 +131,7 @@ def test_a_reset_is_a_reset_not_an_orderly_close(upstream: Upstream) -> None:
 def test_a_framed_cut_says_its_length_and_keeps_the_connection(upstream: Upstream) -> None:
     with (
         FaultProxy(upstream.url, scripted({("t", 0): Fault(Kind.CUT_FRAMED, fraction=0.5)})) as proxy,
-        httpx.Client() as client,
+        httpx2.Client() as client,
     ):
         cut = client.get(f"{proxy.url}/x", headers=tagged("t"))
         whole = client.get(f"{proxy.url}/x", headers=tagged("t"))
@@ -147,9 +147,9 @@ def test_a_framed_cut_says_its_length_and_keeps_the_connection(upstream: Upstrea
 def test_a_framed_cut_of_an_empty_body_loses_the_answer_instead(upstream: Upstream) -> None:
     with (
         FaultProxy(upstream.url, scripted({("t", 0): Fault(Kind.CUT_FRAMED)})) as proxy,
-        httpx.Client() as client,
+        httpx2.Client() as client,
     ):
-        with pytest.raises(httpx.TransportError):
+        with pytest.raises(httpx2.TransportError):
             client.delete(f"{proxy.url}/empty", headers=tagged("t"))
         assert proxy.injected == {Kind.RESET_AFTER: 1}
     assert len(upstream.seen) == 1
@@ -160,8 +160,8 @@ def test_an_unframed_cut_ends_the_connection_mid_message(upstream: Upstream, pat
     fault = Fault(Kind.CUT_UNFRAMED, fraction=fraction)
     with (
         FaultProxy(upstream.url, scripted({("t", 0): fault})) as proxy,
-        httpx.Client() as client,
-        pytest.raises(httpx.RemoteProtocolError),
+        httpx2.Client() as client,
+        pytest.raises(httpx2.RemoteProtocolError),
     ):
         client.get(f"{proxy.url}{path}", headers=tagged("t"))
     assert len(upstream.seen) == 1
@@ -210,7 +210,7 @@ def test_a_drip_stops_when_its_client_gives_up(upstream: Upstream) -> None:
 def test_it_answers_itself_without_reaching_the_server(
     upstream: Upstream, fault: Fault, status: int, retry_after: str | None
 ) -> None:
-    with FaultProxy(upstream.url, scripted({("t", 1): fault})) as proxy, httpx.Client() as client:
+    with FaultProxy(upstream.url, scripted({("t", 1): fault})) as proxy, httpx2.Client() as client:
         first = client.post(f"{proxy.url}/w", content=b"{}", headers=tagged("t"))
         second = client.post(f"{proxy.url}/w", content=b"{}", headers=tagged("t"))
         third = client.post(f"{proxy.url}/w", content=b"{}", headers=tagged("t"))

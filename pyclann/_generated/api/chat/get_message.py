@@ -2,7 +2,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 
 from ...client import AuthenticatedClient, Client
 from ...models.chat_message import ChatMessage
@@ -14,7 +14,7 @@ def request_kwargs(
     session_ulid: str,
     message_ulid: str,
 ) -> dict[str, Any]:
-    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
+    """The keyword arguments of `httpx2.Client.request` for this operation, with a relative URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -28,7 +28,7 @@ def request_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: httpx2.Response
 ) -> ChatMessage | Problem:
     if response.status_code == 200:
         response_200 = ChatMessage.from_dict(response.json())
@@ -66,7 +66,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: httpx2.Response
 ) -> Response[ChatMessage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -92,7 +92,7 @@ def sync_detailed(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         Response[ChatMessage | Problem]
@@ -126,7 +126,7 @@ def sync(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         ChatMessage | Problem
@@ -155,7 +155,7 @@ async def asyncio_detailed(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         Response[ChatMessage | Problem]
@@ -187,7 +187,7 @@ async def asyncio(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         ChatMessage | Problem

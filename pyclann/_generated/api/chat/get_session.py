@@ -2,7 +2,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 
 from ...client import AuthenticatedClient, Client
 from ...models.chat_session import ChatSession
@@ -13,7 +13,7 @@ from ...types import Response
 def request_kwargs(
     session_ulid: str,
 ) -> dict[str, Any]:
-    """The keyword arguments of `httpx.Client.request` for this operation, with a relative URL."""
+    """The keyword arguments of `httpx2.Client.request` for this operation, with a relative URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -26,7 +26,7 @@ def request_kwargs(
 
 
 def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: httpx2.Response
 ) -> ChatSession | Problem:
     if response.status_code == 200:
         response_200 = ChatSession.from_dict(response.json())
@@ -64,7 +64,7 @@ def _parse_response(
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: AuthenticatedClient | Client, response: httpx2.Response
 ) -> Response[ChatSession | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -88,7 +88,7 @@ def sync_detailed(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         Response[ChatSession | Problem]
@@ -119,7 +119,7 @@ def sync(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         ChatSession | Problem
@@ -145,7 +145,7 @@ async def asyncio_detailed(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         Response[ChatSession | Problem]
@@ -174,7 +174,7 @@ async def asyncio(
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx2.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
         ChatSession | Problem
