@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannConfigError, __version__
-from tests.helpers import BASE, SESSION_ID, TOKEN, MakeClient, Recorder, call, success
+from tests.helpers import BASE, SESSION_ID, TOKEN, Recorder, async_client, call, success
 
 PASSWORD = "hunter2-pw-5e1"
 CLIENTS = [ChatClient, AsyncChatClient]
@@ -260,9 +260,9 @@ def test_a_setting_of_the_wrong_type_is_a_type_error(cls: Any, name: str, value:
 # Headers ------------------------------------------------------------------------------------------
 
 
-async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient) -> None:
+async def test_extra_headers_are_sent_with_every_request() -> None:
     recorder = Recorder(success("get_session"))
-    await call(make_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
+    await call(async_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
     assert recorder.requests[0].headers["X-Tenant"] == "t-1"
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
@@ -274,9 +274,9 @@ def test_headers_may_not_set_what_frames_the_message(name: str) -> None:
         ChatClient(BASE, token=TOKEN, headers={name: "0"})
 
 
-async def test_your_user_agent_keeps_pyclanns_name_after_it(make_client: MakeClient) -> None:
+async def test_your_user_agent_keeps_pyclanns_name_after_it() -> None:
     recorder = Recorder(success("get_session"))
-    client = make_client(recorder, headers={"User-Agent": "my-app/1.2"})
+    client = async_client(recorder, headers={"User-Agent": "my-app/1.2"})
     await call(client.with_options(headers={"user-agent": "my-app/1.3"}), "get_session", SESSION_ID)
     await call(client, "get_session", SESSION_ID)
     agents = [request.headers["User-Agent"] for request in recorder.requests]

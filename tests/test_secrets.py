@@ -25,8 +25,8 @@ from tests.helpers import (
     METHODS,
     SESSION,
     TOKEN,
-    MakeClient,
     Recorder,
+    async_client,
     call,
     close,
     invoke,
@@ -90,11 +90,11 @@ ANSWERS: dict[str, Callable[[], Any]] = {
 @pytest.mark.parametrize("answer", ANSWERS.values(), ids=ANSWERS.keys())
 @pytest.mark.parametrize("method", METHODS)
 async def test_errors_and_debug_logs_never_hold_the_token(
-    make_client: MakeClient, method: str, answer: Callable[[], Any], caplog: pytest.LogCaptureFixture
+    method: str, answer: Callable[[], Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ClannError) as caught, instant_retries():
-        await invoke(make_client(Recorder(answer())), method)
+        await invoke(async_client(Recorder(answer())), method)
     assert TOKEN not in rendered(caught.value)
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
