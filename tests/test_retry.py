@@ -21,7 +21,7 @@ from pyclann import (
 )
 from pyclann._retry import BASE_DELAY, MAX_DELAY, MAX_RETRY_AFTER, Attempts, Failure, sleep_for
 from pyclann.testing import instant_retries, scaled_retries
-from tests.helpers import METHODS, MakeClient, Recorder, async_client, call, invoke, problem, respond, success
+from tests.helpers import METHODS, PATHS, MakeClient, Recorder, async_client, call, invoke, problem, respond, success
 
 
 class Clock:
@@ -120,7 +120,7 @@ def test_a_total_timeout_shortens_the_attempts_and_stops_the_waits_that_would_pa
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
 async def test_retryable_statuses_are_retried_then_succeed(method: str, status: int) -> None:
     recorder = Recorder(respond(status, problem(status, "busy")), success(method))
     with instant_retries() as waits:
