@@ -51,7 +51,7 @@ FAILING = respond(503, problem(503, "down for a moment"), {"X-Request-Id": "req-
 async def failure(surface: Surface, method: str, *, key: str | None = None, **changed: Any) -> ClannError:
     """The error `method` raises with the arguments METHODS gives it (`changed` replacing some)."""
     args, _, _ = METHODS[method]
-    kwargs: dict[str, Any] = {**KWARGS.get(method, {}), **({"idempotency_key": key} if key else {})}
+    kwargs: dict[str, Any] = {**KWARGS.get(method, {}), **({"idempotency_key": key} if key is not None else {})}
     if "session_id" in changed:
         args = (changed.pop("session_id"), *args[1:])
     kwargs.update(changed)
@@ -76,7 +76,7 @@ async def test_every_method_goes_through_the_shared_failure_paths(surface: str, 
     error = await failure(make(Recorder(FAILING)), method)
     expected = await reference(FAILING)
     assert summary(error)[:3] == summary(expected)[:3]
-    assert getattr(error, "request_id", None) == "req-9"
+    assert getattr(error, "request_id", None) == getattr(expected, "request_id", None)
     # A write's message goes on to say how to learn whether it landed.
     assert str(error).startswith(str(expected).replace("get_session", method, 1))
 
@@ -88,12 +88,12 @@ async def test_every_method_goes_through_the_shared_failure_paths(surface: str, 
     if method in WRITES:
         assert (error.idempotency_key, error.may_have_landed) == ("k-1", True)
 
-    # Bad arguments are refused before any request.
+    # Bad arguments are refused before any request: the plainest of each (the tables hold the rest).
     if method in SESSION_METHODS:
         recorder = Recorder(FAILING)
         assert type(await failure(make(recorder), method, session_id="../x")) is ClannInvalidIdError
         assert recorder.requests == []
     if method in WRITES:
         recorder = Recorder(FAILING)
-        assert type(await failure(make(recorder), method, key="has space")) is ClannInvalidArgumentError
+        assert type(await failure(make(recorder), method, key="")) is ClannInvalidArgumentError
         assert recorder.requests == []
