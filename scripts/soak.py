@@ -4,7 +4,7 @@ Half the calls are made with `ChatClient` (4 users at once, each in a thread),
 half with `AsyncChatClient` (8 users at once), each half against a dev server
 and a fault proxy of its own on 127.0.0.1. Exits 1 if the audit found anything:
 a message or session lost or doubled, a phantom delete, a wrong listing, or any
-of the other kinds it counts (see tests/faults/audit.py).
+of the other kinds it counts (see scripts/faults/audit.py).
 
     python -m scripts.soak [--calls 5000] [--seed 2026] [--rate 0.3] [--scale 0.01]
 """
@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from tests.faults.workload import Settings, headline, run
+from scripts.faults.workload import Settings, headline, run
 
 
 def main(argv: list[str] | None = None) -> int:

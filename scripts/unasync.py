@@ -1,7 +1,7 @@
 """Generate the sync client from the async one, as httpcore does (`make generate`; `--check`: `make check-generated`).
 
 `pyclann/_async_client.py` is written by hand; `pyclann/_sync_client.py` is made from it line
-by line: `async`/`await` dropped, async names mapped to their sync twins (httpx's, and the I/O
+by line: `async`/`await` dropped, async names mapped to their sync twins (httpx2's, and the I/O
 primitives of `pyclann/_io.py`), and a few docstring phrases that only make sense for one of
 the two reworded. The result is sorted and formatted by the pinned ruff, so that it passes
 `ruff check` and `ruff format --check` as hand-written code does.
@@ -38,7 +38,7 @@ RULES: list[tuple[str, str]] = [
     ),
     # Code. AsyncGenerator[X, None] has no second argument to keep; Generator wants three.
     (r"\bAsyncGenerator\[(.*), None\]", r"Generator[\1, None, None]"),
-    # AsyncChatClient, AsyncRawChatClient, httpx.AsyncClient, AsyncIterable, AsyncGenerator.
+    # AsyncChatClient, AsyncRawChatClient, httpx2.AsyncClient, AsyncIterable, AsyncGenerator.
     (r"\bAsync([A-Z]\w*)", r"\1"),
     # `(await self._call(op)).parsed`: the parentheses go with the await.
     (r"\(await (\w[\w.]*\(.*\))\)\.", r"\1."),

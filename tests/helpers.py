@@ -80,6 +80,14 @@ METHODS: dict[str, tuple[tuple[Any, ...], int, Any]] = {
 KWARGS: dict[str, dict[str, Any]] = {"update_session": {"title": "Renamed"}}
 WRITES = ["create_session", "update_session", "delete_session", "append_message"]
 READS = [name for name in METHODS if name not in WRITES]
+# One method for each code path a call goes through: a failure table is tested once per path, and
+# tests/test_routing.py checks that every method of both clients and both raw views takes its path.
+PATHS: dict[str, str] = {
+    "read": "get_session",
+    "write": "append_message",
+    "listing": "list_messages",
+    "walk": "iter_messages",
+}
 # The methods that take a session_id first, and the arguments after it.
 SESSION_METHODS: dict[str, tuple[Any, ...]] = {
     name: args[1:] for name, (args, _, _) in METHODS.items() if args and args[0] == SESSION_ID

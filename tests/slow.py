@@ -25,7 +25,6 @@ MODULES = (
     "tests/devserver/test_cli.py",  # clann-devserver in a subprocess
     "tests/devserver/test_conformance.py",  # schemathesis, about half a minute
     "tests/devserver/test_connections.py",  # the dev server on a socket
-    "tests/faults/",  # a fault proxy and the dev server
     "tests/test_cassettes.py",  # every recorded exchange checked against openapi.yaml
     "tests/test_concurrency.py",  # the dev server, many threads
     "tests/test_fuzz.py",  # hypothesis, hundreds of examples a method
@@ -34,6 +33,10 @@ MODULES = (
     "tests/test_pagination.py",  # the dev server, 2,500 messages
     "tests/test_testing.py",  # the pytest plugin's dev servers, pytest in a subprocess
     "tests/test_timeouts.py",  # servers that drip, and real timeouts
+    "tests/test_proxy.py",  # the soak's fault proxy, on a socket
+    "tests/test_faults.py",  # the soak's workload through the proxy, against the dev server
+    "tests/test_audit.py",  # the soak's audit, against broken clients
+    "tests/test_in_doubt.py",  # writes left in doubt through the proxy
 )
 
 # Fixtures that start a server: a test that uses one is slow, wherever it is.
@@ -52,11 +55,6 @@ TESTS = (
     "tests/test_secrets.py::test_a_traceback_with_locals_never_shows_the_token",
     "tests/test_secrets.py::test_a_real_exchange_logs_nothing_secret_even_at_debug",
     "tests/test_secrets.py::test_a_whole_session_against_the_dev_server_logs_nothing_secret",
-    "tests/test_transport.py::test_every_method_works_over_aiohttp",
-    "tests/test_transport.py::test_a_compressed_body_comes_through_raw_and_is_read_by_pyclann",
-    "tests/test_transport.py::test_an_attempt_is_bounded_by_the_timeout_as_over_httpx",
-    "tests/test_transport.py::test_a_lost_answer_over_aiohttp_may_have_landed_as_over_httpx",
-    "tests/test_transport.py::test_importing_pyclann_does_not_import_aiohttp",
 )
 
 

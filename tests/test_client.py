@@ -31,6 +31,7 @@ from tests.helpers import (
     WRITES,
     MakeClient,
     Recorder,
+    async_client,
     call,
     close,
     invoke,
@@ -55,9 +56,9 @@ RETURNS: dict[str, type | tuple[type, type]] = {
 
 
 @pytest.mark.parametrize("method", METHODS)
-async def test_each_method_returns_its_own_model_type(make_client: MakeClient, method: str) -> None:
+async def test_each_method_returns_its_own_model_type(method: str) -> None:
     recorder = Recorder(success(method))
-    result = await invoke(make_client(recorder), method)
+    result = await invoke(async_client(recorder), method)
     expected = RETURNS[method]
     if isinstance(expected, tuple):
         container, item = expected
@@ -70,8 +71,8 @@ async def test_each_method_returns_its_own_model_type(make_client: MakeClient, m
     assert len(recorder.requests) == 1
 
 
-async def test_a_session_comes_back_with_every_field(make_client: MakeClient) -> None:
-    session = await call(make_client(Recorder(success("get_session"))), "get_session", SESSION_ID)
+async def test_a_session_comes_back_with_every_field() -> None:
+    session = await call(async_client(Recorder(success("get_session"))), "get_session", SESSION_ID)
     assert session == ChatSession(
         id=SESSION_ID,
         title="Planning",
@@ -82,8 +83,8 @@ async def test_a_session_comes_back_with_every_field(make_client: MakeClient) ->
     )
 
 
-async def test_a_message_comes_back_with_every_field(make_client: MakeClient) -> None:
-    message = await call(make_client(Recorder(success("get_message"))), "get_message", SESSION_ID, MESSAGE_ID)
+async def test_a_message_comes_back_with_every_field() -> None:
+    message = await call(async_client(Recorder(success("get_message"))), "get_message", SESSION_ID, MESSAGE_ID)
     assert message == ChatMessage(
         id=MESSAGE_ID,
         session=SESSION_ID,
@@ -284,9 +285,9 @@ def test_pyclanns_arguments_win_over_the_users_client_only_when_passed() -> None
 # with_options ---------------------------------------------------------------------------------------
 
 
-async def test_with_options_changes_only_the_copy(make_client: MakeClient) -> None:
+async def test_with_options_changes_only_the_copy() -> None:
     recorder = Recorder(success("get_session"))
-    client = make_client(recorder, headers={"X-A": "1"})
+    client = async_client(recorder, headers={"X-A": "1"})
     copy = client.with_options(timeout=2, headers={"X-B": "2"})
     assert type(copy) is type(client)
     await call(copy, "get_session", SESSION_ID)
@@ -299,11 +300,11 @@ async def test_with_options_changes_only_the_copy(make_client: MakeClient) -> No
     assert "X-B" not in from_original.headers
 
 
-async def test_with_options_max_retries_and_total_timeout(make_client: MakeClient) -> None:
+async def test_with_options_max_retries_and_total_timeout() -> None:
     from pyclann.testing import instant_retries
 
     recorder = Recorder(httpx2.ConnectError("refused"))
-    client = make_client(recorder)
+    client = async_client(recorder)
     with pytest.raises(pyclann.ClannConnectionError), instant_retries():
         await call(client.with_options(max_retries=0), "get_session", SESSION_ID)
     assert len(recorder.requests) == 1
@@ -311,7 +312,7 @@ async def test_with_options_max_retries_and_total_timeout(make_client: MakeClien
         await call(client.with_options(max_retries=4), "get_session", SESSION_ID)
     assert len(recorder.requests) == 1 + 5
     bounded = Recorder(success("get_session"))
-    client = make_client(bounded, total_timeout=2)
+    client = async_client(bounded, total_timeout=2)
     await call(client, "get_session", SESSION_ID)
     await call(client.with_options(total_timeout=None), "get_session", SESSION_ID)
     await call(client.with_options(total_timeout=1), "get_session", SESSION_ID)

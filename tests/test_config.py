@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannConfigError, __version__
-from tests.helpers import BASE, SESSION_ID, TOKEN, MakeClient, Recorder, call, success
+from tests.helpers import BASE, SESSION_ID, TOKEN, Recorder, async_client, call, success
 
 PASSWORD = "hunter2-pw-5e1"
 CLIENTS = [ChatClient, AsyncChatClient]
@@ -26,56 +26,49 @@ def over_mock(cls: type[ChatClient] | type[AsyncChatClient], recorder: Recorder,
 # The environment ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", CLIENTS)
-async def test_base_url_and_token_fall_back_to_the_environment(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_base_url_and_token_fall_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLANN_BASE_URL", "http://from-env.test/")
     monkeypatch.setenv("CLANN_TOKEN", "env-token")
     recorder = Recorder(success("get_session"))
-    await call(over_mock(cls, recorder), "get_session", SESSION_ID)
+    await call(over_mock(AsyncChatClient, recorder), "get_session", SESSION_ID)
     assert str(recorder.requests[0].url).startswith("http://from-env.test/api/chat/sessions/")
     assert recorder.requests[0].headers["Authorization"] == "Bearer env-token"
 
 
-@pytest.mark.parametrize("cls", CLIENTS)
-async def test_arguments_win_over_the_environment(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLANN_BASE_URL", "http://from-env.test")
     monkeypatch.setenv("CLANN_TOKEN", "env-token")
     recorder = Recorder(success("get_session"))
-    await call(over_mock(cls, recorder, base_url=BASE, token=TOKEN), "get_session", SESSION_ID)
+    await call(over_mock(AsyncChatClient, recorder, base_url=BASE, token=TOKEN), "get_session", SESSION_ID)
     assert recorder.requests[0].url.host == "clann.test"
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("cls", CLIENTS)
-async def test_an_empty_token_sends_none_even_with_clann_token_set(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_empty_token_sends_none_even_with_clann_token_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLANN_TOKEN", "env-token")
     recorder = Recorder(success("get_session"))
-    await call(over_mock(cls, recorder, base_url=BASE, token=""), "get_session", SESSION_ID)
+    await call(over_mock(AsyncChatClient, recorder, base_url=BASE, token=""), "get_session", SESSION_ID)
     assert "Authorization" not in recorder.requests[0].headers
 
 
 @pytest.mark.parametrize("env_token", [None, ""])
-@pytest.mark.parametrize("cls", CLIENTS)
-async def test_no_token_anywhere_sends_no_authorization(
-    cls: Any, env_token: str | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_no_token_anywhere_sends_no_authorization(env_token: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
     if env_token is None:
         monkeypatch.delenv("CLANN_TOKEN", raising=False)
     else:
         monkeypatch.setenv("CLANN_TOKEN", env_token)
     recorder = Recorder(success("get_session"))
-    await call(over_mock(cls, recorder, base_url=BASE), "get_session", SESSION_ID)
+    await call(over_mock(AsyncChatClient, recorder, base_url=BASE), "get_session", SESSION_ID)
     assert "Authorization" not in recorder.requests[0].headers
 
 
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_no_base_url_is_a_clear_error_at_construction(cls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_base_url_is_a_clear_error_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLANN_BASE_URL", raising=False)
     with pytest.raises(ClannConfigError, match="no base URL: pass base_url= or set CLANN_BASE_URL"):
-        cls(token=TOKEN)
+        AsyncChatClient(token=TOKEN)
     monkeypatch.setenv("CLANN_BASE_URL", "")
     with pytest.raises(ClannConfigError, match="CLANN_BASE_URL"):
-        cls(token=TOKEN)
+        AsyncChatClient(token=TOKEN)
 
 
 # Base URLs ----------------------------------------------------------------------------------------
@@ -135,10 +128,9 @@ BAD_BASE_URLS = {
 
 
 @pytest.mark.parametrize(("url", "says"), BAD_BASE_URLS.values(), ids=BAD_BASE_URLS.keys())
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: str, says: str) -> None:
+def test_a_malformed_base_url_is_a_config_error_at_construction(url: str, says: str) -> None:
     with pytest.raises(ClannConfigError, match=says) as caught:
-        cls(url, token=TOKEN)
+        AsyncChatClient(url, token=TOKEN)
     assert isinstance(caught.value, ValueError)
 
 
@@ -155,10 +147,9 @@ def test_a_malformed_base_url_is_a_config_error_at_construction(cls: Any, url: s
         f"alice:{PASSWORD}@clann.test",
     ],
 )
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_a_base_url_with_a_password_is_refused_without_echoing_it(cls: Any, url: str) -> None:
+def test_a_base_url_with_a_password_is_refused_without_echoing_it(url: str) -> None:
     with pytest.raises(ClannConfigError) as caught:
-        cls(url, token=TOKEN)
+        AsyncChatClient(url, token=TOKEN)
     shown = "".join(traceback.TracebackException.from_exception(caught.value, capture_locals=False).format())
     assert PASSWORD not in shown, "not in the message, nor in a chained httpx2 error"
     assert url not in repr(caught.value.args)
@@ -174,10 +165,9 @@ def test_a_base_url_that_is_not_a_str_is_a_type_error(url: Any) -> None:
 
 
 @pytest.mark.parametrize("token", ["has space", "naïve-token", "tab\there", "new\nline"])
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_a_token_that_cannot_be_sent_is_refused_without_echoing_it(cls: Any, token: str) -> None:
+def test_a_token_that_cannot_be_sent_is_refused_without_echoing_it(token: str) -> None:
     with pytest.raises(ClannConfigError, match=r"token must be visible ASCII characters.*\(the token is not shown\)"):
-        cls(BASE, token=token)
+        AsyncChatClient(BASE, token=token)
 
 
 # Numbers ------------------------------------------------------------------------------------------
@@ -186,10 +176,9 @@ BAD_SECONDS = [-1, 0, -0.5, math.nan, math.inf, -math.inf]
 
 
 @pytest.mark.parametrize("value", BAD_SECONDS)
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_a_timeout_that_is_not_a_positive_finite_number_is_refused_at_construction(cls: Any, value: float) -> None:
+def test_a_timeout_that_is_not_a_positive_finite_number_is_refused_at_construction(value: float) -> None:
     with pytest.raises(ClannConfigError, match="timeout must be a finite number of seconds above 0"):
-        cls(BASE, token=TOKEN, timeout=value)
+        AsyncChatClient(BASE, token=TOKEN, timeout=value)
 
 
 @pytest.mark.parametrize("part", ["connect", "read", "write", "pool"])
@@ -251,18 +240,17 @@ def test_a_huge_max_retries_is_accepted() -> None:
         ("headers", {1: "b"}),
     ],
 )
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_a_setting_of_the_wrong_type_is_a_type_error(cls: Any, name: str, value: Any) -> None:
+def test_a_setting_of_the_wrong_type_is_a_type_error(name: str, value: Any) -> None:
     with pytest.raises(TypeError, match=name.split("_")[0]):
-        cls(BASE, token=TOKEN, **{name: value})
+        AsyncChatClient(BASE, token=TOKEN, **{name: value})
 
 
 # Headers ------------------------------------------------------------------------------------------
 
 
-async def test_extra_headers_are_sent_with_every_request(make_client: MakeClient) -> None:
+async def test_extra_headers_are_sent_with_every_request() -> None:
     recorder = Recorder(success("get_session"))
-    await call(make_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
+    await call(async_client(recorder, headers={"X-Tenant": "t-1"}), "get_session", SESSION_ID)
     assert recorder.requests[0].headers["X-Tenant"] == "t-1"
     assert recorder.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
@@ -274,9 +262,9 @@ def test_headers_may_not_set_what_frames_the_message(name: str) -> None:
         ChatClient(BASE, token=TOKEN, headers={name: "0"})
 
 
-async def test_your_user_agent_keeps_pyclanns_name_after_it(make_client: MakeClient) -> None:
+async def test_your_user_agent_keeps_pyclanns_name_after_it() -> None:
     recorder = Recorder(success("get_session"))
-    client = make_client(recorder, headers={"User-Agent": "my-app/1.2"})
+    client = async_client(recorder, headers={"User-Agent": "my-app/1.2"})
     await call(client.with_options(headers={"user-agent": "my-app/1.3"}), "get_session", SESSION_ID)
     await call(client, "get_session", SESSION_ID)
     agents = [request.headers["User-Agent"] for request in recorder.requests]
@@ -330,12 +318,9 @@ def test_a_header_http_cannot_carry_is_refused_without_echoing_its_value(headers
         ({"max_retries": 2.0}, TypeError),
     ],
 )
-@pytest.mark.parametrize("cls", CLIENTS)
-def test_with_options_refuses_what_the_constructor_refuses(
-    cls: Any, options: dict[str, Any], error: type[Exception]
-) -> None:
+def test_with_options_refuses_what_the_constructor_refuses(options: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
-        cls(BASE, token=TOKEN).with_options(**options)
+        AsyncChatClient(BASE, token=TOKEN).with_options(**options)
 
 
 @pytest.mark.parametrize("cls", CLIENTS)

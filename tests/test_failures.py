@@ -28,7 +28,7 @@ from pyclann import (
 )
 from pyclann._failures import parse_retry_after
 from pyclann.testing import instant_retries
-from tests.helpers import MESSAGE, METHODS, SESSION, MakeClient, Recorder, call, invoke, problem, respond
+from tests.helpers import MESSAGE, METHODS, PATHS, SESSION, Recorder, async_client, call, invoke, problem, respond
 
 # The class each status stands for, by its code alone. 405 and 413 are in the contract's
 # problem table, but have no class of their own: they are ClannAPIError, like a 418 or a
@@ -56,67 +56,70 @@ STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
 
 
 @pytest.mark.parametrize("status", sorted(STATUS_ERRORS))
-@pytest.mark.parametrize("method", METHODS)
-async def test_every_error_status_raises_its_class_with_the_problems_details(
-    make_client: MakeClient, method: str, status: int
-) -> None:
-    body = problem(status, f"what went wrong ({status})", kind=f"kind-{status}")
-    recorder = Recorder(respond(status, body, {"X-Request-Id": "req-42"}))
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_every_error_status_raises_its_class(method: str, status: int) -> None:
+    recorder = Recorder(respond(status, problem(status, "what went wrong")))
     with pytest.raises(ClannAPIError) as caught:
-        await invoke(make_client(recorder, max_retries=0), method)
-    error = caught.value
-    assert type(error) is STATUS_ERRORS[status]
-    assert error.status_code == status
-    assert error.detail == f"what went wrong ({status})"
-    assert error.request_id == "req-42"
-    assert error.problem_type == f"tag:clann.dev,2026:problem/kind-{status}"
-    assert error.problem == body
-    assert json.loads(error.body) == body
-    assert f": what went wrong ({status}) (request id req-42)" in str(error)
+        await invoke(async_client(recorder, max_retries=0), method)
+    assert type(caught.value) is STATUS_ERRORS[status]
+    assert caught.value.status_code == status
     assert len(recorder.requests) == 1
 
 
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_an_error_status_carries_the_problems_details(method: str) -> None:
+    body = problem(409, "what went wrong (409)", kind="kind-409")
+    recorder = Recorder(respond(409, body, {"X-Request-Id": "req-42"}))
+    with pytest.raises(ClannAPIError) as caught:
+        await invoke(async_client(recorder, max_retries=0), method)
+    error = caught.value
+    assert error.detail == "what went wrong (409)"
+    assert error.request_id == "req-42"
+    assert error.problem_type == "tag:clann.dev,2026:problem/kind-409"
+    assert error.problem == body
+    assert json.loads(error.body) == body
+    assert ": what went wrong (409) (request id req-42)" in str(error)
+
+
 @pytest.mark.parametrize(("status", "claims"), [(404, 429), (429, 404), (500, 400), (400, 503)])
-async def test_the_class_comes_from_the_status_code_never_from_the_body(
-    make_client: MakeClient, status: int, claims: int
-) -> None:
+async def test_the_class_comes_from_the_status_code_never_from_the_body(status: int, claims: int) -> None:
     body = problem(claims, "the body says otherwise", kind="rate-limited")
     with pytest.raises(ClannAPIError) as caught:
         await call(
-            make_client(Recorder(respond(status, body)), max_retries=0), "get_session", METHODS["get_session"][0][0]
+            async_client(Recorder(respond(status, body)), max_retries=0), "get_session", METHODS["get_session"][0][0]
         )
     assert type(caught.value) is STATUS_ERRORS[status]
     assert caught.value.status_code == status
 
 
-async def test_a_422_message_names_each_field_and_what_was_wrong(make_client: MakeClient) -> None:
+async def test_a_422_message_names_each_field_and_what_was_wrong() -> None:
     fields = [
         {"field": "title", "message": "must be 1 to 200 characters"},
         {"field": "tree", "message": "must be a tree slug"},
     ]
     body = problem(422, "the request body does not match the schema", kind="validation-failed", errors=fields)
     with pytest.raises(ClannUnprocessableError) as caught:
-        await invoke(make_client(Recorder(respond(422, body))), "create_session")
+        await invoke(async_client(Recorder(respond(422, body))), "create_session")
     assert caught.value.errors == fields
     assert "title: must be 1 to 200 characters" in str(caught.value)
     assert "tree: must be a tree slug" in str(caught.value)
     assert caught.value.detail == "the request body does not match the schema"
 
 
-async def test_a_422_whose_detail_names_the_fields_already_does_not_repeat_them(make_client: MakeClient) -> None:
+async def test_a_422_whose_detail_names_the_fields_already_does_not_repeat_them() -> None:
     fields = [{"field": "role", "message": "unknown role 'tool'"}]
     body = problem(422, "role: unknown role 'tool'", errors=fields)
     with pytest.raises(ClannUnprocessableError) as caught:
-        await invoke(make_client(Recorder(respond(422, body))), "append_message")
+        await invoke(async_client(Recorder(respond(422, body))), "append_message")
     assert str(caught.value).count("unknown role 'tool'") == 1
 
 
 @pytest.mark.parametrize(("header", "expected"), [("7", 7.0), ("0.5", 0.5), (None, None), ("soon", None)])
-async def test_a_429_carries_retry_after(make_client: MakeClient, header: str | None, expected: float | None) -> None:
+async def test_a_429_carries_retry_after(header: str | None, expected: float | None) -> None:
     headers = {"Retry-After": header} if header is not None else {}
     recorder = Recorder(respond(429, problem(429, "slow down"), headers))
     with pytest.raises(ClannRateLimitError) as caught:
-        await call(make_client(recorder, max_retries=0), "list_sessions", "alice")
+        await call(async_client(recorder, max_retries=0), "list_sessions", "alice")
     assert caught.value.retry_after == expected
 
 
@@ -134,21 +137,21 @@ async def test_a_429_carries_retry_after(make_client: MakeClient, header: str | 
     ],
 )
 async def test_unreadable_error_bodies_still_raise_by_status(
-    make_client: MakeClient, status: int, body: bytes, content_type: str | None, says: str
+    status: int, body: bytes, content_type: str | None, says: str
 ) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     with pytest.raises(ClannAPIError) as caught:
-        await call(make_client(Recorder(respond(status, body, headers)), max_retries=0), "list_sessions", "alice")
+        await call(async_client(Recorder(respond(status, body, headers)), max_retries=0), "list_sessions", "alice")
     assert type(caught.value) is STATUS_ERRORS[status]
     assert says in caught.value.detail
     assert caught.value.status_code == status
     assert caught.value.problem_type is None
 
 
-async def test_a_long_error_body_is_kept_to_64_kib_and_its_detail_to_500_characters(make_client: MakeClient) -> None:
+async def test_a_long_error_body_is_kept_to_64_kib_and_its_detail_to_500_characters() -> None:
     body = problem(400, "d" * 10_000, padding="p" * 200_000)
     with pytest.raises(ClannBadRequestError) as caught:
-        await call(make_client(Recorder(respond(400, body))), "list_sessions", "alice")
+        await call(async_client(Recorder(respond(400, body))), "list_sessions", "alice")
     assert len(caught.value.detail) == 500
     assert caught.value.detail.endswith("...")
     # Cut at 64 KiB, the body is no longer JSON: the detail comes from its text.
@@ -168,23 +171,21 @@ async def test_a_long_error_body_is_kept_to_64_kib_and_its_detail_to_500_charact
     ],
 )
 async def test_a_success_whose_body_breaks_the_contract_is_a_response_error(
-    make_client: MakeClient, method: str, body: bytes, says: str
+    method: str, body: bytes, says: str
 ) -> None:
     _, status, _ = METHODS[method]
     with pytest.raises(ClannResponseError) as caught:
-        await invoke(make_client(Recorder(respond(status, body)), max_retries=0), method)
+        await invoke(async_client(Recorder(respond(status, body)), max_retries=0), method)
     assert says in caught.value.detail
     assert caught.value.status_code == status
     assert caught.value.request_id == "req-1"
 
 
 @pytest.mark.parametrize(("method", "status"), [("append_message", 200), ("get_session", 201), ("delete_session", 200)])
-async def test_an_unexpected_success_status_is_a_response_error(
-    make_client: MakeClient, method: str, status: int
-) -> None:
+async def test_an_unexpected_success_status_is_a_response_error(method: str, status: int) -> None:
     _, _, body = METHODS[method]
     with pytest.raises(ClannResponseError, match=f"expected status {METHODS[method][1]}"):
-        await invoke(make_client(Recorder(respond(status, body or {}))), method)
+        await invoke(async_client(Recorder(respond(status, body or {}))), method)
 
 
 TRANSPORT_ERRORS: list[tuple[Exception, type[ClannError]]] = [
@@ -200,23 +201,30 @@ TRANSPORT_ERRORS: list[tuple[Exception, type[ClannError]]] = [
 
 
 @pytest.mark.parametrize(("raised", "expected"), TRANSPORT_ERRORS, ids=lambda v: type(v).__name__)
-@pytest.mark.parametrize("method", METHODS)
-async def test_transport_errors_become_connection_or_timeout_errors_with_their_cause(
-    make_client: MakeClient, method: str, raised: Exception, expected: type[ClannError]
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_transport_errors_become_connection_or_timeout_errors(
+    method: str, raised: Exception, expected: type[ClannError]
 ) -> None:
     with pytest.raises(ClannConnectionError) as caught:
-        await invoke(make_client(Recorder(raised), max_retries=0), method)
+        await invoke(async_client(Recorder(raised), max_retries=0), method)
     assert type(caught.value) is expected
+
+
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_a_transport_error_is_the_cause_and_is_named(method: str) -> None:
+    raised = httpx2.ReadError("reset")
+    with pytest.raises(ClannConnectionError) as caught:
+        await invoke(async_client(Recorder(raised), max_retries=0), method)
     assert caught.value.__cause__ is raised
     assert caught.value.__suppress_context__
-    assert type(raised).__name__ in str(caught.value)
+    assert "ReadError" in str(caught.value)
 
 
 @pytest.mark.parametrize("raised", [httpx2.UnsupportedProtocol("gopher"), httpx2.LocalProtocolError("bad header")])
-async def test_errors_a_retry_cannot_mend_are_not_retried(make_client: MakeClient, raised: Exception) -> None:
+async def test_errors_a_retry_cannot_mend_are_not_retried(raised: Exception) -> None:
     recorder = Recorder(raised)
     with pytest.raises(ClannConnectionError):
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 1
 
 
@@ -273,30 +281,28 @@ def test_parse_retry_after_of_a_far_future_date_is_a_large_finite_number() -> No
     "value",
     [b"Wed, 21 Oct 2015 99:28:00 GMT", b"Fri, 31 Dec 9999 23:59:59 GMT", b"1e999", b"\xff\xfe", b"9" * 400],
 )
-async def test_any_retry_after_raises_only_a_clann_error(make_client: MakeClient, value: bytes) -> None:
+async def test_any_retry_after_raises_only_a_clann_error(value: bytes) -> None:
     answer = httpx2.Response(429, headers=[(b"Retry-After", value)], json=problem(429, "slow"))
     recorder = Recorder(answer)
     with pytest.raises(ClannRateLimitError), instant_retries():
-        await call(make_client(recorder, max_retries=1), "list_sessions", "alice")
+        await call(async_client(recorder, max_retries=1), "list_sessions", "alice")
 
 
-@pytest.mark.parametrize("method", [name for name, (_, status, _) in METHODS.items() if status != 204])
-async def test_an_empty_success_body_where_a_record_is_due_is_a_cut_body_and_is_retried(
-    make_client: MakeClient, method: str
-) -> None:
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_an_empty_success_body_where_a_record_is_due_is_a_cut_body_and_is_retried(method: str) -> None:
     _, status, body = METHODS[method]
     recorder = Recorder(respond(status, b""), respond(status, body))
     with instant_retries() as waits:
-        await invoke(make_client(recorder), method)
+        await invoke(async_client(recorder), method)
     assert len(recorder.requests) == 2
     assert len(waits) == 1
     assert len(set(recorder.keys)) == 1
 
 
-async def test_an_empty_success_body_that_stays_empty_says_it_is_not_json(make_client: MakeClient) -> None:
+async def test_an_empty_success_body_that_stays_empty_says_it_is_not_json() -> None:
     recorder = Recorder(respond(201, b""))
     with pytest.raises(ClannResponseError, match="the body is not JSON") as caught, instant_retries():
-        await invoke(make_client(recorder), "append_message")
+        await invoke(async_client(recorder), "append_message")
     assert caught.value.may_have_landed
     assert len(recorder.requests) == 3
 
@@ -316,9 +322,9 @@ def test_a_redirect_loop_of_a_users_client_that_follows_redirects_is_a_connectio
 
 
 @pytest.mark.parametrize("raised", [httpx2.DecodingError("bad gzip"), httpx2.RequestError("other")])
-async def test_any_other_httpx_request_error_is_a_connection_error(make_client: MakeClient, raised: Exception) -> None:
+async def test_any_other_httpx_request_error_is_a_connection_error(raised: Exception) -> None:
     with pytest.raises(ClannConnectionError) as caught, instant_retries():
-        await call(make_client(Recorder(raised)), "list_sessions", "alice")
+        await call(async_client(Recorder(raised)), "list_sessions", "alice")
     assert caught.value.__cause__ is raised
 
 

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from tests.helpers import SESSION_ID, ULID, MakeClient, Recorder, call, problem, respond, success
+from tests.helpers import SESSION_ID, ULID, Recorder, async_client, call, problem, respond, success
 
 TOKEN = "log-token-7d0c1e5b"
 
@@ -90,21 +90,17 @@ def test_an_unknown_clann_log_is_named_once_and_ignored() -> None:
 # In process, through the application's own logging ------------------------------------------------
 
 
-async def test_debug_records_name_the_request_never_a_header(
-    make_client: MakeClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_debug_records_name_the_request_never_a_header(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="pyclann")
-    await call(make_client(Recorder(success("get_session"))), "get_session", SESSION_ID)
+    await call(async_client(Recorder(success("get_session"))), "get_session", SESSION_ID)
     ours = [r.getMessage() for r in caplog.records if r.name == "pyclann"]
     assert ours == [f"GET /api/chat/sessions/{ULID} -> 200 (request id req-1)"]
     assert "Bearer" not in caplog.text
 
 
-async def test_a_failed_request_is_logged_at_debug_too(
-    make_client: MakeClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_failed_request_is_logged_at_debug_too(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="pyclann")
     with pytest.raises(Exception, match="no such session"):
-        await call(make_client(Recorder(respond(404, problem(404, "no such session")))), "get_session", SESSION_ID)
+        await call(async_client(Recorder(respond(404, problem(404, "no such session")))), "get_session", SESSION_ID)
     debug = [r.getMessage() for r in caplog.records if r.name == "pyclann" and r.levelno == logging.DEBUG]
     assert debug == [f"GET /api/chat/sessions/{ULID} -> 404 (request id req-1)"]

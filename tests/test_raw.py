@@ -28,8 +28,8 @@ from tests.helpers import (
     SESSION,
     SESSION_ID,
     TOKEN,
-    MakeClient,
     Recorder,
+    async_client,
     call,
     message,
     message_page,
@@ -49,12 +49,10 @@ async def raw_call(client: ChatClient | AsyncChatClient, method: str, **extra: A
 
 
 @pytest.mark.parametrize("method", NOT_ITERATORS)
-async def test_every_method_has_a_raw_form_returning_the_result_with_its_response(
-    make_client: MakeClient, method: str
-) -> None:
+async def test_every_method_has_a_raw_form_returning_the_result_with_its_response(method: str) -> None:
     headers = {"X-Request-Id": "req-raw", "X-Extra": "kept"}
     recorder = Recorder(success(method, headers), success(method, headers))
-    client = make_client(recorder)
+    client = async_client(recorder)
     raw = await raw_call(client, method)
     plain = await call(client, method, *METHODS[method][0], **KWARGS.get(method, {}))
     assert type(raw) is RawResponse
@@ -67,24 +65,24 @@ async def test_every_method_has_a_raw_form_returning_the_result_with_its_respons
 
 
 @pytest.mark.parametrize("method", ["create_session", "update_session", "delete_session", "append_message"])
-async def test_a_replayed_write_says_so(make_client: MakeClient, method: str) -> None:
+async def test_a_replayed_write_says_so(method: str) -> None:
     recorder = Recorder(success(method, {"Idempotent-Replayed": "true"}))
-    raw = await raw_call(make_client(recorder), method, idempotency_key="k-9")
+    raw = await raw_call(async_client(recorder), method, idempotency_key="k-9")
     assert raw.idempotent_replayed is True
 
 
-async def test_a_raw_listing_has_every_record_and_the_last_pages_response(make_client: MakeClient) -> None:
+async def test_a_raw_listing_has_every_record_and_the_last_pages_response() -> None:
     recorder = Recorder(
         respond(200, session_page([session(1)], "c1"), {"X-Request-Id": "page-1"}),
         respond(200, session_page([session(2)]), {"X-Request-Id": "page-2"}),
     )
-    raw = await call(make_client(recorder).with_raw_response, "list_sessions", "alice")
+    raw = await call(async_client(recorder).with_raw_response, "list_sessions", "alice")
     assert [s.title for s in raw.parsed] == ["session 1", "session 2"]
     assert raw.request_id == "page-2"
 
 
 @pytest.mark.parametrize("method", ["iter_sessions", "iter_messages"])
-async def test_a_raw_iterator_yields_one_response_per_page(make_client: MakeClient, method: str) -> None:
+async def test_a_raw_iterator_yields_one_response_per_page(method: str) -> None:
     if method == "iter_sessions":
         pages = [session_page([session(1), session(2)], "c1"), session_page([session(3)])]
         start = "alice"
@@ -92,16 +90,16 @@ async def test_a_raw_iterator_yields_one_response_per_page(make_client: MakeClie
         pages = [message_page([message(1), message(2)], has_more=True), message_page([message(3)])]
         start = SESSION_ID
     recorder = Recorder(*(respond(200, page, {"X-Request-Id": f"page-{n}"}) for n, page in enumerate(pages)))
-    raw_pages = await call(make_client(recorder).with_raw_response, method, start, page_size=2)
+    raw_pages = await call(async_client(recorder).with_raw_response, method, start, page_size=2)
     assert [type(page) for page in raw_pages] == [RawResponse, RawResponse]
     assert [page.request_id for page in raw_pages] == ["page-0", "page-1"]
     assert [len(page.parsed) for page in raw_pages] == [2, 1]
     assert [page.status_code for page in raw_pages] == [200, 200]
 
 
-async def test_a_raw_iterator_is_lazy_too(make_client: MakeClient) -> None:
+async def test_a_raw_iterator_is_lazy_too() -> None:
     recorder = Recorder(success("iter_sessions"))
-    pages = make_client(recorder).with_raw_response.iter_sessions("alice")
+    pages = async_client(recorder).with_raw_response.iter_sessions("alice")
     assert recorder.requests == []
     if isinstance(pages, Iterator):
         next(pages)
@@ -111,15 +109,15 @@ async def test_a_raw_iterator_is_lazy_too(make_client: MakeClient) -> None:
     assert len(recorder.requests) == 1
 
 
-async def test_a_raw_call_raises_as_the_plain_call_does(make_client: MakeClient) -> None:
+async def test_a_raw_call_raises_as_the_plain_call_does() -> None:
     recorder = Recorder(respond(404, problem(404, "no such session")))
     with pytest.raises(ClannNotFoundError, match="no such session"):
-        await raw_call(make_client(recorder), "get_session")
+        await raw_call(async_client(recorder), "get_session")
 
 
-async def test_the_raw_view_of_a_with_options_copy_uses_the_copys_settings(make_client: MakeClient) -> None:
+async def test_the_raw_view_of_a_with_options_copy_uses_the_copys_settings() -> None:
     recorder = Recorder(success("get_session"))
-    raw = await raw_call(make_client(recorder).with_options(headers={"X-Copy": "1"}), "get_session")
+    raw = await raw_call(async_client(recorder).with_options(headers={"X-Copy": "1"}), "get_session")
     assert raw.parsed.id == SESSION_ID
     assert recorder.requests[0].headers["X-Copy"] == "1"
 

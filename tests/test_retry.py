@@ -21,7 +21,7 @@ from pyclann import (
 )
 from pyclann._retry import BASE_DELAY, MAX_DELAY, MAX_RETRY_AFTER, Attempts, Failure, sleep_for
 from pyclann.testing import instant_retries, scaled_retries
-from tests.helpers import METHODS, MakeClient, Recorder, call, invoke, problem, respond, success
+from tests.helpers import METHODS, PATHS, MakeClient, Recorder, async_client, call, invoke, problem, respond, success
 
 
 class Clock:
@@ -120,21 +120,21 @@ def test_a_total_timeout_shortens_the_attempts_and_stops_the_waits_that_would_pa
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
-@pytest.mark.parametrize("method", METHODS)
-async def test_retryable_statuses_are_retried_then_succeed(make_client: MakeClient, method: str, status: int) -> None:
+@pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
+async def test_retryable_statuses_are_retried_then_succeed(method: str, status: int) -> None:
     recorder = Recorder(respond(status, problem(status, "busy")), success(method))
     with instant_retries() as waits:
-        await invoke(make_client(recorder), method)
+        await invoke(async_client(recorder), method)
     assert len(recorder.requests) == 2
     assert len(waits) == 1
     assert 0.25 <= waits[0] <= 0.5
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 418, 422, 501, 505])
-async def test_other_statuses_are_not_retried(make_client: MakeClient, status: int) -> None:
+async def test_other_statuses_are_not_retried(status: int) -> None:
     recorder = Recorder(respond(status, problem(status, "no")), success("list_sessions"))
     with pytest.raises(ClannAPIError, match="no"), instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 1
     assert waits == []
 
@@ -152,70 +152,70 @@ async def test_other_statuses_are_not_retried(make_client: MakeClient, status: i
     ],
     ids=lambda error: type(error).__name__,
 )
-async def test_connection_errors_and_timeouts_are_retried(make_client: MakeClient, error: Exception) -> None:
+async def test_connection_errors_and_timeouts_are_retried(error: Exception) -> None:
     recorder = Recorder(error, success("get_session"))
     with instant_retries():
-        await call(make_client(recorder), "get_session", METHODS["get_session"][0][0])
+        await call(async_client(recorder), "get_session", METHODS["get_session"][0][0])
     assert len(recorder.requests) == 2
 
 
-async def test_by_default_a_call_is_tried_three_times_then_raises_the_last_error(make_client: MakeClient) -> None:
+async def test_by_default_a_call_is_tried_three_times_then_raises_the_last_error() -> None:
     assert DEFAULT_MAX_RETRIES == 2
     recorder = Recorder(httpx2.ReadTimeout("slow"))
     with pytest.raises(ClannTimeoutError, match=r"\(after 3 attempts\)") as caught, instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == 3
     assert len(waits) == 2
     assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 5])
-async def test_max_retries_is_the_number_of_retries(make_client: MakeClient, max_retries: int) -> None:
+async def test_max_retries_is_the_number_of_retries(max_retries: int) -> None:
     recorder = Recorder(respond(503, problem(503, "busy")))
     with pytest.raises(ClannServerError) as caught, instant_retries() as waits:
-        await call(make_client(recorder, max_retries=max_retries), "list_sessions", "alice")
+        await call(async_client(recorder, max_retries=max_retries), "list_sessions", "alice")
     assert len(recorder.requests) == max_retries + 1
     assert len(waits) == max_retries
     assert ("attempts)" in str(caught.value)) is (max_retries > 0)
 
 
-async def test_max_retries_above_1024_retries_without_overflow(make_client: MakeClient) -> None:
+async def test_max_retries_above_1024_retries_without_overflow() -> None:
     recorder = Recorder(respond(503, problem(503, "busy")))
     with pytest.raises(ClannServerError), instant_retries() as waits:
-        await call(make_client(recorder, max_retries=1100), "get_session", METHODS["get_session"][0][0])
+        await call(async_client(recorder, max_retries=1100), "get_session", METHODS["get_session"][0][0])
     assert len(recorder.requests) == 1101
     assert max(waits) <= MAX_DELAY
 
 
-async def test_retry_after_seconds_is_the_wait(make_client: MakeClient) -> None:
+async def test_retry_after_seconds_is_the_wait() -> None:
     recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": "3"}), success("append_message"))
     with instant_retries() as waits:
-        await invoke(make_client(recorder), "append_message")
+        await invoke(async_client(recorder), "append_message")
     assert waits == [3.0]
 
 
-async def test_retry_after_on_a_503_is_honoured_too(make_client: MakeClient) -> None:
+async def test_retry_after_on_a_503_is_honoured_too() -> None:
     recorder = Recorder(respond(503, problem(503, "maintenance"), {"Retry-After": "12"}), success("list_sessions"))
     with instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert waits == [12.0]
 
 
-async def test_retry_after_as_an_http_date_is_the_wait_until_then(make_client: MakeClient) -> None:
+async def test_retry_after_as_an_http_date_is_the_wait_until_then() -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
     recorder = Recorder(respond(429, problem(429, "slow"), {"Retry-After": when}), success("list_sessions"))
     with instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert len(waits) == 1
     assert 15 <= waits[0] <= 20
 
 
-async def test_an_absurd_retry_after_date_falls_back_to_the_backoff(make_client: MakeClient) -> None:
+async def test_an_absurd_retry_after_date_falls_back_to_the_backoff() -> None:
     recorder = Recorder(
         respond(429, problem(429, "slow"), {"Retry-After": "Wed, 21 Oct 2015 99:28:00 GMT"}), success("list_sessions")
     )
     with instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert len(waits) == 1
     assert waits[0] <= BASE_DELAY
 
@@ -227,11 +227,11 @@ async def test_an_absurd_retry_after_date_falls_back_to_the_backoff(make_client:
 )
 @pytest.mark.parametrize("status", [429, 503])
 async def test_retry_after_beyond_the_cap_is_raised_at_once_not_waited(
-    make_client: MakeClient, status: int, header: str, seconds: float
+    status: int, header: str, seconds: float
 ) -> None:
     recorder = Recorder(respond(status, problem(status, "later"), {"Retry-After": header}))
     with pytest.raises(ClannAPIError, match="not retried: Retry-After asked for") as caught, instant_retries() as waits:
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert waits == []
     assert len(recorder.requests) == 1
     if isinstance(caught.value, ClannRateLimitError):
@@ -239,16 +239,14 @@ async def test_retry_after_beyond_the_cap_is_raised_at_once_not_waited(
 
 
 @pytest.mark.parametrize(("status", "header", "retried"), [(503, "false", False), (400, "true", True)])
-async def test_x_should_retry_decides_over_the_status(
-    make_client: MakeClient, status: int, header: str, retried: bool
-) -> None:
+async def test_x_should_retry_decides_over_the_status(status: int, header: str, retried: bool) -> None:
     recorder = Recorder(respond(status, problem(status, "x"), {"x-should-retry": header}), success("list_sessions"))
     with instant_retries():
         if retried:
-            assert await call(make_client(recorder), "list_sessions", "alice")
+            assert await call(async_client(recorder), "list_sessions", "alice")
         else:
             with pytest.raises(ClannServerError):
-                await call(make_client(recorder), "list_sessions", "alice")
+                await call(async_client(recorder), "list_sessions", "alice")
     assert len(recorder.requests) == (2 if retried else 1)
 
 
@@ -267,9 +265,7 @@ async def test_a_total_timeout_bounds_each_attempts_socket_timeouts(make_client:
     assert all(0 < parts[name] <= 2 for name in ("connect", "read", "write", "pool"))
 
 
-async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(
-    make_client: MakeClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pyclann")
     recorder = Recorder(
         respond(503, problem(503, "busy"), {"Retry-After": "2"}),
@@ -277,7 +273,7 @@ async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(
         success("list_sessions"),
     )
     with instant_retries():
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     retries = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and r.name == "pyclann"]
     assert len(retries) == 2
     assert retries[0] == "list_sessions: retry 1 in 2.00s, after 503 Service Unavailable: busy (request id req-1)"
@@ -285,11 +281,9 @@ async def test_each_retry_is_logged_at_info_with_its_reason_and_wait(
     assert retries[1].endswith("s, after ConnectError: refused"), "the method and URL are said once, first"
 
 
-async def test_a_call_that_succeeds_at_once_logs_no_retry(
-    make_client: MakeClient, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_a_call_that_succeeds_at_once_logs_no_retry(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pyclann")
-    await call(make_client(Recorder(success("list_sessions"))), "list_sessions", "alice")
+    await call(async_client(Recorder(success("list_sessions"))), "list_sessions", "alice")
     assert [r for r in caplog.records if r.name == "pyclann" and r.levelno >= logging.INFO] == []
 
 
@@ -320,10 +314,10 @@ async def test_scaled_retries_notes_the_waits_a_client_asks_for(make_client: Mak
     assert len(recorder.requests) == 2
 
 
-async def test_every_error_after_retries_is_still_a_clann_error(make_client: MakeClient) -> None:
+async def test_every_error_after_retries_is_still_a_clann_error() -> None:
     recorder = Recorder(httpx2.ReadError("a"), respond(502, b"<html>bad gateway</html>"), httpx2.ConnectError("b"))
     with pytest.raises(ClannError) as caught, instant_retries():
-        await call(make_client(recorder), "list_sessions", "alice")
+        await call(async_client(recorder), "list_sessions", "alice")
     assert type(caught.value) is ClannConnectionError
 
 

@@ -29,12 +29,13 @@ from tests.helpers import (
     KWARGS,
     MESSAGE,
     METHODS,
+    PATHS,
     READS,
     SESSION_ID,
     WRITES,
-    MakeClient,
     Recorder,
     Step,
+    async_client,
     call,
     close,
     invoke,
@@ -60,10 +61,10 @@ def cut(method: str) -> httpx2.Response:
     return respond(status, whole[: len(whole) // 2] if body is not None else b"")
 
 
-async def fail(make_client: MakeClient, method: str, *script: Step, **options: object) -> tuple[ClannError, Recorder]:
+async def fail(method: str, *script: Step, **options: object) -> tuple[ClannError, Recorder]:
     recorder = Recorder(*script)
     with pytest.raises(ClannError) as caught, instant_retries():
-        await invoke(make_client(recorder, **options), method, idempotency_key="order-7")
+        await invoke(async_client(recorder, **options), method, idempotency_key="order-7")
     return caught.value, recorder
 
 
@@ -71,32 +72,30 @@ async def fail(make_client: MakeClient, method: str, *script: Step, **options: o
 
 
 @pytest.mark.parametrize("method", WRITES)
-async def test_a_write_refused_before_any_request_carries_the_callers_key(make_client: MakeClient, method: str) -> None:
+async def test_a_write_refused_before_any_request_carries_the_callers_key(method: str) -> None:
     recorder = Recorder(success(method))
     args, _, _ = METHODS[method]
     # The first argument is a session ID, or create_session's title: make it one that cannot be sent.
     bad = ("chat_session:not-a-ulid", *args[1:]) if method != "create_session" else ("lone \ud800", *args[1:])
     with pytest.raises(ClannError) as caught:
-        await call(make_client(recorder), method, *bad, **KWARGS.get(method, {}), idempotency_key="order-7")
+        await call(async_client(recorder), method, *bad, **KWARGS.get(method, {}), idempotency_key="order-7")
     assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("order-7", False)
     assert str(caught.value).endswith("nothing was sent")
     assert recorder.requests == []
 
 
 @pytest.mark.parametrize("method", WRITES)
-async def test_the_callers_key_is_sent_by_every_attempt(make_client: MakeClient, method: str) -> None:
+async def test_the_callers_key_is_sent_by_every_attempt(method: str) -> None:
     recorder = Recorder(lost(), respond(503, problem(503, "busy")), success(method))
     with instant_retries():
-        await invoke(make_client(recorder), method, idempotency_key="order-7")
+        await invoke(async_client(recorder), method, idempotency_key="order-7")
     assert recorder.keys == ["order-7"] * 3
 
 
 @pytest.mark.parametrize("method", WRITES)
-async def test_a_made_key_is_the_same_across_retries_and_new_for_the_next_call(
-    make_client: MakeClient, method: str
-) -> None:
+async def test_a_made_key_is_the_same_across_retries_and_new_for_the_next_call(method: str) -> None:
     recorder = Recorder(lost(), respond(502, problem(502, "proxy")), success(method))
-    client = make_client(recorder)
+    client = async_client(recorder)
     with instant_retries():
         await invoke(client, method)
         await invoke(client, method)
@@ -106,10 +105,10 @@ async def test_a_made_key_is_the_same_across_retries_and_new_for_the_next_call(
 
 
 @pytest.mark.parametrize("method", READS)
-async def test_reads_send_no_key_and_their_errors_carry_none(make_client: MakeClient, method: str) -> None:
+async def test_reads_send_no_key_and_their_errors_carry_none(method: str) -> None:
     recorder = Recorder(lost())
     with pytest.raises(ClannConnectionError) as caught, instant_retries():
-        await invoke(make_client(recorder), method)
+        await invoke(async_client(recorder), method)
     assert recorder.keys == [None] * 3
     assert caught.value.idempotency_key is None
     assert caught.value.may_have_landed is False
@@ -131,11 +130,11 @@ IN_DOUBT: dict[str, list[Step]] = {
 
 
 @pytest.mark.parametrize("script", IN_DOUBT.values(), ids=IN_DOUBT.keys())
-@pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize("method", [PATHS["write"]])
 async def test_after_an_attempt_that_may_have_been_carried_out_the_error_says_so(
-    make_client: MakeClient, method: str, script: list[Step]
+    method: str, script: list[Step]
 ) -> None:
-    error, recorder = await fail(make_client, method, *script)
+    error, recorder = await fail(method, *script)
     assert error.idempotency_key == "order-7"
     assert error.may_have_landed is True
     assert f"{method} {LANDED}: call it again with idempotency_key='order-7'" in str(error)
@@ -153,11 +152,9 @@ NOT_SENT: dict[str, list[Step]] = {
 
 
 @pytest.mark.parametrize("script", NOT_SENT.values(), ids=NOT_SENT.keys())
-@pytest.mark.parametrize("method", WRITES)
-async def test_when_no_attempt_can_have_been_carried_out_the_error_says_so(
-    make_client: MakeClient, method: str, script: list[Step]
-) -> None:
-    error, _ = await fail(make_client, method, *script)
+@pytest.mark.parametrize("method", [PATHS["write"]])
+async def test_when_no_attempt_can_have_been_carried_out_the_error_says_so(method: str, script: list[Step]) -> None:
+    error, _ = await fail(method, *script)
     assert error.idempotency_key == "order-7"
     assert error.may_have_landed is False
     assert str(error).endswith(f"; {method} was not carried out")
@@ -179,11 +176,11 @@ LOST_THEN: dict[str, tuple[Step, type[ClannError]]] = {
 
 
 @pytest.mark.parametrize(("then", "expected"), LOST_THEN.values(), ids=LOST_THEN.keys())
-@pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize("method", [PATHS["write"]])
 async def test_a_lost_response_then_a_refusal_still_says_the_write_may_have_landed(
-    make_client: MakeClient, method: str, then: Step, expected: type[ClannError]
+    method: str, then: Step, expected: type[ClannError]
 ) -> None:
-    error, recorder = await fail(make_client, method, lost(), then)
+    error, recorder = await fail(method, lost(), then)
     assert type(error) is expected
     assert error.may_have_landed is True
     assert error.idempotency_key == "order-7"
@@ -192,9 +189,9 @@ async def test_a_lost_response_then_a_refusal_still_says_the_write_may_have_land
 
 
 @pytest.mark.parametrize("method", WRITES)
-async def test_calling_again_with_the_errors_key_sends_that_key(make_client: MakeClient, method: str) -> None:
+async def test_calling_again_with_the_errors_key_sends_that_key(method: str) -> None:
     recorder = Recorder(lost(), respond(429, problem(429, "x"), {"Retry-After": "600"}), success(method))
-    client = make_client(recorder)
+    client = async_client(recorder)
     with pytest.raises(ClannRateLimitError) as caught, instant_retries():
         await invoke(client, method)
     key = caught.value.idempotency_key
@@ -207,27 +204,27 @@ async def test_calling_again_with_the_errors_key_sends_that_key(make_client: Mak
 
 
 @pytest.mark.parametrize("method", [m for m in WRITES if m != "delete_session"])
-async def test_a_cut_success_body_is_retried_with_the_same_key(make_client: MakeClient, method: str) -> None:
+async def test_a_cut_success_body_is_retried_with_the_same_key(method: str) -> None:
     recorder = Recorder(cut(method), success(method, {"Idempotent-Replayed": "true"}))
     with instant_retries() as waits:
-        result = await invoke(make_client(recorder), method)
+        result = await invoke(async_client(recorder), method)
     assert result is not None
     assert len(recorder.requests) == 2
     assert len(set(recorder.keys)) == 1
     assert len(waits) == 1
 
 
-async def test_a_201_cut_on_every_attempt_says_the_message_may_exist(make_client: MakeClient) -> None:
-    error, recorder = await fail(make_client, "append_message", cut("append_message"))
+async def test_a_201_cut_on_every_attempt_says_the_message_may_exist() -> None:
+    error, recorder = await fail("append_message", cut("append_message"))
     assert isinstance(error, ClannResponseError)
     assert "not JSON" in error.detail
     assert error.may_have_landed is True
     assert len(recorder.requests) == 3
 
 
-async def test_a_201_that_breaks_the_contract_is_not_retried_but_may_have_landed(make_client: MakeClient) -> None:
+async def test_a_201_that_breaks_the_contract_is_not_retried_but_may_have_landed() -> None:
     wrong = respond(201, {**MESSAGE, "created_at": "yesterday"})
-    error, recorder = await fail(make_client, "append_message", wrong)
+    error, recorder = await fail("append_message", wrong)
     assert isinstance(error, ClannResponseError)
     assert error.may_have_landed is True
     assert len(recorder.requests) == 1
@@ -236,9 +233,8 @@ async def test_a_201_that_breaks_the_contract_is_not_retried_but_may_have_landed
 # Deletes learn their outcome from the replay, never from a 404
 
 
-async def test_a_delete_whose_retry_meets_a_404_raises_not_found_and_may_have_landed(make_client: MakeClient) -> None:
+async def test_a_delete_whose_retry_meets_a_404_raises_not_found_and_may_have_landed() -> None:
     error, recorder = await fail(
-        make_client,
         "delete_session",
         respond(503, problem(503, "proxy")),
         respond(404, problem(404, "no such session")),
@@ -249,53 +245,51 @@ async def test_a_delete_whose_retry_meets_a_404_raises_not_found_and_may_have_la
     assert len(recorder.requests) == 2
 
 
-async def test_a_delete_whose_response_was_lost_then_meets_a_404_is_not_taken_for_success(
-    make_client: MakeClient,
-) -> None:
-    error, _ = await fail(make_client, "delete_session", lost(), respond(404, problem(404, "no such session")))
+async def test_a_delete_whose_response_was_lost_then_meets_a_404_is_not_taken_for_success() -> None:
+    error, _ = await fail("delete_session", lost(), respond(404, problem(404, "no such session")))
     assert type(error) is ClannNotFoundError
     assert error.may_have_landed is True
 
 
-async def test_a_delete_whose_first_answer_is_404_did_not_land(make_client: MakeClient) -> None:
-    error, recorder = await fail(make_client, "delete_session", respond(404, problem(404, "no such session")))
+async def test_a_delete_whose_first_answer_is_404_did_not_land() -> None:
+    error, recorder = await fail("delete_session", respond(404, problem(404, "no such session")))
     assert type(error) is ClannNotFoundError
     assert error.may_have_landed is False
     assert len(recorder.requests) == 1
 
 
-async def test_a_delete_whose_retry_is_a_replayed_204_succeeds(make_client: MakeClient) -> None:
+async def test_a_delete_whose_retry_is_a_replayed_204_succeeds() -> None:
     recorder = Recorder(lost(), respond(204, None, {"Idempotent-Replayed": "true"}))
     with instant_retries():
-        assert await invoke(make_client(recorder), "delete_session", idempotency_key="del-1") is None
+        assert await invoke(async_client(recorder), "delete_session", idempotency_key="del-1") is None
     assert recorder.keys == ["del-1", "del-1"]
 
 
 @pytest.mark.parametrize("method", WRITES)
-async def test_a_409_in_flight_is_in_doubt_and_retried_until_the_replay(make_client: MakeClient, method: str) -> None:
+async def test_a_409_in_flight_is_in_doubt_and_retried_until_the_replay(method: str) -> None:
     # A 409 says a request with this key is being carried out: once, "was not carried out".
     in_flight = respond(409, problem(409, "still being carried out", kind="idempotency-in-flight"))
     recorder = Recorder(in_flight, success(method, {"Idempotent-Replayed": "true"}))
     with instant_retries() as waits:
-        await invoke(make_client(recorder), method, idempotency_key="order-7")
+        await invoke(async_client(recorder), method, idempotency_key="order-7")
     assert len(waits) == 1
-    error, _ = await fail(make_client, method, in_flight, max_retries=0)
+    error, _ = await fail(method, in_flight, max_retries=0)
     assert error.may_have_landed is True
     assert LANDED in str(error)
 
 
-async def test_a_410_says_the_write_was_carried_out_and_erased_with_its_session(make_client: MakeClient) -> None:
+async def test_a_410_says_the_write_was_carried_out_and_erased_with_its_session() -> None:
     gone = respond(410, problem(410, "the session has since been deleted", kind="replay-purged"))
-    error, recorder = await fail(make_client, "append_message", gone)
+    error, recorder = await fail("append_message", gone)
     assert isinstance(error, ClannNotFoundError)
     assert error.may_have_landed is True, "it did land, before its session was deleted"
     assert "was carried out, but its session has since been deleted" in str(error)
     assert len(recorder.requests) == 1
 
 
-async def test_a_replay_of_a_deleted_sessions_write_is_410_not_found(make_client: MakeClient) -> None:
+async def test_a_replay_of_a_deleted_sessions_write_is_410_not_found() -> None:
     gone = respond(410, problem(410, "the session has since been deleted", kind="replay-purged"))
-    error, _ = await fail(make_client, "append_message", lost(), gone)
+    error, _ = await fail("append_message", lost(), gone)
     assert isinstance(error, ClannNotFoundError)
     assert isinstance(error, ClannAPIError)
     assert error.status_code == 410

@@ -1,6 +1,6 @@
 """The audit is not blind: test_faults.py's runs, repeated with clients broken on purpose, are caught.
 
-Each broken client (tests/faults/broken.py) is wrong in one way, and the audit
+Each broken client (scripts/faults/broken.py) is wrong in one way, and the audit
 must count it under the name of that way: the same seed with pyclann's own
 clients counts nothing (test_faults.py).
 """
@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import pytest
 
-from tests.faults.broken import BROKEN
-from tests.faults.test_faults import RUNS, report
-from tests.faults.workload import run
+from scripts.faults.broken import BROKEN
+from scripts.faults.workload import run
+from tests.test_faults import RUNS, report
 
 CAUGHT_AS = {
     "delete does nothing": "phantom deletes",

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx2
 import pytest
 
-from tests.faults.proxy import DEFAULT_WEIGHTS, TAG_HEADER, Fault, FaultProxy, Kind, SeededFaults, Seen, scripted
+from scripts.faults.proxy import DEFAULT_WEIGHTS, TAG_HEADER, Fault, FaultProxy, Kind, SeededFaults, Seen, scripted
 
 
 class Upstream(ThreadingHTTPServer):

@@ -14,7 +14,7 @@ unless the error says it was not carried out (and is not a 429); a read is
 called again unless it was refused (a 4xx other than 408 and 429); before each,
 it waits what a 429 asked for, or a second, scaled like the SDK's own waits by
 `pyclann.testing.scaled_retries`. What the call was finally told is audited
-(`tests.faults.audit`) against the server's SQLite file.
+(`scripts.faults.audit`) against the server's SQLite file.
 
 Walks (`iter_sessions`, `iter_messages`) take small pages, and between pages the
 lane may write (append, rename, create, delete), so that what a walk sees when
@@ -49,8 +49,8 @@ from pyclann import (
 )
 from pyclann.devserver.server import running
 from pyclann.testing import scaled_retries
-from tests.faults.audit import CATEGORIES, HEADLINE, Audit, ServerStore, State, Told
-from tests.faults.proxy import TAG_HEADER, FaultProxy, SeededFaults
+from scripts.faults.audit import CATEGORIES, HEADLINE, Audit, ServerStore, State, Told
+from scripts.faults.proxy import TAG_HEADER, FaultProxy, SeededFaults
 
 Flavour = Literal["sync", "async"]
 OUTSIDER = "outsider"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.proxy import Kind
-from tests.faults.workload import WEIGHTS, Flavour, Result, Settings, run
+from scripts.faults.proxy import Kind
+from scripts.faults.workload import WEIGHTS, Flavour, Result, Settings, run
 
 METHODS = {
     "append_message",

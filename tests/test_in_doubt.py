@@ -16,7 +16,7 @@ import pytest
 
 from pyclann import AsyncChatClient, ChatClient, ClannAuthError, ClannConnectionError, ClannNotFoundError
 from pyclann.testing import DevServer, dev_server
-from tests.faults.proxy import TAG_HEADER, Fault, FaultProxy, Kind, scripted
+from scripts.faults.proxy import TAG_HEADER, Fault, FaultProxy, Kind, scripted
 from tests.helpers import call
 
 LOST, UNAUTHORIZED = Fault(Kind.RESET_AFTER), Fault(Kind.UNAUTHORIZED)
