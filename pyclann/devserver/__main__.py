@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from . import DEV_TOKENS, tokens_of
 
 # What the `server` extra installs, by the name each is imported as.
-SERVER_DEPENDENCIES = frozenset({"uvicorn", "jsonschema_rs", "ulid", "yaml"})
+SERVER_DEPENDENCIES = frozenset({"uvicorn", "h11", "jsonschema_rs", "ulid", "yaml"})
 
 
 def _port(text: str) -> int:
