@@ -65,11 +65,22 @@ def _missing_server() -> str | None:
     return None
 
 
-@pytest.fixture
-def clann_client(clann_server: DevServer) -> Iterator[ChatClient]:
-    """A `ChatClient` for `clann_server`, acting as alice; closed after the test."""
-    with clann_server.client("alice") as client:
+@pytest.fixture(scope="session")
+def _clann_session_client(clann_session_server: DevServer) -> Iterator[ChatClient]:
+    # Made once: a ChatClient's own httpx client loads the CA bundle into a new SSL context,
+    # about 60 ms, which each test would otherwise pay.
+    with clann_session_server.client("alice") as client:
         yield client
+
+
+@pytest.fixture
+def clann_client(clann_server: DevServer, _clann_session_client: ChatClient) -> ChatClient:
+    """A `ChatClient` for `clann_server`, acting as alice.
+
+    A copy (`with_options()`) of one client that the session's tests share, with its
+    connections: closing it, or changing its options, leaves the next test's alone.
+    """
+    return _clann_session_client.with_options()
 
 
 def _async_fixture(function: Callable[..., AsyncIterator[AsyncChatClient]]) -> Any:
