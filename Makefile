@@ -21,7 +21,7 @@ GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
 .PHONY: help setup test check lint types check-generated generate pytest pytest-fast examples record demo serve docs \
-	docs-check chromium-present bench bench-check soak dist lock clean
+	docs-check chromium-present bench bench-check soak dist lock clean test-oldest test-newest
 
 # `make help` prints each target's `##` comment: the Makefile is the one place they are written.
 help: ## list the targets, with what each does
@@ -46,7 +46,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	.venv-$*/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-test: lint types check-generated docs examples pytest $(addprefix pytest-,$(OTHER_PYTHONS)) ## set up, then lint, types, generated check, docs, the docs' examples run, and every test on 3.11, 3.12 and 3.13, offline
+test: lint types check-generated docs examples pytest $(addprefix pytest-,$(OTHER_PYTHONS)) test-newest ## set up, then lint, types, generated check, docs, the docs' examples run, every test on 3.11, 3.12 and 3.13, and the dev server's on its newest allowed releases; offline
 
 # The fast loop: what `make test` checks that a change most often breaks, in under a minute.
 check: lint types pytest-fast ## the fast loop: lint, types and the tests not marked slow (no subprocesses, no servers)
@@ -86,6 +86,37 @@ pytest-%: .venv-%/.installed ## (pytest-3.12, pytest-3.13) every test on that Py
 
 examples: $(STAMP) ## run every code example of README.md, DESCRIPTION.md and docs/ against a dev server
 	$(PY) -m scripts.run_doc_examples
+# The dev server's tests against the server extra's newest allowed releases, and against its
+# oldest (a lowest-direct resolution: each of pyproject.toml's own dependencies at its lower
+# bound, what they need at its newest). Each has a venv of its own, made from nothing with uv
+# (pinned in the dev lock) and made again only when pyproject.toml or the dev lock changes.
+# The test tools are the dev lock's; schemathesis is not among them: it caps jsonschema-rs
+# below its newest release, so its conformance tests run in .venv alone. pyclann is installed
+# from a wheel (an editable install needs `editables` at run time); the checkout's own code is
+# what runs, first on sys.path under `python -m pytest`: the wheel gives the plugin's entry point.
+SERVER_TESTS := tests/devserver tests/test_testing.py --ignore=tests/devserver/test_conformance.py
+SERVER_TEST_TOOLS := pytest pytest-asyncio pytest-recording vcrpy starlette regress
+define server_venv
+$(1)/.installed: pyproject.toml requirements-dev.txt
+	rm -rf $(1) && $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check "$$$$(grep -E '^uv==' requirements-dev.txt)"
+	grep -i -E '^($(subst $(eval) ,|,$(SERVER_TEST_TOOLS)))==' requirements-dev.txt > $(1)/tools.txt
+	$(1)/bin/uv pip compile --quiet --no-header pyproject.toml $(1)/tools.txt --extra server \
+		--resolution $(2) --python $(1)/bin/python -o $(1)/requirements.txt
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python -r $(1)/requirements.txt
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --no-deps .
+	touch $$@
+endef
+$(eval $(call server_venv,.venv-oldest,lowest-direct))
+$(eval $(call server_venv,.venv-newest,highest))
+
+test-oldest: .venv-oldest/.installed ## the dev server's tests on the oldest releases the server extra allows
+	grep -i -E '^(uvicorn|h11|jsonschema-rs)==' .venv-oldest/requirements.txt
+	.venv-oldest/bin/python -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1 $(SERVER_TESTS)
+
+test-newest: .venv-newest/.installed ## the dev server's tests on the newest releases the server extra allows
+	grep -i -E '^(uvicorn|h11|jsonschema-rs)==' .venv-newest/requirements.txt
+	.venv-newest/bin/python -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1 $(SERVER_TESTS)
 
 record: $(STAMP) ## re-record every cassette against a fresh dev server
 	$(PY) -m scripts.record
@@ -138,4 +169,4 @@ lock: ## re-pin requirements-dev.txt from requirements-dev.in
 	rm -rf .lock-venv
 
 clean: ## remove the venvs and everything built
-	rm -rf $(VENV) $(addprefix .venv-,$(OTHER_PYTHONS)) site dist $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+	rm -rf $(VENV) $(addprefix .venv-,$(OTHER_PYTHONS)) .venv-oldest .venv-newest site dist $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis

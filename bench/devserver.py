@@ -1,8 +1,9 @@
 """The dev server's own speed, over real HTTP on 127.0.0.1, against the floor of the same HTTP stack.
 
-Two figures, each with an absolute goal (issue 14) and, for scale, the same
-requests answered by a do-nothing ASGI app under the same uvicorn settings
-(the floor: what httpx2 and uvicorn cost before the dev server does anything):
+Two figures, each with an absolute goal (issue 14, kept by issue 21 on stock
+uvicorn) and, for scale, the same requests answered by a do-nothing ASGI app
+under the same uvicorn settings (the floor: what httpx2 and uvicorn cost before
+the dev server does anything):
 
 * sequential `append_message` from one raw httpx2 client: at least 1,000 a
   second, so at most 1 ms each;
@@ -34,7 +35,7 @@ APPENDS_PER_SECOND = 1000
 PAGE_MS = 5.0
 
 # The floor: answers as the dev server would, with fixed bytes and no work. The
-# same uvicorn settings as pyclann.devserver.server (httptools and uvloop where installed).
+# same stock uvicorn settings as pyclann.devserver.server (h11, uvloop where installed).
 _FLOOR = textwrap.dedent(
     """
     import socket, sys, uvicorn
@@ -56,7 +57,9 @@ _FLOOR = textwrap.dedent(
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     Path(sys.argv[1]).write_text(str(sock.getsockname()[1]))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False)
+    config = uvicorn.Config(
+        app, http="h11", ws="none", log_config=None, access_log=False, lifespan="off", proxy_headers=False
+    )
     uvicorn.Server(config).run(sockets=[sock])
     """
 )

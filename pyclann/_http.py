@@ -12,6 +12,7 @@ makes its transports itself. Imported only when a ChatClient makes its client.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import ssl
 from collections.abc import Iterable, Iterator
@@ -46,9 +47,16 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx2.HTTPError]], ...] = (
 )
 
 
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    # One for every client of the process: making one loads the CA bundle, about 60 ms, which each
+    # ChatClient() paid. A context is safe to share between connections and threads.
+    return httpx2.create_ssl_context()
+
+
 def client() -> httpx2.Client:
     """A new `httpx2.Client` as `httpx2.Client()` would make it, its sockets keeping the attempt's deadline."""
-    context = httpx2.create_ssl_context()
+    context = ssl_context()
     mounts = {pattern: None if url is None else _Transport(context, url) for pattern, url in _proxies().items()}
     return httpx2.Client(transport=_Transport(context, None), mounts=mounts)
 

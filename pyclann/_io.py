@@ -22,7 +22,10 @@ _UNSHAPED = contextlib.nullcontext()
 
 def async_http_client() -> tuple[httpx2.AsyncClient, bool]:
     """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (never, here)."""
-    return httpx2.AsyncClient(), False
+    from ._http import ssl_context  # here: it imports httpcore2, which `import pyclann` need not
+
+    # The process's one TLS context, as the sync client's: making one costs about 60 ms.
+    return httpx2.AsyncClient(verify=ssl_context()), False
 
 
 def http_client() -> tuple[httpx2.Client, bool]:

@@ -4,6 +4,7 @@
 
     with dev_server() as server, server.client("alice") as chat:
         session = chat.create_session("Test", "alice")
+        server.reset()  # every session gone, in about a millisecond; the users stay
 
     with instant_retries() as waits:
         chat.list_sessions("alice")  # retried at once, however long the waits
@@ -20,24 +21,58 @@ between the SDK and the server, and imports the server only when asked for one.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import attrs
+import httpx2
 
 from ._retry import instant_retries, scaled_retries
+from ._types import NotGiven
 from .client import AsyncChatClient, ChatClient
 from .devserver import DEV_TOKENS, tokens_of
 
-__all__ = ["DEV_USERS", "DevServer", "dev_server", "instant_retries", "scaled_retries"]
+if TYPE_CHECKING:
+    from .devserver.app import ChatApp
+
+__all__ = [
+    "DEV_USERS",
+    "AsyncClientOptions",
+    "ClientOptions",
+    "DevServer",
+    "dev_server",
+    "instant_retries",
+    "scaled_retries",
+]
 
 DEV_USERS: Mapping[str, str] = {user: token for token, user in DEV_TOKENS.items()}
 """The users a dev server knows unless told otherwise, and their bearer tokens."""
 
 INSTALL_HINT = 'the Clann dev server is not installed: pip install "pyclann[server]"'
+
+
+class _Options(TypedDict, total=False):
+    timeout: float | httpx2.Timeout | NotGiven | None
+    max_retries: int
+    total_timeout: float | None
+    max_response_size: int
+    headers: Mapping[str, str] | None
+
+
+class ClientOptions(_Options, total=False):
+    """`ChatClient`'s keyword options, as `DevServer.client` takes them (each as `ChatClient` documents it)."""
+
+    http_client: httpx2.Client | None
+
+
+class AsyncClientOptions(_Options, total=False):
+    """`AsyncChatClient`'s keyword options, as `DevServer.async_client` takes them."""
+
+    http_client: httpx2.AsyncClient | None
 
 
 @attrs.frozen
@@ -51,22 +86,62 @@ class DevServer:
 
     url: str
     tokens: Mapping[str, str] = attrs.field(repr=False)
+    _app: ChatApp | None = attrs.field(default=None, repr=False, eq=False, alias="app")
+    _write_delay: float = attrs.field(default=0.0, repr=False, eq=False, alias="write_delay")
 
-    def client(self, user: str = "alice", **options: Any) -> ChatClient:
-        """A `ChatClient` acting as `user`; `options` as `ChatClient` takes them.
+    def client(self, user: str = "alice", **options: Unpack[ClientOptions]) -> ChatClient:
+        """A `ChatClient` acting as `user`, with `options` as `ChatClient` takes them.
 
         Raises:
             KeyError: If the server does not know `user` (the message names those it knows).
         """
         return ChatClient(self.url, token=self._token(user), **options)
 
-    def async_client(self, user: str = "alice", **options: Any) -> AsyncChatClient:
-        """An `AsyncChatClient` acting as `user`; `options` as `AsyncChatClient` takes them.
+    def async_client(self, user: str = "alice", **options: Unpack[AsyncClientOptions]) -> AsyncChatClient:
+        """An `AsyncChatClient` acting as `user`, with `options` as `AsyncChatClient` takes them.
 
         Raises:
             KeyError: If the server does not know `user` (the message names those it knows).
         """
         return AsyncChatClient(self.url, token=self._token(user), **options)
+
+    def reset(self) -> None:
+        """Forget every session, message and idempotency record, and undo `delaying_writes`.
+
+        The users and their tokens stay, and so do clients already made: this is how
+        the pytest fixtures give each test a fresh server in about a millisecond.
+
+        Raises:
+            RuntimeError: If this server was not started by `dev_server()`.
+        """
+        app = self._control()
+        app.write_delay = self._write_delay
+        app.reset()
+
+    @contextmanager
+    def delaying_writes(self, seconds: float) -> Iterator[None]:
+        """Keep each write in flight for `seconds` before carrying it out, within the block.
+
+        Meanwhile a request with the same Idempotency-Key is answered 409
+        `idempotency-in-flight` (`ClannConflictError`): how to test your handling of it.
+
+        Raises:
+            ValueError: If `seconds` is negative or not finite.
+            RuntimeError: If this server was not started by `dev_server()`.
+        """
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds must be finite and at least 0, got {seconds!r}")
+        app = self._control()
+        before, app.write_delay = app.write_delay, seconds
+        try:
+            yield
+        finally:
+            app.write_delay = before
+
+    def _control(self) -> ChatApp:
+        if self._app is None:
+            raise RuntimeError("this DevServer was not started by dev_server(): it has no server to control")
+        return self._app
 
     def _token(self, user: str) -> str:
         try:
@@ -76,19 +151,25 @@ class DevServer:
 
 
 @contextmanager
-def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
+def dev_server(users: Mapping[str, str] | None = None, *, write_delay: float = 0.0) -> Iterator[DevServer]:
     """Run a dev server on a free port of 127.0.0.1 with a fresh database; stop it on exit.
 
     Args:
         users: Each user's bearer token; defaults to `DEV_USERS`.
+        write_delay: Seconds each write is kept in flight before it is carried out, so
+            that a request sent again meanwhile with its Idempotency-Key is answered 409;
+            0, the default, for none. `DevServer.delaying_writes` sets it for a block.
 
     Yields:
         The running server.
 
     Raises:
         ModuleNotFoundError: If the server extra is not installed (its message says how to install it).
-        ValueError: If two users are given the same token (the server could not tell them apart).
+        ValueError: If two users are given the same token (the server could not tell them apart),
+            or `write_delay` is negative or not finite.
     """
+    if not (math.isfinite(write_delay) and write_delay >= 0):
+        raise ValueError(f"write_delay must be finite and at least 0, got {write_delay!r}")
     tokens = dict(users if users is not None else DEV_USERS)
     served = tokens_of(tokens.items())
     try:
@@ -97,6 +178,6 @@ def dev_server(users: Mapping[str, str] | None = None) -> Iterator[DevServer]:
         raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
     with (
         tempfile.TemporaryDirectory(prefix="clann-test-") as folder,
-        running(Path(folder) / "chat.sqlite3", served) as server,
+        running(Path(folder) / "chat.sqlite3", served, write_delay=write_delay) as server,
     ):
-        yield DevServer(server.url, tokens)
+        yield DevServer(server.url, tokens, app=server.app, write_delay=write_delay)

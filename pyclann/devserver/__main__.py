@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from . import DEV_TOKENS, tokens_of
 
 # What the `server` extra installs, by the name each is imported as.
-SERVER_DEPENDENCIES = frozenset({"uvicorn", "jsonschema_rs", "ulid", "yaml"})
+SERVER_DEPENDENCIES = frozenset({"uvicorn", "h11", "jsonschema_rs", "ulid", "yaml"})
 
 
 def _port(text: str) -> int:
@@ -35,6 +35,16 @@ def _host(text: str) -> str:
         except UnicodeError:
             raise argparse.ArgumentTypeError(f"not a host name or address: {text!r}") from None
     return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r}")
+    return seconds
 
 
 def _token(text: str) -> tuple[str, str]:
@@ -59,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         help="a user and their bearer token; repeat for more (default: alice and bob's dev tokens)",
     )
     parser.add_argument("--port-file", help="write the bound port to this file once listening")
+    parser.add_argument(
+        "--write-delay",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep each write in flight this long before carrying it out, so that a request sent again "
+        "with its Idempotency-Key meanwhile is answered 409 (default: 0, none)",
+    )
     return parser
 
 
@@ -96,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
-        serve_forever(sock, args.db, tokens, port_file=args.port_file)
+        serve_forever(sock, args.db, tokens, port_file=args.port_file, write_delay=args.write_delay)
     except CannotServe as error:
         print(f"clann-devserver: {error}", file=sys.stderr)
         return 1

@@ -3,6 +3,11 @@
 A plain ASGI callable, with no framework router: every request, even one whose
 path no router pattern would match (a newline in an ID, say), gets its
 problem+json answer from here, with an `X-Request-Id`, and one log line.
+
+Two handles serve tests, from any thread: `reset()` forgets every record and
+keeps the users, so that one server serves a whole test session; and
+`write_delay` keeps each write in flight for a while, so that a second request
+with its Idempotency-Key meets the 409 the contract documents.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from .problems import Problem
 from .replies import Reply, problem_reply, reply, send_reply
 from .routing import Route, Router
 from .store import Store
-from .wire import BODY_TIMEOUT, headers_of, parse_json, parse_query, read_body
+from .wire import BODY_TIMEOUT, check_head, headers_of, parse_json, parse_query, read_body
 
 log = logging.getLogger("pyclann.devserver")
 
@@ -34,6 +39,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WRITES = frozenset({"POST", "PATCH", "DELETE"})
 _MAX_LOGGED_PATH = 200
+# How long `reset` waits for the server's event loop to carry it out.
+_RESET_PATIENCE = 30.0
 
 
 class ContractBroken(Exception):
@@ -41,7 +48,13 @@ class ContractBroken(Exception):
 
 
 class ChatApp:
-    """The operations, with auth, idempotency and the contract around them."""
+    """The operations, with auth, idempotency and the contract around them.
+
+    Attributes:
+        write_delay: Seconds each write (POST, PATCH, DELETE) waits before it is carried
+            out; 0 for none. While one waits, its Idempotency-Key is in flight: another
+            request with it is answered 409 `idempotency-in-flight`. Settable from any thread.
+    """
 
     def __init__(
         self,
@@ -50,9 +63,13 @@ class ChatApp:
         contract: Contract | None = None,
         *,
         body_timeout: float = BODY_TIMEOUT,
+        write_delay: float = 0.0,
     ) -> None:
         self.tokens = dict(tokens)
         self.body_timeout = body_timeout
+        self.write_delay = write_delay
+        self.store = store
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.contract = contract or Contract()
         operations = list(self.contract.spec.operations.values())
         self.router = Router(operations)
@@ -63,6 +80,7 @@ class ChatApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
+            self._loop = asyncio.get_running_loop()
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
@@ -73,6 +91,7 @@ class ChatApp:
         user = "-"
         route = None
         try:
+            check_head(raw_path.encode("latin-1"), scope.get("query_string", b""), scope["headers"])
             route = self.router.route(scope["method"], raw_path)
             headers = headers_of(scope["headers"])
             user = self._authenticate(headers)
@@ -84,7 +103,7 @@ class ChatApp:
                     await read_body(receive, headers, time_limit=self.body_timeout), headers.get("content-type")
                 )
                 self.contract.check_body(route.operation, body)
-            answer = self._carry_out(route, Call(user, params, body), request_id)
+            answer = await self._carry_out(route, Call(user, params, body), request_id)
         except Problem as problem:
             answer = problem_reply(problem, request_id)
         except asyncio.CancelledError:
@@ -126,7 +145,26 @@ class ChatApp:
             raise Problem("unauthenticated", "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"})
         return user
 
-    def _carry_out(self, route: Route, call: Call, request_id: str) -> Reply:
+    def reset(self) -> None:
+        """Forget every session, message and idempotency record; the users and their tokens stay.
+
+        Safe from any thread: it runs on the server's event loop, between requests,
+        once the server has started (or at once, before then).
+
+        Raises:
+            TimeoutError: If the server's event loop did not carry it out within 30 seconds.
+        """
+        loop = self._loop
+        if loop is None or not loop.is_running() or _in_loop(loop):
+            self.store.clear()
+            return
+
+        async def clear() -> None:
+            self.store.clear()
+
+        asyncio.run_coroutine_threadsafe(clear(), loop).result(_RESET_PATIENCE)
+
+    async def _carry_out(self, route: Route, call: Call, request_id: str) -> Reply:
         operation = route.operation
         Operations.check(operation.id, call)
         handler = self.operations.handlers[operation.id]
@@ -143,13 +181,22 @@ class ChatApp:
         key = None
         if given is not None:
             key = Key(call.user, given, operation.method, operation.template.format(**route.path))
-        return self.idempotency.carry_out(key, call.body, lambda: handler(call), answer, request_id)
+        return await self.idempotency.carry_out(
+            key, call.body, lambda: handler(call), answer, request_id, delay=self.write_delay
+        )
 
     def _check(self, route: Route | None, answer: Reply) -> None:
         operation = route.operation if route is not None else None
         drift = self.contract.response_errors(operation, answer.status, answer.headers, answer.body)
         if drift is not None:
             raise ContractBroken(drift)
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def create_app(store: Store, tokens: Mapping[str, str], *, body_timeout: float = BODY_TIMEOUT) -> ASGIApp:

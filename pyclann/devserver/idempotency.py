@@ -12,15 +12,18 @@ then deleted. Deleting a session purges the records of the writes to it
 retried DELETE is answered with its replayed 204.
 
 openapi.yaml also documents 409 `idempotency-in-flight`, for a request whose
-key belongs to a request still being carried out. This server never answers
-it, because it cannot happen here: a write, from looking its key up to
-committing its record, runs on the event loop without ever awaiting, on the
-one SQLite connection, so no other request can run while a write with the
-same key is half done, and the second one simply finds the first's record.
+key belongs to a request still being carried out. A write, from looking its
+key up to committing its record, runs on the event loop without ever
+awaiting, on the one SQLite connection, so no other request can run while it
+is half done: without a delay, the second request simply finds the first's
+record. With a write delay (`ChatApp.write_delay`, `clann-devserver
+--write-delay`), each write waits before it is carried out, its key held in
+flight meanwhile, so that tests can meet the 409 on demand.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -54,14 +57,17 @@ class Idempotency:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._in_flight: set[Key] = set()
 
-    def carry_out(
+    async def carry_out(
         self,
         key: Key | None,
         body: Any,
         run: Callable[[], Result],
         answer: Callable[[Result], Reply],
         request_id: str,
+        *,
+        delay: float = 0.0,
     ) -> Reply:
         """Run a write, or replay the first answer to its key.
 
@@ -72,7 +78,40 @@ class Idempotency:
             answer: Turns the write's result into the checked response; raising
                 rolls the write back.
             request_id: This request's ID, for a replayed answer.
+            delay: Seconds to wait, the key in flight, before a write that is not a replay.
+
+        Raises:
+            Problem: 409 while a request with the same key is in flight; 410 or 422 for a
+                key whose record cannot be replayed to this request.
         """
+        if key is not None and key in self._in_flight:
+            raise Problem(
+                "idempotency-in-flight",
+                "a request with this Idempotency-Key is still being carried out; send it again later",
+            )
+        if delay > 0 and (key is None or self._record(key) is None):
+            if key is not None:
+                self._in_flight.add(key)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                if key is not None:
+                    self._in_flight.discard(key)
+        return self._carry_out_now(key, body, run, answer, request_id)
+
+    def _record(self, key: Key) -> Replay | None:
+        with self.store.atomic():
+            self.store.forget_expired_replays()
+            return self.store.find_replay(key.user, key.key, key.method, key.path)
+
+    def _carry_out_now(
+        self,
+        key: Key | None,
+        body: Any,
+        run: Callable[[], Result],
+        answer: Callable[[Result], Reply],
+        request_id: str,
+    ) -> Reply:
         with self.store.atomic():
             body_digest = None
             if key is not None:

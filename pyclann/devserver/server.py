@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -24,22 +24,79 @@ from typing import Any
 import uvicorn
 
 from . import DEV_TOKENS
-from .app import create_app
-from .connection import Limits, protocol_class
+from .app import ChatApp
 from .store import REPLAY_TTL, Store
+from .wire import BODY_TIMEOUT, MAX_HEADER_SECTION, MAX_TARGET
 
-__all__ = ["DEV_TOKENS", "CannotServe", "Limits", "RunningServer", "bind", "running", "serve_forever"]
+__all__ = [
+    "DEV_TOKENS",
+    "CannotServe",
+    "Limits",
+    "RunningServer",
+    "bind",
+    "default_max_connections",
+    "running",
+    "serve_forever",
+]
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The most of an unfinished request head (or of a chunked body's framing) that h11 holds
+# (uvicorn's `h11_max_incomplete_event_size`): the contract's limits on the target and the
+# header section, and room for the request line and the blank line. A head within both limits
+# always fits, and the app answers 414 or 431 to one over either (`wire.check_head`); past
+# this, uvicorn answers with its own text/plain 400 and closes the connection.
+MAX_HEAD = MAX_TARGET + MAX_HEADER_SECTION + (4 << 10)
+# File descriptors left for the database, the listening socket, the event loop
+# and the standard streams when the connection limit is taken from RLIMIT_NOFILE.
+_SPARE_DESCRIPTORS = 64
+
+
+def default_max_connections() -> int:
+    """The most connections to hold: 1,000, or fewer if this process may not open that many files."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 1000
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1000
+    return max(16, min(1000, soft - _SPARE_DESCRIPTORS))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The server's deadline for a body, its stock server's timeouts, and its limit on connections.
+
+    Attributes:
+        body_timeout: For a request's body, from when the app starts to read it (see `wire.read_body`).
+        keep_alive: How long an idle connection is kept after an answer (uvicorn's `timeout_keep_alive`).
+        graceful_shutdown: How long a stopping server waits for requests in progress
+            (uvicorn's `timeout_graceful_shutdown`); then it cancels them.
+        max_connections: The most connections and requests at once (uvicorn's `limit_concurrency`);
+            a request past it is answered with uvicorn's own 503.
+    """
+
+    body_timeout: float = BODY_TIMEOUT
+    keep_alive: int = 5
+    graceful_shutdown: int = 5
+    max_connections: int = field(default_factory=default_max_connections)
 
 
 @dataclass(frozen=True)
 class RunningServer:
-    """A server started by `running`: its base URL, port and users' tokens."""
+    """A server started by `running`: its base URL, port and users' tokens, and a handle on its app.
+
+    Attributes:
+        url: The base URL, such as `http://127.0.0.1:41234`.
+        port: The port it listens on.
+        tokens: Bearer tokens, each with its username.
+        app: The app it serves: `reset()` and `write_delay` act on it from any thread.
+    """
 
     url: str
     port: int
     tokens: Mapping[str, str]
+    app: ChatApp
 
 
 class CannotServe(Exception):
@@ -62,20 +119,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(store: Store, tokens: Mapping[str, str], limits: Limits) -> uvicorn.Server:
-    # uvicorn's httptools protocol, with the deadlines and limits of `connection`, on uvloop
-    # where the server extra installed it: measured with a do-nothing app, httptools and
-    # uvloop answer in 0.62 ms where h11 on asyncio takes 0.83 (`connection` says why not h11).
-    # Both parsers discard the rest of a body the app did not read once it has answered.
+def _server(app: ChatApp, limits: Limits) -> uvicorn.Server:
+    # Stock uvicorn, through its public Config only. h11, not httptools: h11 holds at most
+    # `h11_max_incomplete_event_size` of an unfinished head, where httptools holds a header line
+    # however long it grows; both are within the bench's goals (bench/devserver.py).
     # The app logs one line per request itself; uvicorn's access log would be a second.
-    # ws="none": the app takes no WebSocket; `connection` reads a request asking for an upgrade as any other.
+    # lifespan="on": the app learns its event loop at startup, for `ChatApp.reset` from other threads.
+    # ws="none": the app takes no WebSocket; a request asking for an upgrade is answered as any other.
     config = uvicorn.Config(
-        create_app(store, tokens, body_timeout=limits.body_timeout),
-        http=protocol_class(limits),
+        app,
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEAD,
         ws="none",
         log_config=None,
         access_log=False,
-        lifespan="off",
+        lifespan="on",
         proxy_headers=False,
         limit_concurrency=limits.max_connections,
         timeout_keep_alive=limits.keep_alive,
@@ -103,6 +161,7 @@ def serve_forever(
     *,
     port_file: str | None = None,
     limits: Limits | None = None,
+    write_delay: float = 0.0,
 ) -> None:
     """Serve on a socket from `bind` until SIGINT or SIGTERM, printing the URL and the users' tokens.
 
@@ -110,6 +169,14 @@ def serve_forever(
     to finish, the database is checkpointed into its one file (`Store.close`),
     and the port file is removed. Then the process dies of the signal it was
     sent, as uvicorn intends, so that whoever sent it sees it obeyed.
+
+    Args:
+        sock: The listening socket.
+        db: The SQLite file; created if missing.
+        tokens: Bearer tokens, each with its username.
+        port_file: A file to write the port to once listening; removed on the way out.
+        limits: The deadline for bodies, the stock server's timeouts and the connection limit.
+        write_delay: Seconds each write waits before it is carried out (see `ChatApp.write_delay`).
 
     Raises:
         CannotServe: The database cannot be opened, or the port file cannot be written.
@@ -130,7 +197,9 @@ def serve_forever(
         print(f"Clann dev server on {url} (database {db}); ChatClient() reads these:", file=sys.stderr)
         for token, user in tokens.items():
             print(f"  user {user}: CLANN_BASE_URL={url} CLANN_TOKEN={token}", file=sys.stderr)
-        server = _server(store, tokens, limits or Limits())
+        limits = limits or Limits()
+        app = ChatApp(store, tokens, body_timeout=limits.body_timeout, write_delay=write_delay)
+        server = _server(app, limits)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             # uvicorn puts its own handler in place while it serves, and calls this one
@@ -161,6 +230,7 @@ def running(
     *,
     replay_ttl: timedelta = REPLAY_TTL,
     limits: Limits | None = None,
+    write_delay: float = 0.0,
 ) -> Iterator[RunningServer]:
     """Run the dev server in a thread on a free port of `host`; stop it on exit.
 
@@ -169,7 +239,9 @@ def running(
         tokens: Bearer tokens, each with its username.
         host: The address to listen on.
         replay_ttl: How long idempotency records are kept; tests pass a short one.
-        limits: Deadlines and the connection limit; tests pass short deadlines.
+        limits: The deadline for bodies, the stock server's timeouts and the connection limit;
+            tests pass short ones.
+        write_delay: Seconds each write waits before it is carried out (see `ChatApp.write_delay`).
     """
     limits = limits or Limits()
     sock = bind(host, 0)
@@ -179,16 +251,17 @@ def running(
     except CannotServe:
         sock.close()
         raise
-    server = _server(store, tokens, limits)
+    app = ChatApp(store, tokens, body_timeout=limits.body_timeout, write_delay=write_delay)
+    server = _server(app, limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="clann-devserver", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the dev server did not start")
-        time.sleep(0.01)
+        time.sleep(0.001)
     try:
-        yield RunningServer(f"http://{host}:{port}", port, tokens)
+        yield RunningServer(f"http://{host}:{port}", port, tokens, app)
     finally:
         server.should_exit = True
         thread.join(limits.graceful_shutdown + 10)

@@ -134,6 +134,17 @@ class Store:
         finally:
             self._db.close()
 
+    def clear(self) -> None:
+        """Delete every session, message and idempotency record, in one transaction.
+
+        IDs and times issued after it still sort after those issued before.
+        """
+        with self.atomic():
+            # Messages first: deleting sessions would otherwise cascade to them row by row.
+            self._db.execute("DELETE FROM chat_message")
+            self._db.execute("DELETE FROM chat_session")
+            self._db.execute("DELETE FROM replay")
+
     def _lay_out(self) -> None:
         """Create the tables, or bring a database of an older layout up to this one."""
         if self._db.execute("PRAGMA user_version").fetchone()[0] >= _LAYOUT_VERSION:

@@ -1,5 +1,9 @@
 """Reading a request off the wire, within the contract's limits, in time linear in its size.
 
+* The request target is at most 16 KiB (414) and the header section at most
+  64 KiB (431), checked on the head uvicorn hands over. uvicorn (h11) holds at
+  most `server.MAX_HEAD` of a head that has not ended, so a longer one never
+  reaches the app: it is refused by uvicorn itself (see `server`).
 * The body is at most 1 MiB: a larger `Content-Length` is refused before any
   of the body is held, and a chunked body is counted as it streams and refused
   as soon as it passes the limit, so that no more than the limit is ever held.
@@ -25,6 +29,11 @@ from .problems import Problem, echo, some
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 MAX_BODY = 1 << 20
+# openapi.yaml's limits on a request's head: the target (path and query), and the
+# header section: its field lines, each counted as `name: value` and CRLF (see
+# `check_head`), and not the blank line that ends them, which every request has.
+MAX_TARGET = 16 << 10
+MAX_HEADER_SECTION = 64 << 10
 # The most of a refused body that is read and dropped so that its sender gets the 413.
 DRAIN_LIMIT = 8 << 20
 MAX_DEPTH = 32
@@ -34,6 +43,9 @@ JSON = "application/json"
 # `int()` refuses more than 4,300 digits with a ValueError.
 _LENGTH = re.compile(r"[0-9]{1,18}", re.ASCII)
 
+# A control character in a field value (RFC 9110 §5.5 allows HTAB alone), and the fields that frame a body.
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_FRAMING = {b"content-length": 1, b"transfer-encoding": 2}
 # Headers whose every copy would be read: a second copy makes the request ambiguous.
 _SINGLE_HEADERS = frozenset({"authorization", "content-type", "content-length", "idempotency-key"})
 # A JSON string, or what is left of the text after an unterminated one. Everything
@@ -44,6 +56,40 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 # An escaped UTF-16 surrogate: the only way JSON text can smuggle a lone one in.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_head(raw_path: bytes, query: bytes, fields: Iterable[tuple[bytes, bytes]]) -> None:
+    """Refuse a head the contract does not take, before anything else is read of the request.
+
+    A 414 for a target over `MAX_TARGET` bytes; a 431 for a header section over
+    `MAX_HEADER_SECTION`; a 400 that closes the connection for a control character
+    in a field value (RFC 9110 §5.5), or for a body framed both by Content-Length and
+    Transfer-Encoding (RFC 9112 §6.3: a recipient may read either, so a proxy in
+    front may have read the other). uvicorn (h11) lets both through.
+
+    The target is the path as sent and, after a `?`, the query. A field line counts as
+    `name: value` and CRLF whatever the spacing around its value, which uvicorn has
+    already dropped (RFC 9110 §5.5): the limit is on what the request says.
+    """
+    target = len(raw_path) + (len(query) + 1 if query else 0)
+    if target > MAX_TARGET:
+        raise Problem("uri-too-long", f"the request target is {target} bytes; at most {MAX_TARGET} are accepted")
+    fields = list(fields)
+    section = sum(len(name) + len(value) + 4 for name, value in fields)
+    if section > MAX_HEADER_SECTION:
+        detail = f"the header section is {section} bytes; at most {MAX_HEADER_SECTION} are accepted"
+        raise Problem("headers-too-large", detail)
+    framing = 0
+    for name, value in fields:
+        if _CONTROL.search(value):
+            detail = (
+                f"the request is not valid HTTP/1.1: header {echo(name.decode('latin-1'))} holds a control character"
+            )
+            raise Problem("malformed-request", detail, headers={"Connection": "close"})
+        framing |= _FRAMING.get(name.lower(), 0)
+    if framing == 3:
+        detail = "the request is not valid HTTP/1.1: its body is framed both by Content-Length and Transfer-Encoding"
+        raise Problem("malformed-request", detail, headers={"Connection": "close"})
 
 
 def headers_of(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

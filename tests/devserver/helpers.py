@@ -26,7 +26,10 @@ def new_session(http: TestClient, title: str = "T", tree: str | None = None, hea
 
 
 def append(http: TestClient, session: str, content: str = "x", role: str = "user") -> dict[str, Any]:
-    response = http.post(f"{SESSIONS}/{session}/messages", json={"role": role, "content": content}, headers=ALICE)
+    # Encoded here, as pyclann encodes it (non-ASCII unescaped): httpx before 0.28 escapes it, 12 bytes an emoji.
+    body = json.dumps({"role": role, "content": content}, ensure_ascii=False).encode()
+    headers = {**ALICE, "Content-Type": "application/json"}
+    response = http.post(f"{SESSIONS}/{session}/messages", content=body, headers=headers)
     assert response.status_code == 201, response.text
     return dict(response.json())
 

@@ -58,9 +58,14 @@ def raw_request(port: int, head: str, body: Iterator[bytes] | None = None) -> tu
                 break
             answer += more
         head_end = answer.index(b"\r\n\r\n") + 4
-        length = int(next(v for k, v in _headers(answer[:head_end]).items() if k == "content-length"))
-        while len(answer) < head_end + length:
-            answer += sock.recv(65536)
+        length = _headers(answer[:head_end]).get("content-length")
+        # To its length, or to the end of an answer without one (uvicorn's own).
+        while length is None or len(answer) < head_end + int(length):
+            rest = sock.recv(65536)
+            if not rest:
+                assert length is None, "the answer ended before its Content-Length"
+                break
+            answer += rest
     return answer, sent
 
 
@@ -174,15 +179,21 @@ def test_repeated_query_parameters_are_400_naming_them(http: TestClient) -> None
     assert response.json()["detail"] == "query parameter(s) given more than once: 'tree', 'limit'"
 
 
-def test_110_kb_of_repeated_query_parameters_is_a_400(http: TestClient) -> None:
+def test_16_kib_of_repeated_query_parameters_is_a_400(http: TestClient) -> None:
     # Sent straight to the app: httpx2 refuses URLs this long. Decided in one pass (a test never asserts a time).
-    answer = call_asgi(http.app, "GET", SESSIONS, ("created_by=alice" + "&tree=a" * 15_700).encode())
+    answer = call_asgi(http.app, "GET", SESSIONS, ("created_by=alice" + "&tree=a" * 2_300).encode())
     assert answer.status == 400
     assert answer.json()["detail"] == "query parameter(s) given more than once: 'tree'"
-    many = "&".join(f"p{i}=1&p{i}=2" for i in range(5000)).encode()
+    many = "&".join(f"p{i}=1&p{i}=2" for i in range(1000)).encode()
     answer = call_asgi(http.app, "GET", SESSIONS, b"created_by=alice&" + many)
     assert answer.status == 400
-    assert answer.json()["detail"].endswith("and 4990 more")
+    assert answer.json()["detail"].endswith("and 990 more")
+
+
+def test_a_query_past_16_kib_is_414_before_it_is_parsed(http: TestClient) -> None:
+    answer = call_asgi(http.app, "GET", SESSIONS, ("created_by=alice" + "&tree=a" * 15_700).encode())
+    assert answer.status == 414
+    assert answer.json()["type"] == "tag:clann.dev,2026:problem/uri-too-long"
 
 
 @pytest.mark.parametrize(
@@ -336,21 +347,25 @@ def test_an_integer_parameter_of_thousands_of_digits_is_a_400_not_a_500(http: Te
         assert len(problem["detail"]) < 200
 
 
-def test_a_content_length_of_5000_digits_is_read_as_the_number_it_is(served: RunningServer) -> None:
-    # httptools lets leading zeros through; the app must not meet them with int()'s digit limit.
-    head = post_head(None).replace("Transfer-Encoding: chunked", "Content-Length: " + "0" * 5000 + "2")
+@pytest.mark.parametrize("zeros", [20, 5000])
+def test_a_content_length_with_leading_zeros_is_read_as_the_number_it_is_or_refused(
+    served: RunningServer, zeros: int
+) -> None:
+    # The app must not meet a long one with int()'s digit limit (a 500); uvicorn refuses the longest itself.
+    head = post_head(None).replace("Transfer-Encoding: chunked", "Content-Length: " + "0" * zeros + "2")
     answer, _ = raw_request(served.port, head + "{}")
-    status, _, problem = status_and_problem(answer)
-    assert status == 422
-    assert problem["detail"] == "title: is required; created_by: is required"
+    status = int(answer.split()[1])
+    assert status in (400, 422)
+    if status == 422:
+        assert status_and_problem(answer)[2]["detail"] == "title: is required; created_by: is required"
 
 
 def test_thousands_of_unknown_query_parameters_are_named_ten_at_most(http: TestClient) -> None:
-    unknown = "&".join(f"p{i}=1" for i in range(5000))
+    unknown = "&".join(f"p{i}=1" for i in range(2000))
     answer = call_asgi(http.app, "GET", SESSIONS, f"created_by=alice&{unknown}".encode())
     assert answer.status == 400
     assert answer.json()["detail"].startswith("unknown query parameter(s): 'p0', 'p1', 'p10', ")
-    assert answer.json()["detail"].endswith("and 4990 more")
+    assert answer.json()["detail"].endswith("and 1990 more")
 
 
 def test_a_body_of_105000_unknown_fields_is_answered_with_ten_of_them_and_a_count(http: TestClient, db: Path) -> None:

@@ -84,6 +84,14 @@ def test_a_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None
     )
 
 
+@pytest.mark.parametrize("seconds", ["-1", "nan", "soon", "3601"])
+def test_a_write_delay_out_of_range_is_a_usage_error(tmp_path: Path, seconds: str) -> None:
+    result = run([str(SCRIPT), "--write-delay", seconds, "--db", str(tmp_path / "d.sqlite3")])
+    assert result.returncode == 2
+    error = result.stderr.strip().splitlines()[-1]
+    assert error == f"clann-devserver: error: argument --write-delay: expected seconds from 0 to 3600, got '{seconds}'"
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [

@@ -1,4 +1,10 @@
-"""The connection under abuse: deadlines for a request's head and body, limits on its size and on connections.
+"""The connection under abuse: the body's deadline, limits on a head's size and on connections.
+
+What the app holds (the body's deadline, 414 and 431 for a head within what
+uvicorn buffers) is answered with problem+json; what stock uvicorn holds (a
+head longer than it buffers, a request that is not HTTP/1.1, the connection
+limit) with uvicorn's own text/plain answer. A head's deadline is left to a
+production server (docs/guides/limits.md), and has no test here.
 
 Each test runs a server on 127.0.0.1 with short deadlines where it needs them,
 and talks to it over raw sockets, as a client that misbehaves would. No test
@@ -8,13 +14,11 @@ would otherwise hang.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,19 +26,17 @@ from typing import Any
 
 import httpx2
 import pytest
-from uvicorn.config import Config
-from uvicorn.server import ServerState
 
-from pyclann.devserver import connection
-from pyclann.devserver.connection import MAX_HEADER_SECTION, MAX_TARGET, Limits, protocol_class
+from pyclann.devserver import server as server_module
 from pyclann.devserver.contract import Contract
 from pyclann.devserver.problems import TYPE_PREFIX
-from pyclann.devserver.server import RunningServer, running
+from pyclann.devserver.server import MAX_HEAD, Limits, RunningServer, running
+from pyclann.devserver.wire import MAX_HEADER_SECTION, MAX_TARGET
 
 from .helpers import ALICE, SESSIONS, TOKENS, count_rows
 
 # Long enough for any request a test sends at once, short enough to wait for.
-SHORT = Limits(head_timeout=0.5, body_timeout=0.5, graceful_shutdown=1)
+SHORT = Limits(body_timeout=0.5, graceful_shutdown=1)
 # Stops a test that would otherwise hang; never a measure of anything.
 PATIENCE = 30.0
 GET_HEAD = "GET /api/chat/sessions?created_by=alice HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
@@ -61,6 +63,11 @@ class Answer:
         # Every answer made below the app is a problem the contract's schema accepts.
         assert CONTRACT.response_errors(None, self.status, self.headers, self.body) is None
         return document
+
+    def refused_by_uvicorn(self) -> None:
+        """An answer of stock uvicorn's own, made below the app, which closes the connection."""
+        assert self.headers["content-type"] == "text/plain; charset=utf-8"
+        assert self.headers["connection"] == "close"
 
 
 def parse(raw: bytes) -> Answer:
@@ -136,42 +143,6 @@ def served(db: Path) -> Iterator[RunningServer]:
 # -- deadlines ----------------------------------------------------------------------
 
 
-def test_a_head_that_stops_arriving_is_answered_408_and_closed(short: RunningServer) -> None:
-    with connect(short.port) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        answer = parse(read_to_end(sock))
-    assert answer.status == 408
-    assert answer.headers["connection"] == "close"
-    assert answer.problem()["type"] == TYPE_PREFIX + "request-timeout"
-
-
-def test_a_head_sent_a_byte_at_a_time_meets_the_same_deadline(short: RunningServer) -> None:
-    # Each byte comes well within the deadline; the head as a whole does not.
-    with connect(short.port) as sock:
-        answered = threading.Event()
-        received: list[bytes] = []
-
-        def read() -> None:
-            received.append(read_to_end(sock))
-            answered.set()
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        with contextlib.suppress(OSError):
-            for byte in b"GET / HTTP/1.1\r\nX-Drip: " + b"d" * 10_000:
-                if answered.wait(0.01):
-                    break
-                sock.sendall(bytes([byte]))
-        reader.join(PATIENCE)
-    assert answered.is_set()
-    assert parse(received[0]).status == 408
-
-
-def test_a_connection_that_sends_nothing_is_closed_without_an_answer(short: RunningServer) -> None:
-    with connect(short.port) as sock:
-        assert read_to_end(sock) == b""
-
-
 def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_written(short: RunningServer, db: Path) -> None:
     head = (
         f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
@@ -184,16 +155,6 @@ def test_a_body_that_stops_arriving_is_answered_408_and_nothing_is_written(short
     assert answer.headers["connection"] == "close"
     assert answer.problem()["detail"] == "the body did not arrive within 0.5 s"
     assert count_rows(db) == (0, 0)
-
-
-def test_the_heads_deadline_starts_again_with_each_request_on_a_connection(short: RunningServer) -> None:
-    # Five requests a fifth of a second apart outlast one head's deadline; none is cut off.
-    with httpx2.Client(base_url=short.url, headers=ALICE) as client:
-        for _ in range(5):
-            time.sleep(0.2)
-            response = client.get(SESSIONS, params={"created_by": "alice"})
-            assert response.status_code == 200
-            assert response.headers.get("connection") != "close"
 
 
 # -- the size of a head -----------------------------------------------------------------
@@ -251,132 +212,78 @@ def send_endlessly(port: int, opening: bytes, closing: bytes = b"") -> tuple[Ans
     return parse(received[0]), sent == 64 * len(block)
 
 
-def test_a_huge_header_line_is_431_before_the_client_has_sent_it(served: RunningServer) -> None:
-    # 64 MB of one header line: the answer comes once the limit is passed, and the rest is
-    # not read (the client meets a closed connection long before it has sent it all).
+def test_a_huge_header_line_is_refused_before_the_client_has_sent_it(served: RunningServer) -> None:
+    # 64 MB of one header line: uvicorn holds no more of an unfinished head than MAX_HEAD, and
+    # refuses it once past (the client meets a closed connection long before it has sent it all).
     answer, all_sent = send_endlessly(served.port, f"{GET_HEAD}X-Big: ".encode(), b"\r\n\r\n")
-    assert answer.status == 431
-    assert answer.headers["connection"] == "close"
+    assert answer.status == 400
+    answer.refused_by_uvicorn()
     assert not all_sent
 
 
-def test_a_target_never_finished_is_414_once_it_passes_16_kib(served: RunningServer) -> None:
+def test_a_target_never_finished_is_refused_once_it_passes_what_uvicorn_holds(served: RunningServer) -> None:
     with connect(served.port) as sock:
         with contextlib.suppress(OSError):
-            sock.sendall(b"GET /" + b"a" * MAX_TARGET)
+            sock.sendall(b"GET /" + b"a" * MAX_HEAD * 2)
         answer = parse(read_to_end(sock))
-    assert answer.status == 414
-
-
-class FakeTransport(asyncio.Transport):
-    """Where a protocol under test writes, with the state a socket transport keeps."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = bytearray()
-        self.closed = False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 40000)}.get(name, default)
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        pass
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
-class CountingParser:
-    """httptools' parser, counting the bytes it is fed."""
-
-    def __init__(self, parser: Any) -> None:
-        self.parser = parser
-        self.fed = 0
-
-    def feed_data(self, data: bytes) -> None:
-        self.fed += len(data)
-        self.parser.feed_data(data)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.parser, name)
-
-
-async def test_200_mb_of_an_unfinished_header_feed_the_parser_no_more_than_the_limits() -> None:
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        raise AssertionError("no request should reach the app")
-
-    protocol = protocol_class(Limits())(Config(app, log_config=None), ServerState(), {}, asyncio.get_running_loop())
-    parser = CountingParser(protocol.parser)
-    protocol.parser = parser  # type: ignore[assignment]
-    transport = FakeTransport()
-    protocol.connection_made(transport)
-    protocol.data_received(f"{GET_HEAD}X-Big: ".encode())
-    block = b"x" * (1 << 20)
-    for _ in range(200):
-        protocol.data_received(block)
-    assert parser.fed <= MAX_TARGET + MAX_HEADER_SECTION + 1024
-    assert bytes(transport.written).startswith(b"HTTP/1.1 431 ")
-    assert transport.closed  # after at most a megabyte more, read and dropped
-    protocol.connection_lost(None)
+    assert answer.status == 400
+    answer.refused_by_uvicorn()
 
 
 # -- answers made below the app ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "says"),
+    "request_bytes",
     [
-        (b"FOO /api/chat/sessions HTTP/1.1\r\nHost: x\r\n\r\n", "Invalid method"),
-        (b"GET /api/chat/sessions/\xff HTTP/1.1\r\nHost: x\r\n\r\n", "Invalid char in url path"),
-        (b"GET /api/chat/sessions HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", "Invalid header value char"),
-        (b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", "Content-Length"),
-        (
-            b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "Content-Length",
-        ),
-        (b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "Duplicate"),
-        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "Invalid method"),  # TLS to a plain HTTP port
-        (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", "Invalid header"),
+        b"F(O /api/chat/sessions HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /api/chat/sessions/\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /api/chat/sessions HTTP/1.1\r\nHost: x\r\nX-A: a\nb\r\n\r\n",
+        b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n",
+        b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\r\n\r\n",  # TLS to a plain HTTP port
+        b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
     ],
     ids=[
-        "unknown-method",
+        "bad-method",
         "non-ascii-path",
-        "bad-header-character",
+        "bare-line-feed-in-a-header",
         "bad-content-length",
-        "content-length-with-transfer-encoding",
         "two-content-lengths",
         "tls-hello",
         "header-without-colon",
     ],
 )
-def test_a_request_the_parser_refuses_gets_a_400_problem_with_a_request_id(
-    served: RunningServer, caplog: pytest.LogCaptureFixture, request_bytes: bytes, says: str
+def test_a_request_that_is_not_http_1_1_is_refused_by_uvicorn_and_reaches_nothing(
+    served: RunningServer, db: Path, request_bytes: bytes
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="pyclann.devserver"):
-        answer = exchange(served.port, request_bytes)
+    answer = exchange(served.port, request_bytes)
+    assert answer.status == 400
+    answer.refused_by_uvicorn()
+    assert count_rows(db) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ("X-A: a\x01b\r\n", "header 'x-a' holds a control character"),
+        ("X-A: a\x7fb\r\n", "header 'x-a' holds a control character"),
+        ("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", "framed both by Content-Length and Transfer-Encoding"),
+    ],
+    ids=["control-character", "delete", "content-length-with-transfer-encoding"],
+)
+def test_a_head_uvicorn_lets_through_but_http_forbids_is_a_400_problem_that_closes(
+    served: RunningServer, db: Path, fields: str, says: str
+) -> None:
+    body = new_session("smuggled")
+    request = f"{POST_HEAD}{fields}\r\n".encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    answer = exchange(served.port, request + f"{GET_HEAD}\r\n".encode())
     assert answer.status == 400
     assert answer.headers["connection"] == "close"
     problem = answer.problem()
     assert problem["type"] == TYPE_PREFIX + "malformed-request"
-    assert problem["detail"].startswith("the request is not valid HTTP/1.1: ")
-    assert says in problem["detail"]
-    assert [r for r in caplog.records if f" 400 {problem['request_id']} " in r.getMessage()]
+    assert problem["detail"].endswith(says)
+    assert count_rows(db) == (0, 0)
 
 
 def test_a_broken_request_after_a_good_one_on_the_same_connection_is_answered_in_turn(served: RunningServer) -> None:
@@ -388,17 +295,16 @@ def test_a_broken_request_after_a_good_one_on_the_same_connection_is_answered_in
     first = parse(received)
     second = parse(received[first_end + len(first.body) :])
     assert (first.status, second.status) == (200, 400)
-    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    second.refused_by_uvicorn()
 
 
-def test_a_chunked_body_that_breaks_off_is_answered_400_by_the_connection(served: RunningServer, db: Path) -> None:
+def test_a_chunked_body_that_breaks_off_writes_nothing(served: RunningServer, db: Path) -> None:
     head = (
         f"POST {SESSIONS} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n"
         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     answer = exchange(served.port, head.encode() + b'5\r\n{"tit\r\nZZZ\r\n')
     assert answer.status == 400
-    assert "Invalid character in chunk size" in answer.problem()["detail"]
     assert count_rows(db) == (0, 0)
 
 
@@ -492,38 +398,22 @@ def test_a_request_asking_for_an_upgrade_is_refused_for_a_transfer_coding_it_wou
         sock.sendall(f"{POST_HEAD}{fields}".encode() + post("", new_session("smuggled")))
         answers = parse_all(read_to_end(sock))
     assert [answer.status for answer in answers] == [400]
-    assert "Transfer-Encoding" in answers[0].problem()["detail"]
+    answers[0].refused_by_uvicorn()
     assert count_rows(db) == (0, 0)
 
 
 # -- connections --------------------------------------------------------------------------
 
 
-def test_past_the_connection_limit_the_longest_waiting_connection_makes_room(db: Path) -> None:
-    with running(db, TOKENS, limits=Limits(max_connections=8)) as server:
-        half_open = [connect(server.port) for _ in range(8)]
-        for sock in half_open:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        try:
-            with httpx2.Client(base_url=server.url, headers=ALICE) as client:
-                assert client.get(SESSIONS, params={"created_by": "alice"}).status_code == 200
-            # The first to open had waited longest for its head: it was closed, with no answer.
-            assert read_to_end(half_open[0]) == b""
-        finally:
-            for sock in half_open:
-                sock.close()
-
-
-def test_when_every_connection_has_a_request_in_progress_a_new_one_is_answered_503(db: Path) -> None:
+def test_past_the_connection_limit_a_request_is_answered_503_by_uvicorn(db: Path) -> None:
+    # uvicorn counts the connection a request comes on: three others, and it is the fourth.
     with running(db, TOKENS, limits=Limits(max_connections=4)) as server:
-        busy = [stall(server.port) for _ in range(4)]
+        busy = [stall(server.port) for _ in range(3)]
         try:
             with httpx2.Client(base_url=server.url, headers=ALICE) as client:
                 response = client.get(SESSIONS, params={"created_by": "alice"})
             assert response.status_code == 503
-            assert response.headers["retry-after"] == "1"
-            assert response.json()["type"] == TYPE_PREFIX + "unavailable"
-            assert response.json()["request_id"] == response.headers["x-request-id"]
+            assert response.headers["content-type"] == "text/plain; charset=utf-8"
         finally:
             for sock in busy:
                 sock.close()
@@ -532,9 +422,9 @@ def test_when_every_connection_has_a_request_in_progress_a_new_one_is_answered_5
 def test_the_connection_limit_follows_the_limit_on_open_files(monkeypatch: pytest.MonkeyPatch) -> None:
     resource = pytest.importorskip("resource")
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
-    assert connection.default_max_connections() == 1024 - 64
+    assert server_module.default_max_connections() == 1024 - 64
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1 << 20, 1 << 20))
-    assert connection.default_max_connections() == 1000
+    assert server_module.default_max_connections() == 1000
 
 
 def test_a_stop_cancels_a_request_still_reading_its_body_with_a_503(db: Path) -> None:
@@ -572,22 +462,13 @@ def test_a_chunked_body_with_trailers_is_read_and_the_connection_goes_on(served:
     assert count_rows(db) == (2, 0)
 
 
-def test_trailers_over_64_kib_are_431_and_nothing_is_written(served: RunningServer, db: Path) -> None:
-    # Once ~5 MB of small trailer fields were added to the request's headers while its handler ran.
-    trailers = b"".join(b"X-T%d: %s\r\n" % (n, b"v" * 60) for n in range(2_000))
-    answer = exchange(served.port, chunked_post(new_session("tr"), trailers))
-    assert answer.status == 431
-    assert answer.problem()["detail"] == "the trailer section is over 65536 bytes"
-    assert count_rows(db) == (0, 0)
-
-
 @pytest.mark.parametrize("opening", [b"0\r\nX-Big: ", b"1;ext="], ids=["trailer-line", "chunk-extension"])
-def test_an_endless_line_in_a_bodys_framing_is_431_before_the_client_has_sent_it(
+def test_an_endless_line_in_a_bodys_framing_is_refused_before_the_client_has_sent_it(
     served: RunningServer, db: Path, opening: bytes
 ) -> None:
-    # httptools holds a trailer field until its line ends: 64 MB of one would all be held.
+    # uvicorn holds no more of a trailer or chunk line than of a head: 64 MB of one are not held.
     head = f"{POST_HEAD}Transfer-Encoding: chunked\r\n\r\n".encode()
     answer, all_sent = send_endlessly(served.port, head + b"1\r\n{\r\n" + opening)
-    assert answer.status == 431
+    assert answer.status in (400, 408)  # uvicorn's refusal, or the app's, if its body's deadline comes first
     assert not all_sent
     assert count_rows(db) == (0, 0)

@@ -1,17 +1,20 @@
-"""Idempotency-Key on every write: replays, a key reused with another body, expiry, and purging on delete."""
+"""Idempotency-Key on every write: replays, a key reused with another body, expiry, purging on delete, 409 in flight."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from pyclann.devserver.app import create_app
+from pyclann.devserver.server import running
 from pyclann.devserver.store import Store
 
 from .helpers import ALICE, BOB, SESSIONS, TOKENS, append, count_rows, new_session, rows
@@ -213,3 +216,23 @@ def test_a_write_whose_answer_breaks_the_contract_is_rolled_back_with_its_record
     assert replays(db) == []
     monkeypatch.undo()
     assert append(http, ulid)["content"] == "x"
+
+
+def test_with_a_write_delay_a_request_whose_key_is_in_flight_is_409_and_then_replayed(db: Path) -> None:
+    body = {"title": "slow", "created_by": "alice"}
+    with running(db, TOKENS, write_delay=0.5) as server, httpx2.Client(base_url=server.url) as client:
+        answers: list[httpx2.Response] = []
+        first = threading.Thread(target=lambda: answers.append(client.post(SESSIONS, json=body, headers=keyed("k"))))
+        first.start()
+        # The first request's key is in flight once it has reached the app; until then the second
+        # may find it free and become the one in flight itself: either way, one of them is the 409.
+        second = client.post(SESSIONS, json=body, headers=keyed("k"))
+        first.join()
+        statuses = sorted([second.status_code, answers[0].status_code])
+        assert statuses == [201, 409]
+        conflict = second if second.status_code == 409 else answers[0]
+        assert conflict.json()["type"] == "tag:clann.dev,2026:problem/idempotency-in-flight"
+        again = client.post(SESSIONS, json=body, headers=keyed("k"))
+        assert again.status_code == 201
+        assert again.headers[REPLAYED] == "true"
+    assert count_rows(db) == (1, 0)
