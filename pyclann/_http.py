@@ -61,10 +61,26 @@ def client() -> httpx2.Client:
     return httpx2.Client(transport=_Transport(context, None), mounts=mounts)
 
 
+def _intercepted() -> bool:
+    """Whether a tool has put its own handler in place of httpx2's transport's, to record or replay.
+
+    VCR.py (and pytest-recording, which drives it) patches `httpx2.HTTPTransport.handle_request`
+    while a cassette is in use, as respx and others do: a transport of pyclann's own would pass
+    them by, and its calls would be neither recorded nor replayed. While one does, pyclann sends
+    through httpx2's own transport instead (without the whole-attempt deadline on its sockets).
+    Told by the handler itself: httpx2's own is defined in httpx2's package and wraps nothing;
+    VCR.py's copies the name and module of what it wraps (functools.wraps), and says what it wraps.
+    """
+    handler = httpx2.HTTPTransport.handle_request
+    return hasattr(handler, "__wrapped__") or handler.__module__.partition(".")[0] != "httpx2"
+
+
 class _Transport(httpx2.BaseTransport):
     """httpcore2's connection pool (through a proxy, if given one) over `_Backend`'s sockets."""
 
     def __init__(self, context: ssl.SSLContext, proxy: str | None) -> None:
+        self._context, self._proxy = context, proxy
+        self._stand_in: httpx2.HTTPTransport | None = None
         limits: dict[str, Any] = {
             "ssl_context": context,
             "max_connections": _LIMITS.max_connections,
@@ -93,6 +109,8 @@ class _Transport(httpx2.BaseTransport):
             raise ValueError(f"a proxy's scheme must be http, https, socks5 or socks5h, got {via.url.scheme!r}")
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if _intercepted():
+            return self._stock().handle_request(request)
         url = request.url
         sent = httpcore2.Request(
             method=request.method,
@@ -109,8 +127,16 @@ class _Transport(httpx2.BaseTransport):
             answer.status, headers=answer.headers, stream=_Body(stream), extensions=answer.extensions
         )
 
+    def _stock(self) -> httpx2.HTTPTransport:
+        # Made on first use, when a tool intercepts httpx2's transport; it takes this transport's place.
+        if self._stand_in is None:
+            self._stand_in = httpx2.HTTPTransport(verify=self._context, limits=_LIMITS, proxy=self._proxy)
+        return self._stand_in
+
     def close(self) -> None:
         self._connections.close()
+        if self._stand_in is not None:
+            self._stand_in.close()
 
     def __enter__(self) -> Self:
         self._connections.__enter__()

@@ -8,12 +8,14 @@ environment's proxies, httpx2's exceptions, and sending and reading as usual.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import httpcore2
 import httpx2
 import pytest
 
 from pyclann import ChatClient, ClannConnectionError
+from pyclann.testing import DevServer
 from tests.helpers import SESSION, SESSION_ID, TOKEN
 from tests.servers import Exchange, Server, refused_url, response
 
@@ -74,3 +76,16 @@ def test_keep_alive_serves_one_call_after_another() -> None:
             assert chat.get_session(SESSION_ID).id == SESSION["id"]
         assert server.connections == 1
     assert len(server_side.heads) == 3
+
+
+def test_a_default_sync_client_is_recorded_and_replayed_by_vcr(clann_server: DevServer, tmp_path: Path) -> None:
+    # VCR.py patches httpx2's own transport: pyclann's steps aside for it while a cassette is in use.
+    import vcr
+
+    cassette = str(tmp_path / "listing.yaml")
+    token = clann_server.tokens["alice"]
+    with vcr.use_cassette(cassette, record_mode="all"), ChatClient(clann_server.url, token=token) as chat:
+        made = chat.create_session("Recorded", "alice")
+    assert made.id in Path(cassette).read_text(encoding="utf-8")
+    with vcr.use_cassette(cassette, record_mode="none"), ChatClient(clann_server.url, token=token) as chat:
+        assert chat.create_session("Recorded", "alice") == made  # replayed: a second create would be another
