@@ -62,7 +62,7 @@ class AsyncChatClient(_BaseClient):
             timeout: Seconds an attempt may take as a whole (connect, send, wait, read), an
                 `httpx2.Timeout`, or None for no limit. Defaults to 30 s (5 s to connect), or to
                 `http_client`'s own timeout when you pass one.
-            max_retries: Retries after a connection error, a timeout, a 408, 429, 500, 502, 503 or 504;
+            max_retries: Retries after a connection error, a timeout, a 408, 409, 429, 500, 502, 503 or 504;
                 0 disables them.
             total_timeout: Seconds a call may take across all its attempts and waits; None for no limit.
             max_response_size: The largest response body read, in bytes; a larger one raises
