@@ -9,7 +9,7 @@ check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -130,21 +130,24 @@ class AsyncChatClient(_BaseClient):
         """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
         return AsyncRawChatClient(self)
 
-    async def _call(self, op: _operations.Operation[T]) -> Answer[T]:
+    async def _call(self, op: _operations.Operation[T], deadline: float | None = None) -> Answer[T]:
+        """Send `op`, retrying as the rules say, by `deadline` (a walk's; else the call's own total_timeout)."""
         if self._conn.closed:
             raise self._closed(op)
         self._check_loop(op, _io.async_running_loop())
-        attempts = self._attempts(op)
+        attempts = self._attempts(op, deadline)
+        if attempts.out_of_time:  # a walk's next page, its time spent on the pages before
+            raise self._out_of_time(op, attempts)
         while True:
             left = attempts.time_left()
             cause: BaseException | None = None
-            scope, deadline = _io.async_attempt(left, self._conn.shaped)
+            scope, ends = _io.async_attempt(left, self._conn.shaped)
             watched = _failures.AsyncWatch()
             try:
                 with scope:
                     response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
-                        body = self._body(response, deadline)
+                        body = self._body(response, ends)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
                             body.feed(response.content)
                         else:
@@ -171,68 +174,87 @@ class AsyncChatClient(_BaseClient):
             if (seconds := sleep_for(wait)) > 0:
                 await _io.async_sleep(seconds)
 
-    async def _pages(
-        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> AsyncGenerator[Answer[list[T]], None]:
+    async def _pages(self, walk: ops.Walk[T], *, whole: bool = False) -> AsyncGenerator[Answer[list[T]], None]:
+        """The pages of `walk`, as far as its `max_items`; `whole`: all under one deadline (a `list_*` call's)."""
+        deadline = self._walk_deadline() if whole else None
         cursor: str | None = None
         seen: set[str] = set()
-        while True:
-            answer = await self._call(page(cursor))
+        room = walk.max_items
+        while room != 0:
+            answer = await self._call(walk.page(cursor, room), deadline)
             items, cursor = answer.parsed
+            if room is not None:
+                items = items[:room]
+                room -= len(items)
             yield Answer(items, answer.response)
-            if cursor is None:
+            if cursor is None or room == 0:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
             seen.add(cursor)
 
-    async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+    async def list_sessions(
+        self, created_by: str, tree: str | None = None, *, max_items: int | None = None
+    ) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
 
         Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
+        The client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             created_by: Username of the session owner.
             tree: Filter by tree slug.
+            max_items: Return at most this many, the first in the listing's order, and ask for no
+                more; None (the default) for every one.
 
         Returns:
             List of :class:`ChatSession` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+        return await _joined(self._pages(ops.list_sessions(created_by, tree, None, max_items), whole=True))
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
         The walk is a keyset walk: it yields every session that exists throughout it and is
         not changed during it exactly once, and never yields a session twice. A session
         created, renamed or given a message during the walk moves ahead of it, and is not
-        yielded (again); start a new walk to see it.
+        yielded (again); start a new walk to see it. Each page is a call of its own: the
+        client's `total_timeout` bounds each page's request, retries and waits, so no step
+        of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
             created_by: Username of the session owner.
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once, before any
+                request).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, max_items))
         return (session async for page in pages for session in page.parsed)
 
     async def create_session(
@@ -330,51 +352,64 @@ class AsyncChatClient(_BaseClient):
         """
         await self._call(ops.delete_session(session_id, idempotency_key))
 
-    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+    async def list_messages(self, session_id: str | ChatSession, *, max_items: int | None = None) -> list[ChatMessage]:
         """Return all messages in a session, ordered by creation time.
+
+        Walks every page; the client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            max_items: Return at most this many, the oldest, and ask for no more; None (the default)
+                for every one.
 
         Returns:
             List of :class:`ChatMessage` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
             ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_messages(session_id, None, None)))
+        return await _joined(self._pages(ops.list_messages(session_id, None, None, max_items), whole=True))
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatMessage, None]:
         """Yield a session's messages, oldest first, fetching pages as they are needed.
 
         With `after`, only the messages after that one: call again with the last message you
-        have to poll for new ones. Messages appended during the walk are yielded too.
+        have to poll for new ones. Messages appended during the walk are yielded too. Each
+        page is a call of its own: the client's `total_timeout` bounds each page's request,
+        retries and waits, so no step of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
             session_id: Full record ID, bare ULID, or the `ChatSession` itself.
             after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
             page_size: Messages per request, 1 to 100; defaults to 100.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once).
             ClannNotFoundError: If the session does not exist.
             ClannBadRequestError: If `after` is not a message of this session.
             ClannAuthError: If not authenticated.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_messages(session_id, after, page_size))
+        pages = self._pages(ops.list_messages(session_id, after, page_size, max_items))
         return (message async for page in pages for message in page.parsed)
 
     async def append_message(
@@ -460,15 +495,25 @@ class AsyncRawChatClient:
         self.get_message = araw(client.get_message)
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, max_items))
         return (page.raw() async for page in pages)
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size, max_items))
         return (page.raw() async for page in pages)

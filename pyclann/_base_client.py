@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
@@ -23,7 +24,7 @@ from ._logs import configure_from_env, logger
 from ._raw import Answer, record
 from ._retry import Attempts, Failure
 from ._types import NotGiven
-from .errors import ClannError, ClannUsageError
+from .errors import ClannError, ClannTimeoutError, ClannUsageError
 
 T = TypeVar("T")
 # The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
@@ -123,12 +124,29 @@ class _BaseClient:
         copy._owns_http = False
         return copy
 
-    def _attempts(self, op: _operations.Operation[Any]) -> Attempts:
+    def _attempts(self, op: _operations.Operation[Any], deadline: float | None = None) -> Attempts:
         settings = self._settings
         earlier = self._conn.in_doubt(op)
         return Attempts(
-            settings.max_retries, settings.attempt_timeout, settings.total_timeout, earlier_in_doubt=earlier
+            settings.max_retries,
+            settings.attempt_timeout,
+            settings.total_timeout,
+            earlier_in_doubt=earlier,
+            deadline=deadline,
         )
+
+    def _walk_deadline(self) -> float | None:
+        """The deadline that every page of a `list_*` walk shares, from now, if the client has a total_timeout."""
+        total = self._settings.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    def _out_of_time(self, op: _operations.Operation[Any], attempts: Attempts) -> ClannError:
+        """The error for a page of a walk that could not start: the walk's total_timeout had run out."""
+        error = ClannTimeoutError(
+            f"{op.name} ({self._settings.base_url}) timed out: the call's total_timeout"
+            f" ({self._settings.total_timeout:g} s) ran out before its next page was asked for"
+        )
+        return self._give_up(op, error, None, attempts)
 
     def _give_up(
         self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts

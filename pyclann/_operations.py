@@ -33,6 +33,20 @@ T = TypeVar("T")
 Page: TypeAlias = tuple[list[T], str | None]
 """A page's records, and the cursor of the next page (None on the last)."""
 
+
+class Walk(NamedTuple, Generic[T]):
+    """A walk over a listing's pages: how to ask for each, and how many records to read at most.
+
+    Attributes:
+        page: From a page's cursor (None: the first) and the records still wanted (None: all),
+            the request for that page; it asks for no more records than are wanted.
+        max_items: The most records the walk reads, or None for every one.
+    """
+
+    page: Callable[[str | None, int | None], Operation[Page[T]]]
+    max_items: int | None
+
+
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
 _KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
@@ -68,22 +82,24 @@ class Operation(NamedTuple, Generic[T]):
 
 
 def list_sessions(
-    created_by: str, tree: str | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatSession]]]:
-    """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
+    created_by: str, tree: str | None, page_size: int | None, max_items: int | None = None
+) -> Walk[ChatSession]:
+    """The pages of a user's sessions, as far as `max_items` of them."""
     with _refused():
         user = _text("created_by", created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
+        most = _max_items(max_items)
     walk = _parse.SessionWalk(user, scope)
 
-    def page(cursor: str | None) -> Operation[Page[ChatSession]]:
+    def page(cursor: str | None, room: int | None) -> Operation[Page[ChatSession]]:
         from ._generated.api.chat import list_sessions as _list_sessions
 
-        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
+        size = limit if room is None else min(limit, room)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=_unset(cursor))
         return _operation("list_sessions", kwargs, 200, walk.page)
 
-    return page
+    return Walk(page, most)
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
@@ -137,24 +153,26 @@ def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[
 
 
 def list_messages(
-    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
-    """The pages of a session's messages: a function from a page's cursor (None: the first) to its request."""
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, max_items: int | None = None
+) -> Walk[ChatMessage]:
+    """The pages of a session's messages, as far as `max_items` of them."""
     with _refused():
         ulid = session_ulid(session_id)
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
+        most = _max_items(max_items)
     walk = _parse.MessageWalk(ulid, start)
 
-    def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
+    def page(cursor: str | None, room: int | None) -> Operation[Page[ChatMessage]]:
         from ._generated.api.chat import list_messages as _list_messages
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
+        size = limit if room is None else min(limit, room)
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after))
         return _operation("list_messages", kwargs, 200, walk.read)
 
-    return page
+    return Walk(page, most)
 
 
 def append_message(
@@ -267,6 +285,16 @@ def _page_size(size: int | None) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
     return size
+
+
+def _max_items(most: int | None) -> int | None:
+    if most is None:
+        return None
+    if isinstance(most, bool) or not isinstance(most, int):
+        raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
+    if most < 0:
+        raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
+    return most
 
 
 def _text(name: str, value: object) -> str:
