@@ -162,6 +162,9 @@ class AsyncChatClient(_BaseClient):
                 failed, failure = _failures.attempt_error(
                     op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
+            except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
+                self._stopped(op, attempts, watched)
+                raise
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, Answer):
@@ -172,7 +175,11 @@ class AsyncChatClient(_BaseClient):
                 raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
-                await _io.async_sleep(seconds)
+                try:
+                    await _io.async_sleep(seconds)
+                except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
+                    self._stopped(op, attempts, None)
+                    raise
 
     async def _pages(self, walk: ops.Walk[T], *, whole: bool = False) -> AsyncGenerator[Answer[list[T]], None]:
         """The pages of `walk`, as far as its `max_items`; `whole`: all under one deadline (a `list_*` call's)."""

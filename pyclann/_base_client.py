@@ -40,8 +40,9 @@ class _Connection:
     shaped: bool = False
     # The event loop an AsyncChatClient was first used in; its connections belong to it.
     loop: object | None = None
-    # The writes whose last call raised saying they may have been carried out, by method, path and
-    # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
+    # The writes whose last call raised saying they may have been carried out, or was cancelled once
+    # its request may have been sent, by method, path and key: a call made again with the key starts in
+    # doubt (see `Attempts.earlier_in_doubt`).
     _in_doubt: dict[tuple[str, str, str], None] = attrs.field(factory=dict)
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
@@ -147,6 +148,15 @@ class _BaseClient:
             f" ({self._settings.total_timeout:g} s) ran out before its next page was asked for"
         )
         return self._give_up(op, error, None, attempts)
+
+    def _stopped(self, op: _operations.Operation[Any], attempts: Attempts, watched: _failures.Watch | None) -> None:
+        """Note a write's key in doubt if its call was stopped (cancelled, interrupted) once it may have been sent.
+
+        `watched` is the attempt under way when the call was stopped, None if it was stopped between
+        attempts: then only what the attempts so far (and the calls before) left in doubt counts.
+        """
+        sent = watched is not None and not watched.unsent
+        self._conn.note(op, attempts.write_in_doubt or sent)
 
     def _give_up(
         self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts

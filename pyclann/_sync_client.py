@@ -163,6 +163,9 @@ class ChatClient(_BaseClient):
                 failed, failure = _failures.attempt_error(
                     op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
+            except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
+                self._stopped(op, attempts, watched)
+                raise
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, Answer):
@@ -173,7 +176,11 @@ class ChatClient(_BaseClient):
                 raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
-                _io.sleep(seconds)
+                try:
+                    _io.sleep(seconds)
+                except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
+                    self._stopped(op, attempts, None)
+                    raise
 
     def _pages(self, walk: ops.Walk[T], *, whole: bool = False) -> Generator[Answer[list[T]], None, None]:
         """The pages of `walk`, as far as its `max_items`; `whole`: all under one deadline (a `list_*` call's)."""
