@@ -156,3 +156,16 @@ async def test_max_items_over_what_the_listing_holds_returns_it_all(flavour: str
         records = await walk(flavour, server.url, method, options={}, max_items=1000)
     assert len(records) == 200
     assert len(pages.queries) == 2
+
+
+async def test_total_timeout_given_for_one_call_bounds_a_whole_walk_through_the_raw_view(flavour: str) -> None:
+    # Other doors to the same walk: a per-call total_timeout (with_options), and the raw view.
+    pages = Pages("sessions", hold=0.4, last=10)
+    with Server(pages) as server:
+        client = client_for(flavour, server.url, max_retries=0)
+        try:
+            with pytest.raises(ClannTimeoutError):
+                await call(client.with_options(total_timeout=1.0).with_raw_response, "list_sessions", "alice")
+        finally:
+            await close(client)
+    assert len(pages.queries) < 10
