@@ -113,14 +113,12 @@ class Attempts:
         self.may_have_landed |= failure.in_doubt
         if failure.status in SETTLED:
             self.earlier_in_doubt = False
-        if not failure.retryable:
+        if not failure.retryable or (failure.status is not None and not _retried_status(failure)):
             return None
         if self.out_of_time:
             self.why_not = f"the call's total_timeout ({self.total_timeout:g} s) ran out"
             return None
         if self.retries >= self.max_retries:
-            return None
-        if failure.status is not None and not _retried_status(failure):
             return None
         if failure.retry_after is not None:
             if failure.retry_after > MAX_RETRY_AFTER:

@@ -132,6 +132,8 @@ def test_past_the_deadline_a_failure_is_not_retried_and_says_why() -> None:
     clock = Clock()
     attempts = Attempts(max_retries=0, total_timeout=2.0, clock=clock)
     clock.now += 2.0
+    assert attempts.wait_after(Failure(404)) is None
+    assert attempts.why_not is None, "a 404 is never retried: the deadline is not why"
     assert attempts.wait_after(Failure(None)) is None
     assert attempts.why_not == "the call's total_timeout (2 s) ran out"
 
