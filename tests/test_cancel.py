@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -27,22 +29,51 @@ from tests.helpers import MESSAGE, SESSION_ID, TOKEN, call
 from tests.servers import Exchange, Server, response
 
 KEY = "callers-key-1"
+SYN_SENT = "02"  # a TCP state, as /proc/net/tcp writes it
 UNAUTHORIZED = response(401, {"status": 401, "title": "Unauthorized", "detail": "unknown token"})
 BUSY = response(503, {"status": 503, "title": "busy", "detail": "busy"}, {"Retry-After": "30"})
 SLOW_DOWN = response(429, {"status": 429, "title": "slow down", "detail": "slow down"}, {"Retry-After": "30"})
+
+
+_SCRIPTS: list[Script] = []
+"""The test's scripts, told when the client logs that it will retry: it is then about to wait."""
+
+
+class _RetryLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if ": retry " in record.getMessage():
+            for script in _SCRIPTS:
+                script.seen.set()
+
+
+@pytest.fixture(autouse=True)
+def retry_lines() -> Iterator[None]:
+    """Each test's scripts learn of the client's retry log line (INFO on the `pyclann` logger)."""
+    logger, handler = logging.getLogger("pyclann"), _RetryLine(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        _SCRIPTS.clear()
 
 
 class Script:
     """Answers each request with the next step: bytes to send, or "hold" (say nothing), or "drip" (a body, slowly).
 
     Attributes:
-        seen: Set once the server has read a request it holds, or begun a body it drips.
+        seen: Set once the server has read a request it holds, or begun a body it drips, or
+            the client has logged that it will retry (after a 429 or a 503): the point to stop it at.
     """
 
     def __init__(self, *steps: bytes | str) -> None:
         self.steps = list(steps)
         self.seen = threading.Event()
         self.lock = threading.Lock()
+        _SCRIPTS.append(self)
 
     def __call__(self, exchange: Exchange) -> None:
         exchange.read_request()
@@ -60,8 +91,6 @@ class Script:
         else:
             assert isinstance(step, bytes)
             exchange.send(step)
-            if step in (BUSY, SLOW_DOWN):
-                self.seen.set()  # the client now waits 30 s to retry
 
 
 async def seen(script: Script) -> None:
@@ -164,8 +193,26 @@ class Unanswered:
         host, port = self.listener.getsockname()
         return f"http://{host}:{port}"
 
+    def connecting(self, script: Script) -> None:
+        """Set `script.seen` once a client is connecting to this port (the kernel's SYN_SENT, on Linux)."""
+        port = f":{self.listener.getsockname()[1]:04X}"
+
+        def watch() -> None:
+            for _ in range(500):
+                try:
+                    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+                except OSError:  # not Linux: the pause after `seen` has to do
+                    break
+                if any(row[2].endswith(port) and row[3] == SYN_SENT for row in rows):
+                    break
+                threading.Event().wait(0.01)
+            script.seen.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def serve(self) -> None:
-        self.filler.close()  # accepted first, it says nothing: the loop below moves on
+        # The filler, accepted here and closed, empties the queue before the next client connects.
+        self.listener.accept()[0].close()
 
         def accept() -> None:
             while True:
@@ -202,7 +249,7 @@ def unanswered() -> Iterator[Unanswered]:
 async def test_a_write_cancelled_while_connecting_is_not_in_doubt(how: str) -> None:
     with unanswered() as port:
         script = Script(b"")
-        script.seen.set()  # nothing to wait for: the client can only be connecting
+        port.connecting(script)
         async with AsyncChatClient(port.url, token=TOKEN) as chat:
             await CANCELS[how](chat, script)
             port.serve()
@@ -281,7 +328,7 @@ def test_a_sync_write_interrupted_leaves_its_key_in_doubt_once_sent(point: bytes
 def test_a_sync_write_interrupted_while_connecting_is_not_in_doubt() -> None:
     with unanswered() as port, ChatClient(port.url, token=TOKEN) as chat:
         script = Script(b"")
-        script.seen.set()
+        port.connecting(script)
         with stopping_on_signal() as stop:
             watcher = stop_when(script, stop)
             with pytest.raises(Stop):

@@ -126,7 +126,7 @@ async def test_total_timeout_counts_the_retry_waits_of_every_page_of_a_list_walk
     busy = response(503, {"status": 503, "title": "busy", "detail": "busy"}, {"Retry-After": "1"})
     pages = Pages(of(method), hold=0.6, last=2, script={1: busy})
     with Server(pages) as server, pytest.raises(ClannServerError, match=r"not retried: .*total_timeout"):
-        await walk(flavour, server.url, method, options={"total_timeout": 1.2, "max_retries": 3})
+        await walk(flavour, server.url, method, options={"total_timeout": 1.5, "max_retries": 3})
     assert len(pages.queries) == 2
 
 
