@@ -34,6 +34,7 @@ from .errors import (
 )
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, CustomRole, MessageRole, Role
+from .pages import MessagePage, SessionPage
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
@@ -65,11 +66,13 @@ __all__ = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "MessagePage",
     "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
     "RecordId",
     "Role",
+    "SessionPage",
     "__version__",
 ]

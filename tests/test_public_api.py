@@ -56,12 +56,14 @@ PUBLIC = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "MessagePage",
     "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
     "RecordId",
     "Role",
+    "SessionPage",
     "__version__",
 ]
 PUBLIC_MODULES = [
@@ -70,6 +72,7 @@ PUBLIC_MODULES = [
     "pyclann.errors",
     "pyclann.ids",
     "pyclann.models",
+    "pyclann.pages",
     "pyclann.testing",
 ]
 
