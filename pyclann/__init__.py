@@ -8,7 +8,7 @@ with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
 """
 
 from ._async_client import AsyncRawChatClient
-from ._raw import RawResponse
+from ._raw import ErrorResponse, RawResponse
 from ._sync_client import RawChatClient
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -66,6 +66,7 @@ __all__ = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "ErrorResponse",
     "MessagePage",
     "MessageRole",
     "NotGiven",

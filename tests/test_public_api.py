@@ -56,6 +56,7 @@ PUBLIC = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "ErrorResponse",
     "MessagePage",
     "MessageRole",
     "NotGiven",

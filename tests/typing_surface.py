@@ -30,6 +30,7 @@ from pyclann import (
     ClannRateLimitError,
     ClannUnprocessableError,
     CustomRole,
+    ErrorResponse,
     MessagePage,
     MessageRole,
     RawChatClient,
@@ -88,9 +89,13 @@ def sync_surface(client: ChatClient) -> None:
         detail: str = error.detail
         body: str = error.body
         problem: dict[str, Any] | None = error.problem
+        answer: ErrorResponse | None = error.response
+        if answer is not None:
+            headers: httpx2.Headers = answer.headers
+            print(answer.status_code, headers.get("retry-after"), answer.content, answer.text, answer.json())
         print(detail, body, problem)
     except ClannError as error:
-        print(error.may_have_landed)
+        print(error.may_have_landed, error.response)
     print(
         sessions,
         scoped,
