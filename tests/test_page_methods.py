@@ -11,6 +11,7 @@ import pytest
 from pyclann import (
     ChatMessage,
     ChatSession,
+    ClannBadRequestError,
     ClannInvalidArgumentError,
     ClannInvalidIdError,
     ClannResponseError,
@@ -18,6 +19,7 @@ from pyclann import (
     RawResponse,
     SessionPage,
 )
+from pyclann.testing import DevServer
 from tests.helpers import (
     SESSION_ID,
     MakeClient,
@@ -181,3 +183,46 @@ def test_pages_are_immutable_records_that_pickle_and_convert_to_the_wire_form() 
     assert sessions.to_dict() == session_page([session(1)], CURSOR)
     assert messages.to_dict() == message_page([message(1)])
     assert msgspec.json.decode(msgspec.json.encode(sessions.to_dict()))["next_cursor"] == CURSOR
+
+
+# Against the dev server: the cursor is all that carries a listing from one request to the next ------------
+
+
+def test_a_load_more_resumes_from_the_cursor_alone_each_page_by_a_new_client(clann_server: DevServer) -> None:
+    with clann_server.client("alice") as chat:
+        made = [chat.create_session(f"s{n}", created_by="alice") for n in range(5)]
+    titles: list[str] = []
+    cursor: str | None = None
+    for _ in range(len(made)):
+        with clann_server.client("alice") as chat:  # a new process, for all the page knows
+            page = chat.list_sessions_page("alice", cursor=cursor, page_size=2)
+        titles += [s.title for s in page]
+        cursor = pickle.loads(pickle.dumps(page)).next_cursor
+        if not page.has_next_page():
+            break
+    assert titles == ["s4", "s3", "s2", "s1", "s0"]
+    assert cursor is None
+    with clann_server.client("alice") as chat:
+        first = chat.list_sessions_page("alice", page_size=2)
+        assert [s.title for s in chat.iter_sessions("alice", cursor=first.next_cursor)] == ["s2", "s1", "s0"]
+
+
+def test_a_cursor_of_the_right_shape_the_server_never_gave_is_its_bad_request(clann_server: DevServer) -> None:
+    with clann_server.client("alice") as chat, pytest.raises(ClannBadRequestError) as caught:
+        chat.list_sessions_page("alice", cursor="bm90LWEtY3Vyc29y")
+    assert caught.value.response is not None
+    assert caught.value.response.request_id == caught.value.request_id is not None
+
+
+def test_polling_with_next_after_sees_each_new_message_once(clann_server: DevServer) -> None:
+    with clann_server.client("alice") as chat:
+        session = chat.create_session("polled", created_by="alice")
+        empty = chat.list_messages_page(session)
+        assert (len(empty), empty.next_after) == (0, None)
+        first = chat.append_message(session, "user", "one")
+        page = chat.list_messages_page(session, after=empty.next_after)
+        assert [m.id for m in page] == [first.id]
+        idle = chat.list_messages_page(session, after=page.next_after)
+        assert (len(idle), idle.next_after) == (0, first.id)
+        second = chat.append_message(session, "assistant", "two")
+        assert [m.id for m in chat.list_messages_page(session, after=idle.next_after)] == [second.id]
