@@ -10,9 +10,9 @@ check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx2
 
@@ -24,17 +24,18 @@ from ._raw import Answer, RawResponse, raw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 __all__ = ["ChatClient", "RawChatClient"]
 
 T = TypeVar("T")
 
 
-def _joined(pages: Iterable[Answer[list[T]]]) -> list[T]:
+def _joined(pages: Iterable[Answer[SessionPage]] | Iterable[Answer[MessagePage]]) -> list[Any]:
     """Every page's records in one list, each page added at once (not record by record)."""
-    records: list[T] = []
+    records: list[Any] = []
     for page in pages:
-        records += page.parsed
+        records += page.parsed.data
     return records
 
 
@@ -172,15 +173,13 @@ class ChatClient(_BaseClient):
             if (seconds := sleep_for(wait)) > 0:
                 _io.sleep(seconds)
 
-    def _pages(
-        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> Generator[Answer[list[T]], None, None]:
+    def _pages(self, page: ops.Pages[ops.P]) -> Generator[Answer[ops.P], None, None]:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
             answer = self._call(page(cursor))
-            items, cursor = answer.parsed
-            yield Answer(items, answer.response)
+            yield answer
+            cursor = ops.following(answer.parsed)
             if cursor is None:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
@@ -205,10 +204,45 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+        sessions: list[ChatSession] = _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+        return sessions
+
+    def list_sessions_page(
+        self, created_by: str, tree: str | None = None, *, cursor: str | None = None, page_size: int | None = None
+    ) -> SessionPage:
+        """Return one page of a user's chat sessions, most recently updated first, and the cursor of the next.
+
+        For a "load more" that keeps no state: hand `page.next_cursor` to whoever asks for
+        more, and call again with it as `cursor`. What a walk sees when sessions change
+        during it is said in `iter_sessions`.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            cursor: A page's `next_cursor`, to return the page after it; None for the first page.
+            page_size: Sessions per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`SessionPage`: its sessions, `has_more`, and `next_cursor`.
+
+        Raises:
+            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (no request is sent).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_sessions(created_by, tree, page_size, cursor, "list_sessions_page")
+        return self._call(pages(None)).parsed
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
     ) -> Generator[ChatSession, None, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
@@ -221,19 +255,23 @@ class ChatClient(_BaseClient):
             created_by: Username of the session owner.
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
+            cursor: A page's `next_cursor` (from `list_sessions_page`, say), to resume the walk after that
+                page; None to start from the first.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (raised at
+                once, before any request).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
-        return (session for page in pages for session in page.parsed)
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor))
+        return (session for page in pages for session in page.parsed.data)
 
     def create_session(
         self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
@@ -346,7 +384,38 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return _joined(self._pages(ops.list_messages(session_id, None, None)))
+        messages: list[ChatMessage] = _joined(self._pages(ops.list_messages(session_id, None, None)))
+        return messages
+
+    def list_messages_page(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> MessagePage:
+        """Return one page of a session's messages, oldest first, and what resumes after it.
+
+        For a "load more" that keeps no state: hand `page.next_after` to whoever asks for
+        more, and call again with it as `after`. An empty page means nothing new yet; its
+        `next_after` is the `after` it was asked with, so polling with it never starts over.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`), to return
+                the messages after it; None for the first page.
+            page_size: Messages per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`MessagePage`: its messages, `has_more`, and `next_after` (the last message's ID).
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (no request is sent).
+            ClannInvalidArgumentError: If `page_size` is out of range (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_messages(session_id, after, page_size, "list_messages_page")
+        return self._call(pages(None)).parsed
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
@@ -374,7 +443,7 @@ class ChatClient(_BaseClient):
             ClannAPIError: For any other error response.
         """
         pages = self._pages(ops.list_messages(session_id, after, page_size))
-        return (message for page in pages for message in page.parsed)
+        return (message for page in pages for message in page.parsed.data)
 
     def append_message(
         self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
@@ -444,7 +513,8 @@ class RawChatClient:
     """`ChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
+    being the page: a `SessionPage` or `MessagePage`, a sequence of its records, with
+    what resumes after it.
     """
 
     def __init__(self, client: ChatClient) -> None:
@@ -454,20 +524,27 @@ class RawChatClient:
         self.get_session = raw(client.get_session)
         self.update_session = raw(client.update_session)
         self.delete_session = raw(client.delete_session)
+        self.list_sessions_page = raw(client.list_sessions_page)
         self.list_messages = raw(client.list_messages)
+        self.list_messages_page = raw(client.list_messages_page)
         self.append_message = raw(client.append_message)
         self.get_message = raw(client.get_message)
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> Generator[RawResponse[list[ChatSession]], None, None]:
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> Generator[RawResponse[SessionPage], None, None]:
         """Yield each page of `ChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor))
         return (page.raw() for page in pages)
 
     def iter_messages(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> Generator[RawResponse[list[ChatMessage]], None, None]:
+    ) -> Generator[RawResponse[MessagePage], None, None]:
         """Yield each page of `ChatClient.iter_messages`, with its response."""
         pages = self._client._pages(ops.list_messages(session_id, after, page_size))
         return (page.raw() for page in pages)

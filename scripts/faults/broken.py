@@ -49,7 +49,7 @@ class SyncListingsEmpty(ChatClient):
         return []
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None, cursor: str | None = None
     ) -> Generator[ChatSession, None, None]:
         yield from ()
 
@@ -72,7 +72,7 @@ class AsyncListingsEmpty(AsyncChatClient):
         return []
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self, created_by: str, tree: str | None = None, *, page_size: int | None = None, cursor: str | None = None
     ) -> AsyncGenerator[ChatSession, None]:
         return _nothing()
 
