@@ -11,29 +11,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, Mapping
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
-from ._base_client import _BaseClient
+from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._raw import Answer, RawResponse, araw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 __all__ = ["AsyncChatClient", "AsyncRawChatClient"]
 
 T = TypeVar("T")
 
 
-async def _joined(pages: AsyncIterable[Answer[list[T]]]) -> list[T]:
+async def _joined(pages: AsyncIterable[Answer[SessionPage]] | AsyncIterable[Answer[MessagePage]]) -> list[Any]:
     """Every page's records in one list, each page added at once (not record by record)."""
-    records: list[T] = []
+    records: list[Any] = []
     async for page in pages:
-        records += page.parsed
+        records += page.parsed.data
     return records
 
 
@@ -181,20 +182,20 @@ class AsyncChatClient(_BaseClient):
                     self._stopped(op, attempts, None)
                     raise
 
-    async def _pages(self, walk: ops.Walk[T], *, whole: bool = False) -> AsyncGenerator[Answer[list[T]], None]:
-        """The pages of `walk`, as far as its `max_items`; `whole`: all under one deadline (a `list_*` call's)."""
+    async def _pages(
+        self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False
+    ) -> AsyncGenerator[Answer[ops.P], None]:
+        """A listing's pages, to its end or its `most` records; `whole`: under one deadline (a `list_*` call's)."""
         deadline = self._walk_deadline() if whole else None
         cursor: str | None = None
         seen: set[str] = set()
-        room = walk.max_items
-        while room != 0:
-            answer = await self._call(walk.page(cursor, room), deadline)
-            items, cursor = answer.parsed
-            if room is not None:
-                items = items[:room]
-                room -= len(items)
-            yield Answer(items, answer.response)
-            if cursor is None or room == 0:
+        while most != 0:
+            answer = await self._call(page(cursor, most), deadline)
+            if most is not None:
+                answer, most = kept(answer, most)
+            yield answer
+            cursor = ops.following(answer.parsed)
+            if cursor is None or most == 0:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
@@ -224,7 +225,38 @@ class AsyncChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_sessions(created_by, tree, None, max_items), whole=True))
+        pages = ops.list_sessions(created_by, tree, None)
+        sessions: list[ChatSession] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return sessions
+
+    async def list_sessions_page(
+        self, created_by: str, tree: str | None = None, *, cursor: str | None = None, page_size: int | None = None
+    ) -> SessionPage:
+        """Return one page of a user's chat sessions, most recently updated first, and the cursor of the next.
+
+        For a "load more" that keeps no state: hand `page.next_cursor` to whoever asks for
+        more, and call again with it as `cursor`. What a walk sees when sessions change
+        during it is said in `iter_sessions`.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            cursor: A page's `next_cursor`, to return the page after it; None for the first page.
+            page_size: Sessions per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`SessionPage`: its sessions, `has_more`, and `next_cursor`.
+
+        Raises:
+            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (no request is sent).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_sessions(created_by, tree, page_size, cursor, "list_sessions_page")
+        return (await self._call(pages(None, None))).parsed
 
     def iter_sessions(
         self,
@@ -232,6 +264,7 @@ class AsyncChatClient(_BaseClient):
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
@@ -248,21 +281,24 @@ class AsyncChatClient(_BaseClient):
             created_by: Username of the session owner.
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
+            cursor: A page's `next_cursor` (from `list_sessions_page`, say), to resume the walk after that
+                page; None to start from the first.
             max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once, before any
-                request).
+            ClannInvalidArgumentError: If `cursor` is not a cursor, or `page_size` or `max_items` is out of
+                range (raised at once, before any request).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size, max_items))
-        return (session async for page in pages for session in page.parsed)
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor), ops.max_items(max_items))
+        return (session async for page in pages for session in page.parsed.data)
 
     async def create_session(
         self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
@@ -380,7 +416,39 @@ class AsyncChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_messages(session_id, None, None, max_items), whole=True))
+        pages = ops.list_messages(session_id, None, None)
+        messages: list[ChatMessage] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return messages
+
+    async def list_messages_page(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> MessagePage:
+        """Return one page of a session's messages, oldest first, and what resumes after it.
+
+        For a "load more" that keeps no state: hand `page.next_after` to whoever asks for
+        more, and call again with it as `after`. An empty page means nothing new yet; its
+        `next_after` is the `after` it was asked with, so polling with it never starts over.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`), to return
+                the messages after it; None for the first page.
+            page_size: Messages per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`MessagePage`: its messages, `has_more`, and `next_after` (the last message's ID).
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (no request is sent).
+            ClannInvalidArgumentError: If `page_size` is out of range (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_messages(session_id, after, page_size, "list_messages_page")
+        return (await self._call(pages(None, None))).parsed
 
     def iter_messages(
         self,
@@ -416,8 +484,8 @@ class AsyncChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_messages(session_id, after, page_size, max_items))
-        return (message async for page in pages for message in page.parsed)
+        pages = self._pages(ops.list_messages(session_id, after, page_size), ops.max_items(max_items))
+        return (message async for page in pages for message in page.parsed.data)
 
     async def append_message(
         self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
@@ -487,7 +555,8 @@ class AsyncRawChatClient:
     """`AsyncChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
+    being the page: a `SessionPage` or `MessagePage`, a sequence of its records, with
+    what resumes after it.
     """
 
     def __init__(self, client: AsyncChatClient) -> None:
@@ -497,7 +566,9 @@ class AsyncRawChatClient:
         self.get_session = araw(client.get_session)
         self.update_session = araw(client.update_session)
         self.delete_session = araw(client.delete_session)
+        self.list_sessions_page = araw(client.list_sessions_page)
         self.list_messages = araw(client.list_messages)
+        self.list_messages_page = araw(client.list_messages_page)
         self.append_message = araw(client.append_message)
         self.get_message = araw(client.get_message)
 
@@ -507,10 +578,12 @@ class AsyncRawChatClient:
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
-    ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
+    ) -> AsyncGenerator[RawResponse[SessionPage], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, max_items))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor), most)
         return (page.raw() async for page in pages)
 
     def iter_messages(
@@ -520,7 +593,8 @@ class AsyncRawChatClient:
         after: str | ChatMessage | None = None,
         page_size: int | None = None,
         max_items: int | None = None,
-    ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
+    ) -> AsyncGenerator[RawResponse[MessagePage], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size, max_items))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size), most)
         return (page.raw() async for page in pages)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import attrs
 import httpx2
+import msgspec
 
 from . import _config, _failures, _operations, _parse
 from ._body import ERROR_BODY_LIMIT, Body
@@ -216,7 +217,7 @@ class _BaseClient:
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
-            return _failures.status_error(status, headers, body)
+            return _failures.answer_error(response, body)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
             value = op.read(body)
@@ -249,6 +250,17 @@ class _BaseClient:
 
     def _stuck(self, page: Answer[Any]) -> ClannError:
         return _failures.give_up(_failures.stuck_cursor(page.response), None, "a listing", Attempts(0), None)
+
+
+def kept(answer: Answer[_operations.P], most: int) -> tuple[Answer[_operations.P], int]:
+    """A walk's page cut to the `most` records the walk still wants, and how many it wants after it.
+
+    The page was asked for no more: a longer one breaks the contract, but `max_items` is a promise.
+    """
+    page = answer.parsed
+    if len(page.data) > most:
+        answer = Answer(msgspec.structs.replace(page, data=page.data[:most]), answer.response)
+    return answer, most - len(answer.parsed.data)
 
 
 def _shorter(part: float | None, left: float) -> float:

@@ -25,27 +25,16 @@ from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 if TYPE_CHECKING:
     from ._generated.types import Unset
 
 T = TypeVar("T")
-Page: TypeAlias = tuple[list[T], str | None]
-"""A page's records, and the cursor of the next page (None on the last)."""
-
-
-class Walk(NamedTuple, Generic[T]):
-    """A walk over a listing's pages: how to ask for each, and how many records to read at most.
-
-    Attributes:
-        page: From a page's cursor (None: the first) and the records still wanted (None: all),
-            the request for that page; it asks for no more records than are wanted.
-        max_items: The most records the walk reads, or None for every one.
-    """
-
-    page: Callable[[str | None, int | None], Operation[Page[T]]]
-    max_items: int | None
-
+P = TypeVar("P", SessionPage, MessagePage)
+Pages: TypeAlias = Callable[[str | None, int | None], "Operation[P]"]
+"""A listing: a function from what resumes it (None: its start), and the most records still wanted (None:
+as many as a page holds), to the request of that page, which asks for no more than are wanted."""
 
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
@@ -82,24 +71,35 @@ class Operation(NamedTuple, Generic[T]):
 
 
 def list_sessions(
-    created_by: str, tree: str | None, page_size: int | None, max_items: int | None = None
-) -> Walk[ChatSession]:
-    """The pages of a user's sessions, as far as `max_items` of them."""
+    created_by: str, tree: str | None, page_size: int | None, cursor: str | None = None, name: str = "list_sessions"
+) -> Pages[SessionPage]:
+    """The pages of a user's sessions from `cursor` (None: the first): a function from a cursor to its request."""
     with _refused():
         user = _text("created_by", created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
-        most = _max_items(max_items)
+        start = _cursor(cursor)
     walk = _parse.SessionWalk(user, scope)
 
-    def page(cursor: str | None, room: int | None) -> Operation[Page[ChatSession]]:
+    def read(body: bytes) -> SessionPage:
+        items, following = walk.page(body)
+        return SessionPage(tuple(items), following is not None, following)
+
+    def page(cursor: str | None, most: int | None) -> Operation[SessionPage]:
         from ._generated.api.chat import list_sessions as _list_sessions
 
-        size = limit if room is None else min(limit, room)
-        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=_unset(cursor))
-        return _operation("list_sessions", kwargs, 200, walk.page)
+        at, size = _unset(cursor or start), limit if most is None else min(limit, most)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=at)
+        return _operation(name, kwargs, 200, read)
 
-    return Walk(page, most)
+    return page
+
+
+def following(page: SessionPage | MessagePage) -> str | None:
+    """What resumes a listing after `page`, for `Pages`; None after its last page."""
+    if isinstance(page, SessionPage):
+        return page.next_cursor
+    return page.next_after if page.has_more else None
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
@@ -153,26 +153,31 @@ def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[
 
 
 def list_messages(
-    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, max_items: int | None = None
-) -> Walk[ChatMessage]:
-    """The pages of a session's messages, as far as `max_items` of them."""
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, name: str = "list_messages"
+) -> Pages[MessagePage]:
+    """The pages of a session's messages after `after`: a function from a cursor (None: the first) to its request."""
     with _refused():
         ulid = session_ulid(session_id)
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
-        most = _max_items(max_items)
     walk = _parse.MessageWalk(ulid, start)
 
-    def page(cursor: str | None, room: int | None) -> Operation[Page[ChatMessage]]:
+    def page(cursor: str | None, most: int | None) -> Operation[MessagePage]:
         from ._generated.api.chat import list_messages as _list_messages
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
-        size = limit if room is None else min(limit, room)
-        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after))
-        return _operation("list_messages", kwargs, 200, walk.read)
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
 
-    return Walk(page, most)
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
+        size = limit if most is None else min(limit, most)
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after))
+        return _operation(name, kwargs, 200, read)
+
+    return page
 
 
 def append_message(
@@ -277,6 +282,19 @@ def _key(key: str | None) -> str:
     return key
 
 
+def _cursor(cursor: str | None) -> str | None:
+    """A page's `next_cursor`, as the caller kept it, checked to be one."""
+    if cursor is None:
+        return None
+    if not isinstance(cursor, str):
+        raise TypeError(f"cursor must be a str or None, got {type(cursor).__name__}")
+    if not _parse.is_cursor(cursor):
+        raise ClannInvalidArgumentError(
+            f"cursor must be a page's next_cursor, 1 to 200 of A-Z, a-z, 0-9, '_' and '-', got {_parse_echo(cursor)}"
+        )
+    return cursor
+
+
 def _page_size(size: int | None) -> int:
     if size is None:
         return MAX_PAGE_SIZE
@@ -287,14 +305,16 @@ def _page_size(size: int | None) -> int:
     return size
 
 
-def _max_items(most: int | None) -> int | None:
-    if most is None:
-        return None
-    if isinstance(most, bool) or not isinstance(most, int):
-        raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
-    if most < 0:
-        raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
-    return most
+def max_items(most: int | None) -> int | None:
+    """A walk's `max_items`, checked: None (every record) or 0 or more; raises before any request."""
+    with _refused():
+        if most is None:
+            return None
+        if isinstance(most, bool) or not isinstance(most, int):
+            raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
+        if most < 0:
+            raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
+        return most
 
 
 def _text(name: str, value: object) -> str:

@@ -12,29 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Mapping
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
-from ._base_client import _BaseClient
+from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._raw import Answer, RawResponse, raw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 __all__ = ["ChatClient", "RawChatClient"]
 
 T = TypeVar("T")
 
 
-def _joined(pages: Iterable[Answer[list[T]]]) -> list[T]:
+def _joined(pages: Iterable[Answer[SessionPage]] | Iterable[Answer[MessagePage]]) -> list[Any]:
     """Every page's records in one list, each page added at once (not record by record)."""
-    records: list[T] = []
+    records: list[Any] = []
     for page in pages:
-        records += page.parsed
+        records += page.parsed.data
     return records
 
 
@@ -182,20 +183,20 @@ class ChatClient(_BaseClient):
                     self._stopped(op, attempts, None)
                     raise
 
-    def _pages(self, walk: ops.Walk[T], *, whole: bool = False) -> Generator[Answer[list[T]], None, None]:
-        """The pages of `walk`, as far as its `max_items`; `whole`: all under one deadline (a `list_*` call's)."""
+    def _pages(
+        self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False
+    ) -> Generator[Answer[ops.P], None, None]:
+        """A listing's pages, to its end or its `most` records; `whole`: under one deadline (a `list_*` call's)."""
         deadline = self._walk_deadline() if whole else None
         cursor: str | None = None
         seen: set[str] = set()
-        room = walk.max_items
-        while room != 0:
-            answer = self._call(walk.page(cursor, room), deadline)
-            items, cursor = answer.parsed
-            if room is not None:
-                items = items[:room]
-                room -= len(items)
-            yield Answer(items, answer.response)
-            if cursor is None or room == 0:
+        while most != 0:
+            answer = self._call(page(cursor, most), deadline)
+            if most is not None:
+                answer, most = kept(answer, most)
+            yield answer
+            cursor = ops.following(answer.parsed)
+            if cursor is None or most == 0:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
@@ -225,7 +226,38 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return _joined(self._pages(ops.list_sessions(created_by, tree, None, max_items), whole=True))
+        pages = ops.list_sessions(created_by, tree, None)
+        sessions: list[ChatSession] = _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return sessions
+
+    def list_sessions_page(
+        self, created_by: str, tree: str | None = None, *, cursor: str | None = None, page_size: int | None = None
+    ) -> SessionPage:
+        """Return one page of a user's chat sessions, most recently updated first, and the cursor of the next.
+
+        For a "load more" that keeps no state: hand `page.next_cursor` to whoever asks for
+        more, and call again with it as `cursor`. What a walk sees when sessions change
+        during it is said in `iter_sessions`.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            cursor: A page's `next_cursor`, to return the page after it; None for the first page.
+            page_size: Sessions per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`SessionPage`: its sessions, `has_more`, and `next_cursor`.
+
+        Raises:
+            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (no request is sent).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_sessions(created_by, tree, page_size, cursor, "list_sessions_page")
+        return self._call(pages(None, None)).parsed
 
     def iter_sessions(
         self,
@@ -233,6 +265,7 @@ class ChatClient(_BaseClient):
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
     ) -> Generator[ChatSession, None, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
@@ -248,21 +281,24 @@ class ChatClient(_BaseClient):
             created_by: Username of the session owner.
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
+            cursor: A page's `next_cursor` (from `list_sessions_page`, say), to resume the walk after that
+                page; None to start from the first.
             max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once, before any
-                request).
+            ClannInvalidArgumentError: If `cursor` is not a cursor, or `page_size` or `max_items` is out of
+                range (raised at once, before any request).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size, max_items))
-        return (session for page in pages for session in page.parsed)
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor), ops.max_items(max_items))
+        return (session for page in pages for session in page.parsed.data)
 
     def create_session(
         self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
@@ -380,7 +416,39 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return _joined(self._pages(ops.list_messages(session_id, None, None, max_items), whole=True))
+        pages = ops.list_messages(session_id, None, None)
+        messages: list[ChatMessage] = _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return messages
+
+    def list_messages_page(
+        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+    ) -> MessagePage:
+        """Return one page of a session's messages, oldest first, and what resumes after it.
+
+        For a "load more" that keeps no state: hand `page.next_after` to whoever asks for
+        more, and call again with it as `after`. An empty page means nothing new yet; its
+        `next_after` is the `after` it was asked with, so polling with it never starts over.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`), to return
+                the messages after it; None for the first page.
+            page_size: Messages per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`MessagePage`: its messages, `has_more`, and `next_after` (the last message's ID).
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (no request is sent).
+            ClannInvalidArgumentError: If `page_size` is out of range (no request is sent).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_messages(session_id, after, page_size, "list_messages_page")
+        return self._call(pages(None, None)).parsed
 
     def iter_messages(
         self,
@@ -415,8 +483,8 @@ class ChatClient(_BaseClient):
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_messages(session_id, after, page_size, max_items))
-        return (message for page in pages for message in page.parsed)
+        pages = self._pages(ops.list_messages(session_id, after, page_size), ops.max_items(max_items))
+        return (message for page in pages for message in page.parsed.data)
 
     def append_message(
         self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
@@ -486,7 +554,8 @@ class RawChatClient:
     """`ChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
+    being the page: a `SessionPage` or `MessagePage`, a sequence of its records, with
+    what resumes after it.
     """
 
     def __init__(self, client: ChatClient) -> None:
@@ -496,7 +565,9 @@ class RawChatClient:
         self.get_session = raw(client.get_session)
         self.update_session = raw(client.update_session)
         self.delete_session = raw(client.delete_session)
+        self.list_sessions_page = raw(client.list_sessions_page)
         self.list_messages = raw(client.list_messages)
+        self.list_messages_page = raw(client.list_messages_page)
         self.append_message = raw(client.append_message)
         self.get_message = raw(client.get_message)
 
@@ -506,10 +577,12 @@ class RawChatClient:
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
-    ) -> Generator[RawResponse[list[ChatSession]], None, None]:
+    ) -> Generator[RawResponse[SessionPage], None, None]:
         """Yield each page of `ChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, max_items))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor), most)
         return (page.raw() for page in pages)
 
     def iter_messages(
@@ -519,7 +592,8 @@ class RawChatClient:
         after: str | ChatMessage | None = None,
         page_size: int | None = None,
         max_items: int | None = None,
-    ) -> Generator[RawResponse[list[ChatMessage]], None, None]:
+    ) -> Generator[RawResponse[MessagePage], None, None]:
         """Yield each page of `ChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size, max_items))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size), most)
         return (page.raw() for page in pages)

@@ -30,11 +30,14 @@ from pyclann import (
     ClannRateLimitError,
     ClannUnprocessableError,
     CustomRole,
+    ErrorResponse,
+    MessagePage,
     MessageRole,
     RawChatClient,
     RawResponse,
     RecordId,
     Role,
+    SessionPage,
 )
 from pyclann.testing import instant_retries
 
@@ -86,9 +89,13 @@ def sync_surface(client: ChatClient) -> None:
         detail: str = error.detail
         body: str = error.body
         problem: dict[str, Any] | None = error.problem
+        answer: ErrorResponse | None = error.response
+        if answer is not None:
+            headers: httpx2.Headers = answer.headers
+            print(answer.status_code, headers.get("retry-after"), answer.content, answer.text, answer.json())
         print(detail, body, problem)
     except ClannError as error:
-        print(error.may_have_landed)
+        print(error.may_have_landed, error.response)
     print(
         sessions,
         scoped,
@@ -125,8 +132,11 @@ def raw_surface(client: ChatClient) -> None:
     messages: RawResponse[list[ChatMessage]] = raw.list_messages(session)
     appended: RawResponse[ChatMessage] = raw.append_message(session, "user", "hi")
     one: RawResponse[ChatMessage] = raw.get_message(session, appended.parsed)
-    pages: Iterator[RawResponse[list[ChatSession]]] = raw.iter_sessions("alice", page_size=10)
-    message_pages: Iterator[RawResponse[list[ChatMessage]]] = raw.iter_messages(session, after=one.parsed)
+    pages: Iterator[RawResponse[SessionPage]] = raw.iter_sessions("alice", page_size=10, cursor=None)
+    message_pages: Iterator[RawResponse[MessagePage]] = raw.iter_messages(session, after=one.parsed)
+    first: RawResponse[SessionPage] = raw.list_sessions_page("alice", cursor=None)
+    later: RawResponse[MessagePage] = raw.list_messages_page(session, after=one.parsed)
+    print(first.parsed.next_cursor, later.parsed.next_after)
     print(status, headers, request_id, replayed, listed, created, updated, deleted, messages, pages, message_pages)
 
 
@@ -149,8 +159,12 @@ async def async_surface(client: AsyncChatClient) -> None:
     raw: AsyncRawChatClient = client.with_raw_response
     got: RawResponse[ChatSession] = await raw.get_session(session)
     async for page in raw.iter_messages(session):
-        records: list[ChatMessage] = page.parsed
-        print(records)
+        records: tuple[ChatMessage, ...] = page.parsed.data
+        print(records, len(page.parsed), page.parsed[0], page.parsed.next_after)
+    sessions_page: SessionPage = await client.list_sessions_page("alice", cursor=None, page_size=20)
+    resumed: AsyncIterator[ChatSession] = client.iter_sessions("alice", cursor=sessions_page.next_cursor)
+    messages_page: MessagePage = await client.list_messages_page(session, after=message, page_size=20)
+    print(resumed, messages_page.has_next_page(), [m.content for m in messages_page])
     copy: AsyncChatClient = client.with_options(timeout=5, max_retries=0)
     await copy.aclose()
     await client.aclose()

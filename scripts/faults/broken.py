@@ -56,6 +56,7 @@ class SyncListingsEmpty(ChatClient):
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
     ) -> Generator[ChatSession, None, None]:
         yield from ()
@@ -91,6 +92,7 @@ class AsyncListingsEmpty(AsyncChatClient):
         tree: str | None = None,
         *,
         page_size: int | None = None,
+        cursor: str | None = None,
         max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         return _nothing()
