@@ -17,7 +17,7 @@ import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
-from ._base_client import _BaseClient
+from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._raw import Answer, RawResponse, araw
 from ._retry import sleep_for
@@ -131,21 +131,24 @@ class AsyncChatClient(_BaseClient):
         """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
         return AsyncRawChatClient(self)
 
-    async def _call(self, op: _operations.Operation[T]) -> Answer[T]:
+    async def _call(self, op: _operations.Operation[T], deadline: float | None = None) -> Answer[T]:
+        """Send `op`, retrying as the rules say, by `deadline` (a walk's; else the call's own total_timeout)."""
         if self._conn.closed:
             raise self._closed(op)
         self._check_loop(op, _io.async_running_loop())
-        attempts = self._attempts(op)
+        attempts = self._attempts(op, deadline)
+        if attempts.out_of_time:  # a walk's next page, its time spent on the pages before
+            raise self._out_of_time(op, attempts)
         while True:
             left = attempts.time_left()
             cause: BaseException | None = None
-            scope, deadline = _io.async_attempt(left, self._conn.shaped)
+            scope, ends = _io.async_attempt(left, self._conn.shaped)
             watched = _failures.AsyncWatch()
             try:
                 with scope:
                     response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
-                        body = self._body(response, deadline)
+                        body = self._body(response, ends)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
                             body.feed(response.content)
                         else:
@@ -160,6 +163,9 @@ class AsyncChatClient(_BaseClient):
                 failed, failure = _failures.attempt_error(
                     op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
+            except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
+                self._stopped(op, attempts, watched)
+                raise
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, Answer):
@@ -170,40 +176,57 @@ class AsyncChatClient(_BaseClient):
                 raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
-                await _io.async_sleep(seconds)
+                try:
+                    await _io.async_sleep(seconds)
+                except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
+                    self._stopped(op, attempts, None)
+                    raise
 
-    async def _pages(self, page: ops.Pages[ops.P]) -> AsyncGenerator[Answer[ops.P], None]:
+    async def _pages(
+        self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False
+    ) -> AsyncGenerator[Answer[ops.P], None]:
+        """A listing's pages, to its end or its `most` records; `whole`: under one deadline (a `list_*` call's)."""
+        deadline = self._walk_deadline() if whole else None
         cursor: str | None = None
         seen: set[str] = set()
-        while True:
-            answer = await self._call(page(cursor))
+        while most != 0:
+            answer = await self._call(page(cursor, most), deadline)
+            if most is not None:
+                answer, most = kept(answer, most)
             yield answer
             cursor = ops.following(answer.parsed)
-            if cursor is None:
+            if cursor is None or most == 0:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
             seen.add(cursor)
 
-    async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+    async def list_sessions(
+        self, created_by: str, tree: str | None = None, *, max_items: int | None = None
+    ) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
 
         Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
+        The client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             created_by: Username of the session owner.
             tree: Filter by tree slug.
+            max_items: Return at most this many, the first in the listing's order, and ask for no
+                more; None (the default) for every one.
 
         Returns:
             List of :class:`ChatSession` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        sessions: list[ChatSession] = await _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+        pages = ops.list_sessions(created_by, tree, None)
+        sessions: list[ChatSession] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
         return sessions
 
     async def list_sessions_page(
@@ -233,7 +256,7 @@ class AsyncChatClient(_BaseClient):
             ClannAPIError: For any other error response.
         """
         pages = ops.list_sessions(created_by, tree, page_size, cursor, "list_sessions_page")
-        return (await self._call(pages(None))).parsed
+        return (await self._call(pages(None, None))).parsed
 
     def iter_sessions(
         self,
@@ -242,13 +265,16 @@ class AsyncChatClient(_BaseClient):
         *,
         page_size: int | None = None,
         cursor: str | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
         The walk is a keyset walk: it yields every session that exists throughout it and is
         not changed during it exactly once, and never yields a session twice. A session
         created, renamed or given a message during the walk moves ahead of it, and is not
-        yielded (again); start a new walk to see it.
+        yielded (again); start a new walk to see it. Each page is a call of its own: the
+        client's `total_timeout` bounds each page's request, retries and waits, so no step
+        of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
@@ -257,20 +283,21 @@ class AsyncChatClient(_BaseClient):
             page_size: Sessions per request, 1 to 100; defaults to 100.
             cursor: A page's `next_cursor` (from `list_sessions_page`, say), to resume the walk after that
                 page; None to start from the first.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (raised at
-                once, before any request).
+            ClannInvalidArgumentError: If `cursor` is not a cursor, or `page_size` or `max_items` is out of
+                range (raised at once, before any request).
             ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor))
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor), ops.max_items(max_items))
         return (session async for page in pages for session in page.parsed.data)
 
     async def create_session(
@@ -368,23 +395,29 @@ class AsyncChatClient(_BaseClient):
         """
         await self._call(ops.delete_session(session_id, idempotency_key))
 
-    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+    async def list_messages(self, session_id: str | ChatSession, *, max_items: int | None = None) -> list[ChatMessage]:
         """Return all messages in a session, ordered by creation time.
+
+        Walks every page; the client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            max_items: Return at most this many, the oldest, and ask for no more; None (the default)
+                for every one.
 
         Returns:
             List of :class:`ChatMessage` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
             ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        messages: list[ChatMessage] = await _joined(self._pages(ops.list_messages(session_id, None, None)))
+        pages = ops.list_messages(session_id, None, None)
+        messages: list[ChatMessage] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
         return messages
 
     async def list_messages_page(
@@ -415,35 +448,43 @@ class AsyncChatClient(_BaseClient):
             ClannAPIError: For any other error response.
         """
         pages = ops.list_messages(session_id, after, page_size, "list_messages_page")
-        return (await self._call(pages(None))).parsed
+        return (await self._call(pages(None, None))).parsed
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatMessage, None]:
         """Yield a session's messages, oldest first, fetching pages as they are needed.
 
         With `after`, only the messages after that one: call again with the last message you
-        have to poll for new ones. Messages appended during the walk are yielded too.
+        have to poll for new ones. Messages appended during the walk are yielded too. Each
+        page is a call of its own: the client's `total_timeout` bounds each page's request,
+        retries and waits, so no step of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
             session_id: Full record ID, bare ULID, or the `ChatSession` itself.
             after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
             page_size: Messages per request, 1 to 100; defaults to 100.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
             ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once).
             ClannNotFoundError: If the session does not exist.
             ClannBadRequestError: If `after` is not a message of this session.
             ClannAuthError: If not authenticated.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_messages(session_id, after, page_size))
+        pages = self._pages(ops.list_messages(session_id, after, page_size), ops.max_items(max_items))
         return (message async for page in pages for message in page.parsed.data)
 
     async def append_message(
@@ -538,14 +579,22 @@ class AsyncRawChatClient:
         *,
         page_size: int | None = None,
         cursor: str | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[RawResponse[SessionPage], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor), most)
         return (page.raw() async for page in pages)
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[RawResponse[MessagePage], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size), most)
         return (page.raw() async for page in pages)

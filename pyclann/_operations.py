@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = TypeVar("P", SessionPage, MessagePage)
-Pages: TypeAlias = Callable[[str | None], "Operation[P]"]
-"""A listing: a function from what resumes it (None: its start) to the request of that page."""
+Pages: TypeAlias = Callable[[str | None, int | None], "Operation[P]"]
+"""A listing: a function from what resumes it (None: its start), and the most records still wanted (None:
+as many as a page holds), to the request of that page, which asks for no more than are wanted."""
 
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
@@ -84,11 +85,11 @@ def list_sessions(
         items, following = walk.page(body)
         return SessionPage(tuple(items), following is not None, following)
 
-    def page(cursor: str | None) -> Operation[SessionPage]:
+    def page(cursor: str | None, most: int | None) -> Operation[SessionPage]:
         from ._generated.api.chat import list_sessions as _list_sessions
 
-        at = _unset(cursor or start)
-        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=at)
+        at, size = _unset(cursor or start), limit if most is None else min(limit, most)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=at)
         return _operation(name, kwargs, 200, read)
 
     return page
@@ -161,7 +162,7 @@ def list_messages(
         limit = _page_size(page_size)
     walk = _parse.MessageWalk(ulid, start)
 
-    def page(cursor: str | None) -> Operation[MessagePage]:
+    def page(cursor: str | None, most: int | None) -> Operation[MessagePage]:
         from ._generated.api.chat import list_messages as _list_messages
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
@@ -172,7 +173,8 @@ def list_messages(
             items, more = walk.read(body)
             return MessagePage(tuple(items), more is not None, asked)
 
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
+        size = limit if most is None else min(limit, most)
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after))
         return _operation(name, kwargs, 200, read)
 
     return page
@@ -301,6 +303,18 @@ def _page_size(size: int | None) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
     return size
+
+
+def max_items(most: int | None) -> int | None:
+    """A walk's `max_items`, checked: None (every record) or 0 or more; raises before any request."""
+    with _refused():
+        if most is None:
+            return None
+        if isinstance(most, bool) or not isinstance(most, int):
+            raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
+        if most < 0:
+            raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
+        return most
 
 
 def _text(name: str, value: object) -> str:

@@ -37,6 +37,8 @@ MODULES = (
     "tests/test_faults.py",  # the soak's workload through the proxy, against the dev server
     "tests/test_audit.py",  # the soak's audit, against broken clients
     "tests/test_in_doubt.py",  # writes left in doubt through the proxy
+    "tests/test_deadline.py",  # servers that serve slow pages, or pages without end
+    "tests/test_cancel.py",  # writes cancelled against servers on sockets, and signals
 )
 
 # Fixtures that start a server: a test that uses one is slow, wherever it is.
