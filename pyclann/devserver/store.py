@@ -4,9 +4,11 @@ One connection, used from the event loop only, and no `await` inside a
 transaction, so a check-then-write (an idempotency key, a session's owner)
 cannot interleave with another request. Every write's time comes from `_next`,
 strictly after every time issued before it, whatever the clock does (it may
-step back, or read the same microsecond twice), and across restarts. WAL with `synchronous=NORMAL`: a
-commit is not flushed to disk on its own, so a power cut may lose the last
-writes but never corrupts the file, which is the right trade for a dev server.
+step back, or read the same microsecond twice), and across restarts.
+
+WAL with `synchronous=NORMAL`: a commit is not flushed to disk on its own, so a
+power cut may lose the last writes but never corrupts the file, which is the
+right trade for a dev server.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 
 from ulid import ULID
 
-# Layout 1 (`_SCHEMA`), then 2 (`_LAYOUT_2`). Both tables are keyed WITHOUT ROWID on what they are looked up and
-# listed by, so an append writes two B-trees (the message's, and the session's
-# with its owner index) instead of six: measured, 70 us a commit became 40.
+# Layout 2 is `_SCHEMA` (layout 1) and `_LAYOUT_2`. Sessions and messages are
+# keyed WITHOUT ROWID on what they are looked up and listed by, so an append
+# writes two B-trees (the message's, and the session's with its owner index)
+# instead of six: measured, 70 us a commit became 40.
 # Messages are keyed (session, ulid): `_next` issues ULIDs in the order of their
 # times, so ULID order within a session is `created_at` order, ties included.
 # Listing by tree filters the owner's sessions instead of keeping an index on
