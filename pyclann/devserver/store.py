@@ -342,11 +342,12 @@ class Store:
             args += after
         query += " ORDER BY updated_at DESC, ulid DESC LIMIT ?"
         found = self._db.execute(query, (*args, limit)).fetchall()
-        # Those changed since the walk began: few, unless the walk is old. Each as it was then.
+        # Those changed since the walk began: few, unless the walk is old. Each as it was then. One
+        # created after the position was then at or before it (updated_at >= created_at): already returned.
         changed = self._db.execute(
             "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session "
             "WHERE created_by = ? AND updated_at > ? AND created_at <= ?",
-            (created_by, as_of, as_of),
+            (created_by, as_of, min(as_of, after[0]) if after is not None else as_of),
         ).fetchall()
         for row in changed:
             then = self._as_of(row, as_of)
