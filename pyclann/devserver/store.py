@@ -113,6 +113,35 @@ DROP TABLE chat_message_0;
 DROP TABLE chat_session_0;
 """
 
+# A user's sessions changed since `as_of`, as they were then, in walk order after a position.
+# Title and tree: those the first rename after `as_of` replaced, else today's. `updated_at`:
+# the latest of the creation, the renames and the messages at or before `as_of` (the messages
+# scanned newest first by ULID, which is their time order within a session).
+_AS_OF = """
+SELECT ulid, title, created_by, tree, created_at, updated_at FROM (
+    SELECT c.ulid,
+        CASE WHEN c.next_rename IS NULL THEN c.title ELSE w.title END AS title,
+        c.created_by,
+        CASE WHEN c.next_rename IS NULL THEN c.tree ELSE w.tree END AS tree,
+        c.created_at,
+        c.updated_at
+    FROM (
+        SELECT s.ulid, s.title, s.created_by, s.tree, s.created_at,
+            (SELECT min(until) FROM chat_session_was WHERE session = s.ulid AND until > :as_of) AS next_rename,
+            max(
+                s.created_at,
+                coalesce((SELECT max(until) FROM chat_session_was WHERE session = s.ulid AND until <= :as_of), ''),
+                coalesce((SELECT created_at FROM chat_message WHERE session = s.ulid AND created_at <= :as_of
+                    ORDER BY ulid DESC LIMIT 1), '')
+            ) AS updated_at
+        FROM chat_session s
+        WHERE s.created_by = :owner AND s.updated_at > :as_of AND s.created_at <= :created
+    ) c
+    LEFT JOIN chat_session_was w ON w.session = c.ulid AND w.until = c.next_rename
+)
+WHERE (:tree IS NULL OR tree = :tree) AND (:after_time IS NULL OR (updated_at, ulid) < (:after_time, :after_ulid))
+ORDER BY updated_at DESC, ulid DESC LIMIT :limit
+"""
 REPLAY_TTL = timedelta(hours=24)
 _UNSET: Any = object()
 
@@ -342,39 +371,23 @@ class Store:
             args += after
         query += " ORDER BY updated_at DESC, ulid DESC LIMIT ?"
         found = self._db.execute(query, (*args, limit)).fetchall()
-        # Those changed since the walk began: few, unless the walk is old. Each as it was then. One
-        # created after the position was then at or before it (updated_at >= created_at): already returned.
+        # Those changed since the walk began (few, unless the walk is old), each rebuilt as it was then.
+        # One created after the position was then at or before it (updated_at >= created_at): returned already.
         changed = self._db.execute(
-            "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session "
-            "WHERE created_by = ? AND updated_at > ? AND created_at <= ?",
-            (created_by, as_of, min(as_of, after[0]) if after is not None else as_of),
+            _AS_OF,
+            {
+                "owner": created_by,
+                "as_of": as_of,
+                "created": min(as_of, after[0]) if after is not None else as_of,
+                "tree": tree,
+                "after_time": after[0] if after is not None else None,
+                "after_ulid": after[1] if after is not None else None,
+                "limit": limit,
+            },
         ).fetchall()
-        for row in changed:
-            then = self._as_of(row, as_of)
-            if (tree is None or then[3] == tree) and (after is None or (then[5], then[0]) < after):
-                found.append(then)
         if changed:
-            found.sort(key=lambda row: (row[5], row[0]), reverse=True)
+            found = sorted(found + changed, key=lambda row: (row[5], row[0]), reverse=True)
         return [_session(row) for row in found[:limit]]
-
-    def _as_of(self, row: tuple[Any, ...], moment: str) -> tuple[Any, ...]:
-        """A session's row as it was at `moment` (after its creation), from what it is now."""
-        ulid, created_at = row[0], row[4]
-        was = self._db.execute(
-            "SELECT title, tree FROM chat_session_was WHERE session = ? AND until > ? ORDER BY until LIMIT 1",
-            (ulid, moment),
-        ).fetchone()
-        title, tree = was if was is not None else (row[1], row[3])
-        renamed = self._db.execute(
-            "SELECT max(until) FROM chat_session_was WHERE session = ? AND until <= ?", (ulid, moment)
-        ).fetchone()[0]
-        # ULID order is created_at order within a session: the scan stops at the first message not newer.
-        appended = self._db.execute(
-            "SELECT created_at FROM chat_message WHERE session = ? AND created_at <= ? ORDER BY ulid DESC LIMIT 1",
-            (ulid, moment),
-        ).fetchone()
-        updated_at = max(created_at, renamed or created_at, appended[0] if appended else created_at)
-        return (ulid, title, row[2], tree, created_at, updated_at)
 
     # -- messages -------------------------------------------------------------
 
