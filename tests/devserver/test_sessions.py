@@ -153,6 +153,25 @@ def test_a_session_changed_during_a_walk_keeps_its_place_and_is_returned_once_as
     assert listed(http)[:4] == [newest_first[i] for i in (5, 3, 4, 0)]
 
 
+def test_a_session_changed_before_a_walk_and_again_during_it_keeps_the_place_of_its_change_before(
+    http: TestClient,
+) -> None:
+    a, b, c = new_session(http, "a"), new_session(http, "b"), new_session(http, "c")
+    renamed = http.patch(f"{SESSIONS}/{a}", json={"title": "a, renamed"}, headers=ALICE).json()
+    append(http, b)
+    given_a_message = http.get(f"{SESSIONS}/{b}", headers=ALICE).json()
+    d = new_session(http, "d")
+
+    def change(pages_read: int) -> None:
+        if pages_read == 1:
+            append(http, a)
+            http.patch(f"{SESSIONS}/{b}", json={"title": "b, renamed"}, headers=ALICE)
+
+    seen, pages = walk(http, 1, change)
+    assert seen == [d, b, a, c]
+    assert [pages[1]["data"], pages[2]["data"]] == [[given_a_message], [renamed]]
+
+
 def test_a_walk_by_tree_keeps_a_session_whose_tree_changed_during_it(http: TestClient) -> None:
     made = [new_session(http, f"s{i}", tree="oak") for i in range(4)]
     newest_first = made[::-1]
