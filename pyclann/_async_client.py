@@ -269,12 +269,13 @@ class AsyncChatClient(_BaseClient):
     ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
-        The walk is a keyset walk: it yields every session that exists throughout it and is
-        not changed during it exactly once, and never yields a session twice. A session
-        created, renamed or given a message during the walk moves ahead of it, and is not
-        yielded (again); start a new walk to see it. Each page is a call of its own: the
-        client's `total_timeout` bounds each page's request, retries and waits, so no step
-        of the walk takes longer; the time between steps is yours.
+        The walk lists the sessions as they were when it began (its first page): it yields
+        every session that exists throughout it exactly once, and never yields a session
+        twice. A session renamed or given a message during the walk keeps its place and is
+        yielded as it was then; one created during the walk is not yielded, one deleted is
+        not yielded after its deletion. Start a new walk to see such changes. Each page is a
+        call of its own: the client's `total_timeout` bounds each page's request, retries and
+        waits, so no step of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
