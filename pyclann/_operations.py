@@ -148,10 +148,13 @@ def list_messages(
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
         from ._generated.api.chat import list_messages as _list_messages
+        from ._generated.types import UNSET
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
+        # No `wait`: the generated builder would send its default, 0, on every listing; a plain
+        # listing's request stays as it was (and as the cassettes hold it).
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=UNSET)
         return _operation("list_messages", kwargs, 200, walk.read)
 
     return page
