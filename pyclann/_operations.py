@@ -160,6 +160,34 @@ def list_messages(
     return page
 
 
+MAX_WAIT = 30
+"""The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
+
+
+def follow_messages(
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, wait: int
+) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
+    """The long polls of a follow: a function from the last message read (None: none yet) to its request.
+
+    One walk reads every answer, so a server that repeats a message cannot make the follow yield it twice.
+    """
+    with _refused():
+        ulid = session_ulid(session_id)
+        start = None if after is None else message_ulid(after, "after")
+        limit = _page_size(page_size)
+        held = _wait(wait)
+    walk = _parse.MessageWalk(ulid, start)
+
+    def poll(last: str | None) -> Operation[Page[ChatMessage]]:
+        from ._generated.api.chat import list_messages as _list_messages
+
+        after = last.removeprefix(f"{MESSAGE_TABLE}:") if last else start
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=held)
+        return _operation("follow_messages", kwargs, 200, walk.read)
+
+    return poll
+
+
 def append_message(
     session_id: str | ChatSession, role: MessageRole, content: str, key: str | None
 ) -> Operation[ChatMessage]:
@@ -270,6 +298,15 @@ def _page_size(size: int | None) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
     return size
+
+
+def _wait(wait: int) -> int:
+    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
+    if isinstance(wait, bool) or not isinstance(wait, int):
+        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
+    if not 1 <= wait <= MAX_WAIT:
+        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
+    return wait
 
 
 def _text(name: str, value: object) -> str:
