@@ -16,7 +16,7 @@ import sys
 import httpx2
 
 import pyclann
-from bench import devserver, imports, latency, mocked, peers, served
+from bench import devserver, follow, imports, latency, mocked, peers, served
 from bench.measure import Figure, spread
 
 
@@ -66,6 +66,7 @@ def main() -> int:
     with served.dev_server() as url:
         figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))
     figures += devserver.figures(4 if quick else 10, 50 if quick else 200, 20 if quick else 50)
+    figures.append(follow.wake_up(50 if quick else 300))
     figures += peers.openai_figures(repeats, inner, 6 if quick else 20)
     print(render(figures))
     missed = [f.name for f in figures if f.verdict == "MISSED"]
