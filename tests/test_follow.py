@@ -137,16 +137,16 @@ def test_failures_that_may_heal_are_retried_past_max_retries_and_resume_after_th
 
 def test_the_raw_view_yields_every_answer_even_an_empty_one_with_its_response() -> None:
     recorder = Recorder(
-        respond(200, message_page([]), {"X-Request-Id": "empty"}),
         respond(200, message_page([MESSAGE]), {"X-Request-Id": "one"}),
+        respond(200, message_page([]), {"X-Request-Id": "empty"}),
     )
     with sync_client(recorder) as chat:
         answers = chat.with_raw_response.follow_messages(SESSION_ID, wait=1)
         raw = [next(answers), next(answers)]
         answers.close()
     assert [(r.status_code, r.request_id, [m.id for m in r.parsed]) for r in raw] == [
-        (200, "empty", []),
         (200, "one", [MESSAGE["id"]]),
+        (200, "empty", []),
     ]
 
 
