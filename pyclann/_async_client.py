@@ -187,21 +187,6 @@ class AsyncChatClient(_BaseClient):
                 raise self._stuck(answer)
             seen.add(cursor)
 
-    async def _follow_pages(
-        self, poll: Callable[[str | None], _operations.Operation[ops.Page[ChatMessage]]], wait: int
-    ) -> AsyncGenerator[Answer[list[ChatMessage]], None]:
-        polls = _follow.poller(self, wait)
-        last: str | None = None  # the last message yielded: each poll resumes after it
-        while True:
-            sent = time.monotonic()
-            answer = await polls._call(poll(last))
-            items, _ = answer.parsed
-            if items:
-                last = items[-1].id
-            yield Answer(items, answer.response)
-            if (rest := _follow.pause(wait, time.monotonic() - sent, not items)) > 0:
-                await _io.async_sleep(rest)
-
     async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
 
@@ -393,51 +378,6 @@ class AsyncChatClient(_BaseClient):
         pages = self._pages(ops.list_messages(session_id, after, page_size))
         return (message async for page in pages for message in page.parsed)
 
-    def follow_messages(
-        self,
-        session_id: str | ChatSession,
-        *,
-        after: str | ChatMessage | None = None,
-        wait: int = _follow.DEFAULT_WAIT,
-        page_size: int | None = None,
-    ) -> AsyncGenerator[ChatMessage, None]:
-        """Yield a session's messages as they are appended, oldest first, until you stop.
-
-        Each request asks the server to hold it until a message comes after the last one
-        yielded, or `wait` seconds pass (long polling): a new message arrives within
-        milliseconds, and an idle follow sends at most one request per `wait`. A lost
-        connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
-        exponential backoff for as long as the follow runs, resuming after the last message
-        yielded: every message is yielded once, in order. Stop it by leaving the loop,
-        closing the generator or the client, or cancelling its task.
-        The client's `timeout` bounds each request beyond the wait; `max_retries` and
-        `total_timeout` do not apply.
-        Use it with `async for`.
-
-        Args:
-            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
-            after: A message of this session (its ID, bare ULID, or the `ChatMessage`): yield only those
-                after it. None, the default, yields every message from the first, then each new one.
-            wait: Seconds the server may hold each request while no message comes, 1 to 30.
-            page_size: Messages per request, 1 to 100; defaults to 100.
-
-        Yields:
-            ChatMessage: Each message in turn; the first request is sent when the generator is first advanced.
-
-        Raises:
-            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
-            ClannInvalidArgumentError: If `wait` or `page_size` is out of range (raised at once).
-            ClannNotFoundError: If the session does not exist, or is deleted while followed.
-            ClannBadRequestError: If `after` is not a message of this session.
-            ClannAuthError: If not authenticated.
-            ClannPermissionError: If the token may not read the session.
-            ClannRateLimitError: If the server asks to wait longer than 60 s (`.retry_after`).
-            ClannResponseError: If an answer breaks the contract.
-            ClannUsageError: If the client is closed while following.
-        """
-        pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
-        return (message async for page in pages for message in page.parsed)
-
     async def append_message(
         self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
     ) -> ChatMessage:
@@ -486,6 +426,66 @@ class AsyncChatClient(_BaseClient):
             ClannAPIError: For any other error response.
         """
         return (await self._call(ops.get_message(session_id, message_id))).parsed
+
+    def follow_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        wait: int = _follow.DEFAULT_WAIT,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[ChatMessage, None]:
+        """Yield a session's messages as they are appended, oldest first, until you stop.
+
+        Each request asks the server to hold it until a message comes after the last one
+        yielded, or `wait` seconds pass (long polling): a new message arrives within
+        milliseconds, and an idle follow sends at most one request per `wait`. A lost
+        connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
+        exponential backoff for as long as the follow runs, resuming after the last message
+        yielded: every message is yielded once, in order. Stop it by leaving the loop,
+        closing the generator or the client, or cancelling its task.
+        The client's `timeout` bounds each request beyond the wait; `max_retries` and
+        `total_timeout` do not apply.
+        Use it with `async for`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`): yield only those
+                after it. None, the default, yields every message from the first, then each new one.
+            wait: Seconds the server may hold each request while no message comes, 1 to 30.
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Yields:
+            ChatMessage: Each message in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `wait` or `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist, or is deleted while followed.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not read the session.
+            ClannRateLimitError: If the server asks to wait longer than 60 s (`.retry_after`).
+            ClannResponseError: If an answer breaks the contract.
+            ClannUsageError: If the client is closed while following.
+        """
+        pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
+        return (message async for page in pages for message in page.parsed)
+
+    async def _follow_pages(
+        self, poll: Callable[[str | None], _operations.Operation[ops.Page[ChatMessage]]], wait: int
+    ) -> AsyncGenerator[Answer[list[ChatMessage]], None]:
+        polls = _follow.poller(self, wait)
+        last: str | None = None  # the last message yielded: each poll resumes after it
+        while True:
+            sent = time.monotonic()
+            answer = await polls._call(poll(last))
+            items, _ = answer.parsed
+            if items:
+                last = items[-1].id
+            yield Answer(items, answer.response)
+            if (rest := _follow.pause(wait, time.monotonic() - sent, not items)) > 0:
+                await _io.async_sleep(rest)
 
     async def aclose(self) -> None:
         """Close the HTTP connections, unless the `httpx2.AsyncClient` was yours or this is a `with_options` copy."""
