@@ -9,7 +9,6 @@ check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
@@ -472,19 +471,17 @@ class AsyncChatClient(_BaseClient):
         pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
         return (message async for page in pages for message in page.parsed)
 
-    async def _follow_pages(
-        self, poll: Callable[[str | None], _operations.Operation[ops.Page[ChatMessage]]], wait: int
-    ) -> AsyncGenerator[Answer[list[ChatMessage]], None]:
-        polls = _follow.poller(self, wait)
+    async def _follow_pages(self, poll: ops.Polls, wait: int) -> AsyncGenerator[Answer[list[ChatMessage]], None]:
+        polls, pace = _follow.poller(self, wait), _follow.Pace(wait)
         last: str | None = None  # the last message yielded: each poll resumes after it
         while True:
-            sent = time.monotonic()
+            pace.sending()
             answer = await polls._call(poll(last))
             items, _ = answer.parsed
             if items:
                 last = items[-1].id
             yield Answer(items, answer.response)
-            if (rest := _follow.pause(wait, time.monotonic() - sent, not items)) > 0:
+            if (rest := pace.rest(not items)) > 0:
                 await _io.async_sleep(rest)
 
     async def aclose(self) -> None:
@@ -506,7 +503,7 @@ class AsyncRawChatClient:
     """`AsyncChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records; `follow_messages`, one per answer.
+    being the page's records.
     """
 
     def __init__(self, client: AsyncChatClient) -> None:

@@ -13,6 +13,7 @@ request per wait.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import httpx2
@@ -43,6 +44,19 @@ def poller(client: C, wait: int) -> C:
     return client._copy(longer, _FOREVER, None, NOT_GIVEN, None)
 
 
-def pause(wait: int, took: float, empty: bool) -> float:
-    """Seconds to rest before the next poll, after one that took `took` seconds and was `empty` or not."""
-    return max(wait - took, 0.0) if empty else 0.0
+class Pace:
+    """When the next poll may be sent: at once after messages, a whole wait after the last poll's start when idle."""
+
+    __slots__ = ("_sent", "_wait")
+
+    def __init__(self, wait: int) -> None:
+        self._wait = wait
+        self._sent = 0.0
+
+    def sending(self) -> None:
+        """Note that a poll is being sent now."""
+        self._sent = time.monotonic()
+
+    def rest(self, empty: bool) -> float:
+        """Seconds to wait before the next poll, after an answer that was `empty` or not."""
+        return max(self._sent + self._wait - time.monotonic(), 0.0) if empty else 0.0

@@ -164,9 +164,13 @@ MAX_WAIT = 30
 """The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
 
 
+Polls: TypeAlias = Callable[[str | None], Operation[Page[ChatMessage]]]
+"""A follow's long polls: from the last message read (None: none yet) to the request for what comes after it."""
+
+
 def follow_messages(
     session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, wait: int
-) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
+) -> Polls:
     """The long polls of a follow: a function from the last message read (None: none yet) to its request.
 
     One walk reads every answer, so a server that repeats a message cannot make the follow yield it twice.

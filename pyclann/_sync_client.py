@@ -10,7 +10,6 @@ check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
@@ -470,19 +469,17 @@ class ChatClient(_BaseClient):
         pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
         return (message for page in pages for message in page.parsed)
 
-    def _follow_pages(
-        self, poll: Callable[[str | None], _operations.Operation[ops.Page[ChatMessage]]], wait: int
-    ) -> Generator[Answer[list[ChatMessage]], None, None]:
-        polls = _follow.poller(self, wait)
+    def _follow_pages(self, poll: ops.Polls, wait: int) -> Generator[Answer[list[ChatMessage]], None, None]:
+        polls, pace = _follow.poller(self, wait), _follow.Pace(wait)
         last: str | None = None  # the last message yielded: each poll resumes after it
         while True:
-            sent = time.monotonic()
+            pace.sending()
             answer = polls._call(poll(last))
             items, _ = answer.parsed
             if items:
                 last = items[-1].id
             yield Answer(items, answer.response)
-            if (rest := _follow.pause(wait, time.monotonic() - sent, not items)) > 0:
+            if (rest := pace.rest(not items)) > 0:
                 _io.sleep(rest)
 
     def close(self) -> None:
@@ -504,7 +501,7 @@ class RawChatClient:
     """`ChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records; `follow_messages`, one per answer.
+    being the page's records.
     """
 
     def __init__(self, client: ChatClient) -> None:
