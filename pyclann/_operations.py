@@ -304,15 +304,6 @@ def _page_size(size: int | None) -> int:
     return size
 
 
-def _wait(wait: int) -> int:
-    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
-    if isinstance(wait, bool) or not isinstance(wait, int):
-        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
-    if not 1 <= wait <= MAX_WAIT:
-        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
-    return wait
-
-
 def _text(name: str, value: object) -> str:
     """`value`, checked to be a str UTF-8 can carry, as a plain str.
 
@@ -351,3 +342,12 @@ def _unset(value: T | None) -> T | Unset:
 def _parse_echo(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wait(wait: int) -> int:
+    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
+    if isinstance(wait, bool) or not isinstance(wait, int):
+        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
+    if not 1 <= wait <= MAX_WAIT:
+        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
+    return wait
