@@ -3,8 +3,9 @@
 A `ChatClient` follows a session in a thread (`wait=30`: it waits in a long poll);
 the main thread appends one message at a time with raw httpx2 and notes when it
 sent it; the figure is the time from sending the append to the follower's loop
-receiving the message. The goal (issue 23): at most 10 ms at the median, and at
-most 50 ms at the 95th percentile. The baseline, for scale, is the append's own
+receiving the message, the append's own round trip included (its goal says too how
+long after the append's answer the follower had it). The goal (issue 23): at most
+10 ms at the median, and at most 50 ms at the 95th percentile. The baseline, for scale, is the append's own
 round trip. The dev server runs in a process of its own, as in bench/devserver.py;
 `python -m bench.follow` prints the figure alone.
 """
@@ -70,6 +71,7 @@ def wake_up(messages: int) -> Percentiles:
         rng = random.Random(23)
         delays: list[float] = []
         round_trips: list[float] = []
+        after_answer: list[float] = []  # from the append's answer (0: the follower had it first)
         body = {"role": "assistant", "content": "a reply of about a hundred characters, as a chat turn might be."}
         for _ in range(messages):
             time.sleep(rng.uniform(0.002, 0.01))  # the follower is back in its long poll, as between chat turns
@@ -83,6 +85,7 @@ def wake_up(messages: int) -> Percentiles:
                     raise RuntimeError(f"the follower never received {message_id}")
             delays.append(received[message_id] - sent)
             round_trips.append(answered - sent)
+            after_answer.append(max(received[message_id] - answered, 0.0))
         chat.close()  # ends the follower's poll
         follower.join(5)
         raw.close()
@@ -93,7 +96,9 @@ def wake_up(messages: int) -> Percentiles:
         delays,
         round_trips,
         "the append's own round trip",
-        f"p50 <= {P50_MS:g} ms, p95 <= {P95_MS:g} ms (p95 {statistics.quantiles(delays, n=20)[-1] * 1e3:.1f} ms)",
+        f"p50 <= {P50_MS:g} ms, p95 <= {P95_MS:g} ms (p95 {statistics.quantiles(delays, n=20)[-1] * 1e3:.1f} ms;"
+        f" from the append's answer: p50 {statistics.median(after_answer) * 1e3:.1f} ms,"
+        f" p95 {statistics.quantiles(after_answer, n=20)[-1] * 1e3:.1f} ms)",
         None,
         ceiling=P50_MS / 1e3,
         p95_ceiling=P95_MS / 1e3,
