@@ -25,6 +25,7 @@ MODULES = (
     "tests/devserver/test_cli.py",  # clann-devserver in a subprocess
     "tests/devserver/test_conformance.py",  # schemathesis, about half a minute
     "tests/devserver/test_connections.py",  # the dev server on a socket
+    "tests/devserver/test_waiting.py",  # the dev server on a socket, 1,000 held listings
     "tests/test_cassettes.py",  # every recorded exchange checked against openapi.yaml
     "tests/test_concurrency.py",  # the dev server, many threads
     "tests/test_fuzz.py",  # hypothesis, hundreds of examples a method
