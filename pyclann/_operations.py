@@ -164,6 +164,7 @@ def list_messages(
 
     def page(cursor: str | None, most: int | None) -> Operation[MessagePage]:
         from ._generated.api.chat import list_messages as _list_messages
+        from ._generated.types import UNSET
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
@@ -173,11 +174,51 @@ def list_messages(
             items, more = walk.read(body)
             return MessagePage(tuple(items), more is not None, asked)
 
+        # No `wait`: the generated builder would send its default, 0, on every listing; a plain
+        # listing's request stays as it was (and as the cassettes hold it).
         size = limit if most is None else min(limit, most)
-        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after))
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after), wait=UNSET)
         return _operation(name, kwargs, 200, read)
 
     return page
+
+
+MAX_WAIT = 30
+"""The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
+
+
+Polls: TypeAlias = Callable[[str | None], Operation[MessagePage]]
+"""A follow's long polls: from the last message read (None: none yet) to the request for what comes after it."""
+
+
+def follow_messages(
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, wait: int
+) -> Polls:
+    """The long polls of a follow: a function from the last message read (None: none yet) to its request.
+
+    One walk reads every answer, so a server that repeats a message cannot make the follow yield it twice.
+    """
+    with _refused():
+        ulid = session_ulid(session_id)
+        start = None if after is None else message_ulid(after, "after")
+        limit = _page_size(page_size)
+        held = _wait(wait)
+    walk = _parse.MessageWalk(ulid, start)
+
+    def poll(last: str | None) -> Operation[MessagePage]:
+        from ._generated.api.chat import list_messages as _list_messages
+
+        after = last.removeprefix(f"{MESSAGE_TABLE}:") if last else start
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
+
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=held)
+        return _operation("follow_messages", kwargs, 200, read)
+
+    return poll
 
 
 def append_message(
@@ -355,3 +396,12 @@ def _unset(value: T | None) -> T | Unset:
 def _parse_echo(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wait(wait: int) -> int:
+    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
+    if isinstance(wait, bool) or not isinstance(wait, int):
+        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
+    if not 1 <= wait <= MAX_WAIT:
+        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
+    return wait

@@ -16,7 +16,7 @@ from typing import Any, Self, TypeVar
 
 import httpx2
 
-from . import _failures, _io, _operations
+from . import _failures, _follow, _io, _operations
 from . import _operations as ops
 from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
@@ -536,6 +536,61 @@ class ChatClient(_BaseClient):
         """
         return self._call(ops.get_message(session_id, message_id)).parsed
 
+    def follow_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        wait: int = _follow.DEFAULT_WAIT,
+        page_size: int | None = None,
+    ) -> Generator[ChatMessage, None, None]:
+        """Yield a session's messages as they are appended, oldest first, until you stop.
+
+        Each request asks the server to hold it until a message comes after the last one
+        yielded, or `wait` seconds pass (long polling): a new message arrives within
+        milliseconds, and an idle follow sends at most one request per `wait`. A lost
+        connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
+        exponential backoff for as long as the follow runs, resuming after the last message
+        yielded: every message is yielded once, in order. Stop it by leaving the loop,
+        or closing the generator or the client.
+        The client's `timeout` bounds each request beyond the wait; `max_retries` and
+        `total_timeout` do not apply.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`): yield only those
+                after it. None, the default, yields every message from the first, then each new one.
+            wait: Seconds the server may hold each request while no message comes, 1 to 30.
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Yields:
+            ChatMessage: Each message in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `wait` or `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist, or is deleted while followed.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not read the session.
+            ClannRateLimitError: If the server asks to wait longer than 60 s (`.retry_after`).
+            ClannResponseError: If an answer breaks the contract.
+            ClannUsageError: If the client is closed while following.
+        """
+        pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
+        return (message for page in pages for message in page.parsed)
+
+    def _follow_pages(self, poll: ops.Polls, wait: int) -> Generator[Answer[MessagePage], None, None]:
+        polls, pace = _follow.poller(self, wait), _follow.Pace(wait)
+        last: str | None = None  # the last message yielded: each poll resumes after it
+        while True:
+            pace.sending()
+            answer = polls._call(poll(last))
+            last = answer.parsed.next_after
+            yield answer
+            if (rest := pace.rest(not answer.parsed.data)) > 0:
+                _io.sleep(rest)
+
     def close(self) -> None:
         """Close the HTTP connections, unless the `httpx2.Client` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
@@ -597,4 +652,20 @@ class RawChatClient:
         """Yield each page of `ChatClient.iter_messages`, with its response."""
         most = ops.max_items(max_items)
         pages = self._client._pages(ops.list_messages(session_id, after, page_size), most)
+        return (page.raw() for page in pages)
+
+    def follow_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        wait: int = _follow.DEFAULT_WAIT,
+        page_size: int | None = None,
+    ) -> Generator[RawResponse[MessagePage], None, None]:
+        """Yield each answer of `ChatClient.follow_messages`, with its response.
+
+        One `RawResponse` per answer: its `parsed` is the page of new messages it brought,
+        empty when the wait ran out with none; its `next_after` is where the follow resumes.
+        """
+        pages = self._client._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
         return (page.raw() for page in pages)

@@ -64,6 +64,9 @@ def sync_surface(client: ChatClient) -> None:
     newer_by_id: Iterator[ChatMessage] = client.iter_messages(session.id, after=message.id)
     # A generator: a walk abandoned early can be closed.
     client.iter_messages(session).close()
+    live: Iterator[ChatMessage] = client.follow_messages(session, after=message, wait=10, page_size=50)
+    client.follow_messages(session.id, after=message.id).close()
+    print(live)
     one: ChatMessage = client.get_message(session, message)
     one_by_id: ChatMessage = client.get_message(session.id, message.id)
     client.delete_session(session, idempotency_key="k-3")
@@ -137,7 +140,9 @@ def raw_surface(client: ChatClient) -> None:
     first: RawResponse[SessionPage] = raw.list_sessions_page("alice", cursor=None)
     later: RawResponse[MessagePage] = raw.list_messages_page(session, after=one.parsed)
     print(first.parsed.next_cursor, later.parsed.next_after)
+    answers: Iterator[RawResponse[MessagePage]] = raw.follow_messages(session, wait=5)
     print(status, headers, request_id, replayed, listed, created, updated, deleted, messages, pages, message_pages)
+    print(answers)
 
 
 async def async_surface(client: AsyncChatClient) -> None:
@@ -155,6 +160,13 @@ async def async_surface(client: AsyncChatClient) -> None:
     async for newer in client.iter_messages(session, after=message):
         content: str = newer.content
         print(content)
+    async for arrived in client.follow_messages(session, after=message, wait=5):
+        print(arrived.content)
+        break
+    await client.follow_messages(session).aclose()
+    async for answer in client.with_raw_response.follow_messages(session):
+        print(answer.parsed, answer.request_id)
+        break
     await client.delete_session(session, idempotency_key="k-2")
     raw: AsyncRawChatClient = client.with_raw_response
     got: RawResponse[ChatSession] = await raw.get_session(session)

@@ -7,6 +7,7 @@ raises a Problem. Authentication and idempotency are done around it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class Result:
     body: bytes
     location: str | None = None
     session: str | None = None  # the session written to, which an idempotency record is purged with
+    empty: bool = False  # a listing's page with no records: a long poll keeps waiting
 
 
 Handler = Callable[[Call], Result]
@@ -117,7 +119,11 @@ class Operations:
                 raise Problem("invalid-parameter", f"after: {echo(given)} is not a message of this session")
             after = _ulid(found)
         limit = call.params["limit"]
-        return Result(200, message_page(self.store.messages(session, after, limit + 1), limit))
+        messages = self.store.messages(session, after, limit + 1)
+        first = next(messages, None)
+        if first is None:
+            return Result(200, message_page((), limit), empty=True)
+        return Result(200, message_page(itertools.chain((first,), messages), limit))
 
     def append_message(self, call: Call) -> Result:
         session = _ulid(self._owned_session(call))
