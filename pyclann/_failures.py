@@ -25,6 +25,7 @@ import attrs
 import httpx2
 
 from . import _parse
+from ._printable import DETAIL, printable
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -54,10 +55,11 @@ _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     422: ClannUnprocessableError,
     429: ClannRateLimitError,
 }
-_MAX_DETAIL = 500
 # RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
 _DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _MAX_BODY = 64 * 1024
+# The longest message an error carries: a detail, a request ID, and what pyclann says about the call.
+_MESSAGE = 4 * DETAIL
 
 
 class BodyError(Exception):
@@ -132,7 +134,7 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     if isinstance(error, ClannUnprocessableError) and error.errors:
         named = "; ".join(f"{e['field']}: {e['message']}" for e in error.errors)
         if named not in error.detail:
-            error.args = (f"{error.args[0]} [{_clip(named)}]",)
+            error.args = (f"{error.args[0]} [{printable(named)}]",)
     retry_after = parse_retry_after(headers.get("retry-after"))
     if isinstance(error, ClannRateLimitError):
         error.retry_after = retry_after
@@ -191,7 +193,7 @@ def _attempt_error(
         return status_error(response.status_code, response.headers, b"")
     if isinstance(error, RuntimeError) and closed:
         # httpx2's own "the client has been closed", for an http_client its owner closed: nothing was sent.
-        return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)
+        return ClannUsageError(f"{name}: {printable(str(error))}"), Failure(None, retryable=False)
     if not isinstance(error, httpx2.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
@@ -230,14 +232,23 @@ def give_up(
         error.may_have_landed = attempts.write_in_doubt or purged
         if purged:
             message += f"; {name} was carried out, but its session has since been deleted, and with it what it wrote"
-        elif error.may_have_landed:
+        elif attempts.may_have_landed:
             message += (
                 f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
                 " outcome without writing twice"
             )
+        elif error.may_have_landed:
+            # This call's attempts were refused or never sent; that proves nothing of an earlier call with
+            # the key (yours, which may have come from anywhere, or one this client saw left in doubt).
+            message += (
+                f"; {name} was not carried out by this call, but an earlier call with idempotency_key={key!r} may"
+                " have been carried out, which this error cannot rule out: call it again with the key to learn its"
+                " outcome without writing twice"
+            )
         else:
             message += f"; {name} was not carried out"
-    error.args = (message,)
+    # Every part is printable already (the server's words were escaped where they entered); this is the guard.
+    error.args = (printable(message, _MESSAGE),)
     if cause is not None:
         # The cause stays, without its frames: httpcore2's locals hold the request's headers,
         # and a traceback rendered with locals (pytest -l, rich, Sentry) would show the token.
@@ -284,9 +295,10 @@ def _unwrapped(error: BaseException) -> BaseException:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, BaseExceptionGroup):  # several errors at once: each is named, not the group
-        return _clip("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
+        return printable("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
+    # An exception's words may quote the wire (h11 quotes a bad header line): escaped, as any server text.
     text = str(error) or type(error).__name__
-    return _clip(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
+    return printable(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
 
 
 def _describe(body: bytes) -> str:
@@ -303,4 +315,5 @@ def _text(body: bytes) -> str:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+    """The first characters of a detail, as the server wrote them (kept in `error.detail`; its message escapes them)."""
+    return text if len(text) <= DETAIL else text[: DETAIL - 3] + "..."

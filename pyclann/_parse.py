@@ -24,6 +24,7 @@ from typing import Any, TypeAlias, TypeVar
 import msgspec
 
 from . import models
+from ._printable import printable
 from .models import ChatMessage, ChatSession, _fields_of, _Record
 
 R = TypeVar("R", bound=_Record)
@@ -379,5 +380,4 @@ def nothing(body: bytes) -> None:
 
 
 def _echo(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return printable(repr(value), 60)

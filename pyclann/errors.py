@@ -43,6 +43,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from ._printable import SHORT, printable
+
 __all__ = [
     "ClannAPIError",
     "ClannAuthError",
@@ -116,8 +118,9 @@ class ClannAPIError(ClannError):
 
     Attributes:
         status_code (int): The HTTP status code.
-        detail (str): The problem's `detail`, or a description of what was wrong.
-        request_id (str | None): The server's `X-Request-Id`, if it sent one.
+        detail (str): The problem's `detail`, or a description of what was wrong, as the server wrote
+            it (its first 500 characters); `str(error)` shows it escaped where a stream could not print it.
+        request_id (str | None): The server's `X-Request-Id`, if it sent one, as it sent it.
         body (str): The response body as text (at most 64 KiB of it for an error status).
         problem (dict[str, Any] | None): The parsed RFC 9457 problem document, if there was one.
         problem_type (str | None): The problem's `type` URI, such as
@@ -148,8 +151,9 @@ def _describe(status_code: int, detail: str, request_id: str | None) -> str:
         phrase = HTTPStatus(status_code).phrase
     except ValueError:
         phrase = "Unknown Status"
-    request = f" (request id {request_id})" if request_id else ""
-    return f"{status_code} {phrase}: {detail}{request}"
+    # The detail and the request ID are the server's words: escaped and clipped, so that any stream prints them.
+    request = f" (request id {printable(request_id, SHORT)})" if request_id else ""
+    return f"{status_code} {phrase}: {printable(detail)}{request}"
 
 
 class ClannBadRequestError(ClannAPIError):
