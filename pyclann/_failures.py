@@ -197,8 +197,9 @@ def _attempt_error(
     if not isinstance(error, httpx2.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
-    # A refused connection (httpx2.ConnectError) or no connection in time: nothing was sent.
-    reached = not isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
+    # A refused connection (httpx2.ConnectError), no connection in time, or a URL no transport takes: nothing was sent.
+    unsent = httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout | httpx2.UnsupportedProtocol
+    reached = not isinstance(error, unsent)
     if isinstance(error, httpx2.TimeoutException | TimeoutError | Late):
         # A bare TimeoutError is the async client's cancel scope; Late, the sync client's check
         # between body chunks: either way the attempt as a whole ran past its timeout.

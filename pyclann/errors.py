@@ -31,11 +31,16 @@ requests never reach), or a status the contract does not name (a proxy's 418).
 
 Every error raised by a write (`create_session`, `append_message`,
 `update_session`, `delete_session`) carries `idempotency_key`, the key all its
-attempts sent, and `may_have_landed`, whether any attempt may have been carried
-out: this call's, or an earlier call's with the same key whose error said so (as
-the client that raised it knows), until the server answers the key itself.
-Calling the method again with `idempotency_key=error.idempotency_key` can never
-write twice.
+attempts sent, and `may_have_landed`, which speaks of the key: whether a write
+with it may have been carried out, by this call or an earlier one, as far as the
+client can tell. A key you passed may have been sent before by any client, so it
+stays in doubt until the server answers the key itself; a key pyclann made for
+the call was sent by this call alone. Calling the method again with
+`idempotency_key=error.idempotency_key` can never write twice.
+
+An error's message is printable on any stream: what came from the server (its
+detail, request ID, headers, body) is shown escaped outside printable ASCII and
+clipped; the attributes keep it as it was sent.
 """
 
 from __future__ import annotations
@@ -71,8 +76,9 @@ class ClannError(Exception):
 
     Attributes:
         idempotency_key (str | None): On an error from a write, the `Idempotency-Key` every attempt sent.
-        may_have_landed (bool): On an error from a write, whether it may have been carried out: by an
-            attempt of this call, or by an earlier call with the same key whose error said so.
+        may_have_landed (bool): On an error from a write, whether a write with its key may have been
+            carried out, as far as the client can tell: by an attempt of this call, or by an earlier call
+            with the key (any call, for a key you passed, until the server answers the key).
     """
 
     idempotency_key: str | None = None

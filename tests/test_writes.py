@@ -383,3 +383,37 @@ def test_the_guides_loop_ends_when_the_server_keeps_breaking_the_contract(monkey
     assert caught.value.may_have_landed is True
     assert len(recorder.requests) == 5
     assert recorder.keys == [caught.value.idempotency_key] * 5
+
+
+# Issue 22: a key of the caller's may have been sent before, by any client; a refusal does not answer it.
+
+REFUSALS: dict[str, list[Step]] = {
+    **{
+        str(status): [respond(status, problem(status, "refused"))]
+        for status in (401, 405, 408, 413, 418, 451)  # statuses the server gives without looking the key up
+    },
+    "429 with Retry-After above the cap": [respond(429, problem(429, "slow down"), {"Retry-After": "3600"})],
+    "connect error": [httpx2.ConnectError("refused")],
+    "connect timeout": [httpx2.ConnectTimeout("no connection in time")],
+    "pool timeout": [httpx2.PoolTimeout("no free connection")],
+    "unsupported protocol": [httpx2.UnsupportedProtocol("ftp")],
+}
+
+
+@pytest.mark.parametrize("script", REFUSALS.values(), ids=REFUSALS.keys())
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_refusal_with_the_callers_key_cannot_rule_out_an_earlier_call(method: str, script: list[Step]) -> None:
+    error, _ = await fail(method, *script, key="order-7")
+    assert error.may_have_landed is True, "another client's call with the key may have landed"
+    said = str(error)
+    assert f"{method} was not carried out by this call, but an earlier call with idempotency_key='order-7'" in said
+    assert not said.endswith("was not carried out")
+
+
+@pytest.mark.parametrize("status", sorted({400, 403, 404, 422}))
+@pytest.mark.parametrize("method", WRITES)
+async def test_an_answer_to_the_callers_key_says_it_was_not_carried_out(method: str, status: int) -> None:
+    # These the server gives only after looking the key up: had it been carried out, it would have replayed it.
+    error, _ = await fail(method, respond(status, problem(status, "refused")), key="order-7")
+    assert error.may_have_landed is False
+    assert str(error).endswith(f"; {method} was not carried out")
