@@ -191,7 +191,7 @@ class _BaseClient:
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
-            return _failures.status_error(status, headers, body)
+            return _failures.status_error(status, headers, body, base_url=self._settings.base_url, path=op.path)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
             value = op.read(body)

@@ -16,6 +16,7 @@ errors inside it.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,7 +26,7 @@ import attrs
 import httpx2
 
 from . import _parse
-from ._printable import DETAIL, printable
+from ._printable import DETAIL, SHORT, printable
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -123,8 +124,10 @@ class AsyncWatch(Watch):
         self._saw(event)
 
 
-def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:
-    """The error a non-2xx response stands for."""
+def status_error(
+    status: int, headers: Mapping[str, str], body: bytes, *, base_url: str | None = None, path: str | None = None
+) -> tuple[ClannError, Failure]:
+    """The error a non-2xx response stands for; given the base URL and the path, a 404 says if the path doubled."""
     cls = _STATUS_ERRORS.get(status) or (ClannServerError if status >= 500 else ClannAPIError)
     problem = _parse.problem(body)  # the decoder every body goes through
     detail = problem.get("detail") if problem else None
@@ -135,6 +138,12 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
         named = "; ".join(f"{e['field']}: {e['message']}" for e in error.errors)
         if named not in error.detail:
             error.args = (f"{error.args[0]} [{printable(named)}]",)
+    if status == 404 and base_url is not None and path is not None and (twice := _doubled(base_url, path)):
+        fixed = base_url[: -len(twice)]
+        error.args = (
+            f"{error.args[0]} (the base URL ends in {printable(twice, SHORT)!r}, which every path of the API starts"
+            f" with, so it was sent twice: {printable(twice + path, SHORT)!r}; use base_url={printable(fixed)!r})",
+        )
     retry_after = parse_retry_after(headers.get("retry-after"))
     if isinstance(error, ClannRateLimitError):
         error.retry_after = retry_after
@@ -143,6 +152,17 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     # key is being carried out right now; a 408 or another 4xx is the server refusing this request.
     in_doubt = status >= 500 or status == 409
     return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=in_doubt)
+
+
+def _doubled(base_url: str, path: str) -> str | None:
+    """The end of the base URL's path that the operation's path starts with too (`/api`), if one does."""
+    base = httpx2.URL(base_url).path.rstrip("/")
+    parts = base.split("/")
+    for start in range(1, len(parts)):  # the longest end first: "/v1/api" before "/api"
+        tail = "/" + "/".join(parts[start:])
+        if path.startswith(tail + "/"):
+            return tail
+    return None
 
 
 def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
@@ -194,6 +214,12 @@ def _attempt_error(
     if isinstance(error, RuntimeError) and closed:
         # httpx2's own "the client has been closed", for an http_client its owner closed: nothing was sent.
         return ClannUsageError(f"{name}: {printable(str(error))}"), Failure(None, retryable=False)
+    tls = _tls_failure(error)
+    if tls is not None:
+        # A handshake the server's certificate, its protocol or its refusal failed: the same again on every
+        # attempt, and no request reached the server's application (TLS carried none of it).
+        refused = ClannConnectionError(f"{name} ({url}) failed: {tls} (not retried: it would fail the same way)")
+        return refused, Failure(None, retryable=False, in_doubt=False)
     if not isinstance(error, httpx2.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
@@ -216,6 +242,57 @@ def _attempt_error(
     mendable = isinstance(error, httpx2.TransportError | TimeoutError | Late)
     retryable = mendable and not isinstance(error, httpx2.UnsupportedProtocol | httpx2.LocalProtocolError)
     return found, Failure(None, retryable=retryable, in_doubt=reached)
+
+
+# What a TLS failure that is the same on every attempt says, by the reason OpenSSL gives, and what to check.
+_WRONG_PROTOCOL = (
+    "the server did not answer in TLS: is it an HTTP-only server, or the wrong port? check the base URL's"
+    " scheme (https:// or http://) and port"
+)
+_TLS_HINTS = {
+    "WRONG_VERSION_NUMBER": _WRONG_PROTOCOL,
+    "HTTP_REQUEST": _WRONG_PROTOCOL,
+    "RECORD_LAYER_FAILURE": _WRONG_PROTOCOL,
+    "PACKET_LENGTH_TOO_LONG": _WRONG_PROTOCOL,
+    "UNSUPPORTED_PROTOCOL": "the server and the client share no TLS version: check the server's TLS settings",
+    "NO_PROTOCOLS_AVAILABLE": "the server and the client share no TLS version: check the server's TLS settings",
+}
+# Failures that may pass: the connection was cut during the handshake, as a busy server or a network may.
+_TLS_PASSING = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError)
+
+
+def _tls_failure(error: BaseException) -> str | None:
+    """What a TLS failure that will not mend itself says, with what to check; None for any other error."""
+    found = _in_chain(error, ssl.SSLError)
+    if not isinstance(found, ssl.SSLError) or isinstance(found, _TLS_PASSING):
+        return None
+    reason = str(found.reason or "")
+    if isinstance(found, ssl.SSLCertVerificationError):
+        said = found.verify_message or reason
+        return printable(
+            f"TLS certificate verification failed ({said}): check the server's certificate (its host name,"
+            " its dates, its issuer), or pass an http_client whose verify= trusts the CA that signed it"
+        )
+    if reason in _TLS_HINTS:
+        return printable(f"TLS failed ({reason}): {_TLS_HINTS[reason]}")
+    if "ALERT" in reason or "CERTIFICATE" in reason:
+        return printable(
+            f"the server refused the TLS handshake ({reason}): check the client certificate it requires"
+            " (an http_client with cert=), or the TLS versions and ciphers it accepts"
+        )
+    return printable(f"TLS failed ({reason or found}): check the base URL and the server's TLS settings")
+
+
+def _in_chain(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of `kind` among `error` and its causes (each once: a chain may loop)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, kind):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
 
 
 def give_up(
@@ -298,8 +375,23 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, BaseExceptionGroup):  # several errors at once: each is named, not the group
         return printable("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
     # An exception's words may quote the wire (h11 quotes a bad header line): escaped, as any server text.
-    text = str(error) or type(error).__name__
+    # anyio's errors say nothing (a reset is a bare ReadError): its cause's words, as the sync transports give.
+    text = str(error) or _said_below(error) or type(error).__name__
     return printable(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
+
+
+def _said_below(error: BaseException) -> str:
+    """The words of the OS error below `error`, if it has any: `[Errno 104] Connection reset by peer`."""
+    seen = {id(error)}
+    link = error.__cause__ or error.__context__
+    while link is not None and id(link) not in seen:
+        if isinstance(link, TimeoutError) or not isinstance(link, Exception):
+            return ""  # a cancel scope's deadline: what lies below it (a read it interrupted) is not the reason
+        if isinstance(link, OSError) and str(link):
+            return str(link)
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return ""
 
 
 def _describe(body: bytes) -> str:

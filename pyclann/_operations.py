@@ -76,7 +76,7 @@ def list_sessions(
 ) -> Callable[[str | None], Operation[Page[ChatSession]]]:
     """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
     with _refused():
-        user = _text("created_by", created_by)
+        user = _owner(created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
     walk = _parse.SessionWalk(user, scope)
@@ -97,11 +97,12 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
     with _refused(key):
         body = CreateSessionRequest(
             title=_text("title", title),
-            created_by=_text("created_by", created_by),
+            created_by=_owner(created_by),
             tree=_unset(_optional_text("tree", tree)),
         )
         kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
-    return _operation("create_session", kwargs, 201, _parse.new_session, key)
+    asked = {"title": body.title, "created_by": body.created_by, "tree": _given(body.tree)}
+    return _operation("create_session", kwargs, 201, _parse.NewSession(asked).read, key)
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
@@ -129,7 +130,9 @@ def update_session(
             tree=UNSET if isinstance(tree, NotGiven) else _optional_text("tree", tree),
         )
         kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid).read, key)
+    # What the update asked for, the session must hold now: a tree not given is left as it was.
+    asked = {name: _given(value) for name, value in (("title", body.title), ("tree", body.tree)) if value is not UNSET}
+    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid, asked).read, key)
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
@@ -172,7 +175,8 @@ def append_message(
         # The role is an open string in the contract: a server may know roles this client does not (CustomRole).
         body = AppendMessageRequest(role=_text("role", role), content=_text("content", content))
         kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid).read, key)
+    sent: dict[str, str | None] = {"role": body.role, "content": body.content}
+    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid, None, sent).read, key)
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
@@ -307,12 +311,25 @@ def _text(name: str, value: object) -> str:
     return value
 
 
+def _owner(value: object) -> str:
+    """`created_by`, checked: a user's name is never empty (the server would list, or refuse, no one)."""
+    user = _text("created_by", value)
+    if not user:
+        raise ClannInvalidArgumentError("created_by must be a user's name, got an empty string")
+    return user
+
+
 def _optional_text(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
     return _text(name, value)
+
+
+def _given(value: object) -> str | None:
+    """A field of a request body as the record holds it: a string, or None for null or absent."""
+    return value if isinstance(value, str) else None
 
 
 def _unset(value: T | None) -> T | Unset:
