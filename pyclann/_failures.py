@@ -133,7 +133,9 @@ def status_error(
     detail = problem.get("detail") if problem else None
     if not isinstance(detail, str) or not detail:
         detail = _describe(body)
-    error = cls(status, _clip(detail), request_id=headers.get("x-request-id"), body=_text(body), problem=problem)
+    # The message clips the detail itself, saying how long it was; the attribute keeps its first characters.
+    error = cls(status, detail, request_id=headers.get("x-request-id"), body=_text(body), problem=problem)
+    error.detail = _clip(detail)
     if isinstance(error, ClannUnprocessableError) and error.errors:
         named = "; ".join(f"{e['field']}: {e['message']}" for e in error.errors)
         if named not in error.detail:
@@ -169,8 +171,9 @@ def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: boo
     """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
     status = response.status_code
     error = ClannResponseError(
-        status, _clip(detail), request_id=response.headers.get("x-request-id"), body=_text(body[:_MAX_BODY])
+        status, detail, request_id=response.headers.get("x-request-id"), body=_text(body[:_MAX_BODY])
     )
+    error.detail = _clip(detail)
     # A 2xx means the server did the work, whatever happened to the body on the way.
     return error, Failure(status, retryable=cut, in_doubt=True)
 

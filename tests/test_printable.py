@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from pyclann import ChatMessage, ChatSession, ClannAPIError, ClannError, ClannResponseError
+from pyclann import ChatClient, ChatMessage, ChatSession, ClannAPIError, ClannError, ClannResponseError
 from pyclann.testing import instant_retries
 from tests.helpers import MESSAGE, SESSION, Recorder, invoke, problem, respond, success, sync_client
 
@@ -169,3 +169,28 @@ def test_a_records_repr_prints_on_any_stream(text: str) -> None:
 def test_a_clients_repr_prints_on_an_ascii_stream() -> None:
     client = sync_client(Recorder(success("get_session")))
     printed(client, "ascii")
+
+
+@pytest.mark.parametrize("text", NASTY.values(), ids=NASTY.keys())
+def test_an_error_from_below_pyclann_quoting_anything_prints_on_an_ascii_stream(text: str) -> None:
+    # An event hook of the user's, or httpx2 quoting the wire: its words reach the message too.
+    def hook(request: httpx2.Request) -> None:
+        raise ValueError(text)
+
+    http = httpx2.Client(
+        transport=httpx2.MockTransport(Recorder(success("get_session"))), event_hooks={"request": [hook]}
+    )
+    with pytest.raises(ClannError) as caught:
+        ChatClient("http://clann.test", token="t", http_client=http).get_session(SESSION["id"])
+    printed(caught.value, "ascii")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\xe9", "\x00", "\U0001f600"], ids=["bidi", "letter", "NUL", "astral"])
+async def test_a_long_detail_of_escapes_is_clipped_between_escapes(char: str) -> None:
+    error = await _error(_raw_problem(404, "a" + char * 5_000))  # its body under the 64 KiB an error keeps
+    assert isinstance(error, ClannAPIError)
+    said = str(error)
+    shown = said[said.index(": ") + 2 : said.index("... (5001 characters)")]
+    assert eval(f'"{shown}"') == "a" + char * (len(eval(f'"{shown}"')) - 1)  # noqa: S307 - whole escapes only
+    assert len(shown) <= 500
