@@ -37,6 +37,7 @@ MODULES = (
     "tests/test_faults.py",  # the soak's workload through the proxy, against the dev server
     "tests/test_audit.py",  # the soak's audit, against broken clients
     "tests/test_in_doubt.py",  # writes left in doubt through the proxy
+    "tests/test_wire.py",  # malformed answers and TLS failures from socket servers, through every transport
 )
 
 # Fixtures that start a server: a test that uses one is slow, wherever it is.
