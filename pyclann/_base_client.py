@@ -22,6 +22,7 @@ from . import _config, _failures, _operations, _parse
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import Secret, Settings
 from ._logs import configure_from_env, logger
+from ._printable import SHORT, escaped, printable
 from ._raw import Answer, record
 from ._retry import Attempts, Failure
 from ._types import NotGiven
@@ -102,7 +103,7 @@ class _BaseClient:
         settings: Settings | None = getattr(self, "_settings", None)
         if settings is None:
             return f"{type(self).__name__}(<not constructed>)"
-        return f"{type(self).__name__}(base_url={settings.base_url!r})"
+        return f"{type(self).__name__}(base_url={escaped(repr(settings.base_url))})"
 
     def _copy(
         self,
@@ -128,7 +129,8 @@ class _BaseClient:
 
     def _attempts(self, op: _operations.Operation[Any], deadline: float | None = None) -> Attempts:
         settings = self._settings
-        earlier = self._conn.in_doubt(op)
+        # A key of the caller's may have been sent before by any client: in doubt until the server answers it.
+        earlier = op.callers_key or self._conn.in_doubt(op)
         return Attempts(
             settings.max_retries,
             settings.attempt_timeout,
@@ -213,11 +215,12 @@ class _BaseClient:
         request_id = headers.get("x-request-id")
         if logger.isEnabledFor(logging.DEBUG):
             target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
-            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, request_id)
+            shown = None if request_id is None else printable(request_id, SHORT)  # the server's: escaped, clipped
+            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, shown)
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
-            return _failures.answer_error(response, body)
+            return _failures.answer_error(response, body, base_url=self._settings.base_url, path=op.path)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
             value = op.read(body)

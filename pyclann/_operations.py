@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
 
 from . import _parse
+from ._printable import printable
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
@@ -57,6 +58,8 @@ class Operation(NamedTuple, Generic[T]):
         read: Turns the body of a success into the result; raises ValueError or RecursionError
             when it is not JSON, `_parse.FieldError` when it breaks the contract.
         idempotency_key: The key every attempt sends, on writes; None on reads.
+        callers_key: Whether the caller gave that key: an earlier call with it, from anywhere, may
+            have been carried out, and only the server's answer to the key can tell.
     """
 
     name: str
@@ -68,6 +71,7 @@ class Operation(NamedTuple, Generic[T]):
     success: int
     read: Callable[[bytes], T]
     idempotency_key: str | None = None
+    callers_key: bool = False
 
 
 def list_sessions(
@@ -75,7 +79,7 @@ def list_sessions(
 ) -> Pages[SessionPage]:
     """The pages of a user's sessions from `cursor` (None: the first): a function from a cursor to its request."""
     with _refused():
-        user = _text("created_by", created_by)
+        user = _owner(created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
         start = _cursor(cursor)
@@ -109,11 +113,12 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
     with _refused(key):
         body = CreateSessionRequest(
             title=_text("title", title),
-            created_by=_text("created_by", created_by),
+            created_by=_owner(created_by),
             tree=_unset(_optional_text("tree", tree)),
         )
         kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
-    return _operation("create_session", kwargs, 201, _parse.new_session)
+    asked = {"title": body.title, "created_by": body.created_by, "tree": _given(body.tree)}
+    return _operation("create_session", kwargs, 201, _parse.NewSession(asked).read, key)
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
@@ -141,7 +146,9 @@ def update_session(
             tree=UNSET if isinstance(tree, NotGiven) else _optional_text("tree", tree),
         )
         kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid).read)
+    # What the update asked for, the session must hold now: a tree not given is left as it was.
+    asked = {name: _given(value) for name, value in (("title", body.title), ("tree", body.tree)) if value is not UNSET}
+    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid, asked).read, key)
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
@@ -149,7 +156,7 @@ def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[
 
     with _refused(key):
         kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
-    return _operation("delete_session", kwargs, 204, _parse.nothing)
+    return _operation("delete_session", kwargs, 204, _parse.nothing, key)
 
 
 def list_messages(
@@ -232,7 +239,8 @@ def append_message(
         # The role is an open string in the contract: a server may know roles this client does not (CustomRole).
         body = AppendMessageRequest(role=_text("role", role), content=_text("content", content))
         kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid).read)
+    sent: dict[str, str | None] = {"role": body.role, "content": body.content}
+    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid, None, sent).read, key)
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
@@ -260,8 +268,18 @@ class _refused:  # lower case: used as `with _refused(key):`, as a function woul
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if isinstance(error, ClannError):
-            error.idempotency_key, error.may_have_landed = self._key, False
-            error.args = (f"{error}; nothing was sent",)
+            key = self._key
+            error.idempotency_key = key
+            # Nothing was sent now; but an earlier call with a key of the caller's may have been carried out,
+            # and nothing here can rule that out (a key the server would refuse was never carried out).
+            error.may_have_landed = isinstance(key, str) and _KEY.fullmatch(key) is not None
+            said = f"{error}; nothing was sent"
+            if error.may_have_landed:
+                said += (
+                    f", but an earlier call with idempotency_key={key!r} may have been carried out, which this"
+                    " error cannot rule out"
+                )
+            error.args = (said,)
 
 
 def session_ulid(session_id: str | ChatSession) -> str:
@@ -293,7 +311,9 @@ def _ulid(
     return RecordId.parse(value, table).ulid
 
 
-def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T]) -> Operation[T]:
+def _operation(
+    name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T], key: str | None = None
+) -> Operation[T]:
     headers: dict[str, str] = kwargs.get("headers", {})
     body = kwargs.get("json")
     return Operation(
@@ -307,6 +327,7 @@ def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[
         success=success,
         read=read,
         idempotency_key=headers.get("Idempotency-Key"),
+        callers_key=key is not None,
     )
 
 
@@ -379,12 +400,25 @@ def _text(name: str, value: object) -> str:
     return value
 
 
+def _owner(value: object) -> str:
+    """`created_by`, checked: a user's name is never empty (the server would list, or refuse, no one)."""
+    user = _text("created_by", value)
+    if not user:
+        raise ClannInvalidArgumentError("created_by must be a user's name, got an empty string")
+    return user
+
+
 def _optional_text(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
     return _text(name, value)
+
+
+def _given(value: object) -> str | None:
+    """A field of a request body as the record holds it: a string, or None for null or absent."""
+    return value if isinstance(value, str) else None
 
 
 def _unset(value: T | None) -> T | Unset:
@@ -394,8 +428,7 @@ def _unset(value: T | None) -> T | Unset:
 
 
 def _parse_echo(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return printable(repr(value), 60)
 
 
 def _wait(wait: int) -> int:

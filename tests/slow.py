@@ -42,6 +42,7 @@ MODULES = (
     "tests/test_deadline.py",  # servers that serve slow pages, or pages without end
     "tests/test_cancel.py",  # writes cancelled against servers on sockets, and signals
     "tests/test_follow_soak.py",  # the soak's follows, through the proxy, across a dev server restart
+    "tests/test_wire.py",  # malformed answers and TLS failures from socket servers, through every transport
 )
 
 # Fixtures that start a server: a test that uses one is slow, wherever it is.
