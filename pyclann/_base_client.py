@@ -130,12 +130,13 @@ class _BaseClient:
     def _attempts(self, op: _operations.Operation[Any], deadline: float | None = None) -> Attempts:
         settings = self._settings
         # A key of the caller's may have been sent before by any client: in doubt until the server answers it.
-        earlier = op.callers_key or self._conn.in_doubt(op)
+        seen = self._conn.in_doubt(op)
         return Attempts(
             settings.max_retries,
             settings.attempt_timeout,
             settings.total_timeout,
-            earlier_in_doubt=earlier,
+            earlier_in_doubt=op.callers_key or seen,
+            earlier_seen=seen,
             deadline=deadline,
         )
 
@@ -159,13 +160,14 @@ class _BaseClient:
         attempts: then only what the attempts so far (and the calls before) left in doubt counts.
         """
         sent = watched is not None and not watched.unsent
-        self._conn.note(op, attempts.write_in_doubt or sent)
+        self._conn.note(op, attempts.seen_in_doubt or sent)
 
     def _give_up(
         self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts
     ) -> ClannError:
         error = _failures.give_up(failed, cause, op.name, attempts, op.idempotency_key)
-        self._conn.note(op, error.may_have_landed)
+        # What this client saw, not what a caller's key is presumed (in doubt until the server answers it).
+        self._conn.note(op, attempts.seen_in_doubt or (error.may_have_landed and not op.callers_key))
         return error
 
     def _closed(self, op: _operations.Operation[Any]) -> ClannError:

@@ -373,9 +373,16 @@ def give_up(
                 f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
                 " outcome without writing twice"
             )
+        elif attempts.earlier_seen:
+            # This client itself saw an earlier call with the key stop (fail, or be cancelled) once sent.
+            message += (
+                f"; {name} was not carried out by this call, but an earlier call with idempotency_key={key!r},"
+                " through this client, ended after it may have been sent, and may have been carried out: call"
+                " it again with the key to learn its outcome without writing twice"
+            )
         elif error.may_have_landed:
             # This call's attempts were refused or never sent; that proves nothing of an earlier call with
-            # the key (yours, which may have come from anywhere, or one this client saw left in doubt).
+            # the key (yours, which may have come from anywhere).
             message += (
                 f"; {name} was not carried out by this call, but an earlier call with idempotency_key={key!r} may"
                 " have been carried out, which this error cannot rule out: call it again with the key to learn its"

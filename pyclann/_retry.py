@@ -88,6 +88,9 @@ class Attempts:
     # An earlier call with this write's key raised saying it may have been carried out, and the server
     # has not answered the key since: until it does, so may this call's write have been.
     earlier_in_doubt: bool = False
+    # This client itself saw an earlier call with the key end (raise, or be cancelled) once it may have
+    # been sent: the error can say so, rather than only that it cannot rule it out.
+    earlier_seen: bool = False
     # When the call must end (a `clock()` value): given for each page of a walk, which shares one
     # deadline; else `total_timeout` from now.
     deadline: float | None = None
@@ -112,7 +115,7 @@ class Attempts:
         """Seconds to wait before the next attempt, or None to give up and raise (`why_not` says why, if not plain)."""
         self.may_have_landed |= failure.in_doubt
         if failure.status in SETTLED:
-            self.earlier_in_doubt = False
+            self.earlier_in_doubt = self.earlier_seen = False
         if not failure.retryable or (failure.status is not None and not _retried_status(failure)):
             return None
         if self.out_of_time:
@@ -137,6 +140,11 @@ class Attempts:
     def write_in_doubt(self) -> bool:
         """Whether the write may have been carried out: by an attempt of this call, or by an earlier call."""
         return self.may_have_landed or self.earlier_in_doubt
+
+    @property
+    def seen_in_doubt(self) -> bool:
+        """Whether this client saw the write's key left in doubt: by this call's attempts, or an earlier call's."""
+        return self.may_have_landed or self.earlier_seen
 
     def backoff(self, retry: int) -> float:
         """The jittered wait before retry number `retry` (1-based)."""

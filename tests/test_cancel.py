@@ -104,11 +104,17 @@ async def append(chat: AsyncChatClient) -> Any:
 
 
 async def again(chat: AsyncChatClient | ChatClient) -> bool:
-    """Call again with the key (the server answers 401): whether the error says the write may have landed."""
+    """Call again with the key (the server answers 401): whether the error says this client left it in doubt.
+
+    A caller's key is in doubt on every call until the server answers it (`may_have_landed` is
+    true whatever came before: the key may have been sent by any client); what this client saw
+    of it is in the words.
+    """
     with pytest.raises(ClannAuthError) as refused:
         await call(chat, "append_message", SESSION_ID, "user", "Hello", idempotency_key=KEY)
     assert refused.value.idempotency_key == KEY
-    return refused.value.may_have_landed
+    assert refused.value.may_have_landed
+    return "through this client, ended after it may have been sent" in str(refused.value)
 
 
 async def cancel_task(chat: AsyncChatClient, script: Script) -> None:
