@@ -17,7 +17,7 @@ import sys
 import httpx2
 
 import pyclann
-from bench import devserver, imports, latency, longpoll, mocked, peers, served
+from bench import devserver, follow, imports, latency, longpoll, mocked, peers, served
 from bench.measure import Figure, spread
 
 
@@ -68,6 +68,7 @@ def main() -> int:
         figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))
     figures += devserver.figures(4 if quick else 10, 50 if quick else 200, 20 if quick else 50)
     figures += longpoll.figures(1 if quick else 3, 1.0 if quick else 3.0)
+    figures.append(follow.wake_up(50 if quick else 300))
     figures += peers.openai_figures(repeats, inner, 6 if quick else 20)
     print(render(figures))
     missed = [f.name for f in figures if f.verdict == "MISSED"]

@@ -8,7 +8,7 @@ with ChatClient("http://127.0.0.1:8765", token="dev-token-alice") as chat:
 """
 
 from ._async_client import AsyncRawChatClient
-from ._raw import RawResponse
+from ._raw import ErrorResponse, RawResponse
 from ._sync_client import RawChatClient
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -34,6 +34,7 @@ from .errors import (
 )
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, CustomRole, MessageRole, Role
+from .pages import MessagePage, SessionPage
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
@@ -65,11 +66,14 @@ __all__ = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "ErrorResponse",
+    "MessagePage",
     "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
     "RecordId",
     "Role",
+    "SessionPage",
     "__version__",
 ]

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 import attrs
 import httpx2
+import msgspec
 
 from . import _config, _failures, _operations, _parse
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import Secret, Settings
 from ._logs import configure_from_env, logger
+from ._printable import SHORT, escaped, printable
 from ._raw import Answer, record
 from ._retry import Attempts, Failure
 from ._types import NotGiven
-from .errors import ClannError, ClannUsageError
+from .errors import ClannError, ClannTimeoutError, ClannUsageError
 
 T = TypeVar("T")
 # The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
@@ -39,8 +42,9 @@ class _Connection:
     shaped: bool = False
     # The event loop an AsyncChatClient was first used in; its connections belong to it.
     loop: object | None = None
-    # The writes whose last call raised saying they may have been carried out, by method, path and
-    # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
+    # The writes whose last call raised saying they may have been carried out, or was cancelled once
+    # its request may have been sent, by method, path and key: a call made again with the key starts in
+    # doubt (see `Attempts.earlier_in_doubt`).
     _in_doubt: dict[tuple[str, str, str], None] = attrs.field(factory=dict)
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
@@ -99,7 +103,7 @@ class _BaseClient:
         settings: Settings | None = getattr(self, "_settings", None)
         if settings is None:
             return f"{type(self).__name__}(<not constructed>)"
-        return f"{type(self).__name__}(base_url={settings.base_url!r})"
+        return f"{type(self).__name__}(base_url={escaped(repr(settings.base_url))})"
 
     def _copy(
         self,
@@ -123,12 +127,39 @@ class _BaseClient:
         copy._owns_http = False
         return copy
 
-    def _attempts(self, op: _operations.Operation[Any]) -> Attempts:
+    def _attempts(self, op: _operations.Operation[Any], deadline: float | None = None) -> Attempts:
         settings = self._settings
-        earlier = self._conn.in_doubt(op)
+        # A key of the caller's may have been sent before by any client: in doubt until the server answers it.
+        earlier = op.callers_key or self._conn.in_doubt(op)
         return Attempts(
-            settings.max_retries, settings.attempt_timeout, settings.total_timeout, earlier_in_doubt=earlier
+            settings.max_retries,
+            settings.attempt_timeout,
+            settings.total_timeout,
+            earlier_in_doubt=earlier,
+            deadline=deadline,
         )
+
+    def _walk_deadline(self) -> float | None:
+        """The deadline that every page of a `list_*` walk shares, from now, if the client has a total_timeout."""
+        total = self._settings.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    def _out_of_time(self, op: _operations.Operation[Any], attempts: Attempts) -> ClannError:
+        """The error for a page of a walk that could not start: the walk's total_timeout had run out."""
+        error = ClannTimeoutError(
+            f"{op.name} ({self._settings.base_url}) timed out: the call's total_timeout"
+            f" ({self._settings.total_timeout:g} s) ran out before its next page was asked for"
+        )
+        return self._give_up(op, error, None, attempts)
+
+    def _stopped(self, op: _operations.Operation[Any], attempts: Attempts, watched: _failures.Watch | None) -> None:
+        """Note a write's key in doubt if its call was stopped (cancelled, interrupted) once it may have been sent.
+
+        `watched` is the attempt under way when the call was stopped, None if it was stopped between
+        attempts: then only what the attempts so far (and the calls before) left in doubt counts.
+        """
+        sent = watched is not None and not watched.unsent
+        self._conn.note(op, attempts.write_in_doubt or sent)
 
     def _give_up(
         self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts
@@ -184,11 +215,12 @@ class _BaseClient:
         request_id = headers.get("x-request-id")
         if logger.isEnabledFor(logging.DEBUG):
             target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
-            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, request_id)
+            shown = None if request_id is None else printable(request_id, SHORT)  # the server's: escaped, clipped
+            logger.debug("%s %s -> %d (request id %s)", op.method, target, status, shown)
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
-            return _failures.status_error(status, headers, body)
+            return _failures.answer_error(response, body, base_url=self._settings.base_url, path=op.path)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
             value = op.read(body)
@@ -221,6 +253,17 @@ class _BaseClient:
 
     def _stuck(self, page: Answer[Any]) -> ClannError:
         return _failures.give_up(_failures.stuck_cursor(page.response), None, "a listing", Attempts(0), None)
+
+
+def kept(answer: Answer[_operations.P], most: int) -> tuple[Answer[_operations.P], int]:
+    """A walk's page cut to the `most` records the walk still wants, and how many it wants after it.
+
+    The page was asked for no more: a longer one breaks the contract, but `max_items` is a promise.
+    """
+    page = answer.parsed
+    if len(page.data) > most:
+        answer = Answer(msgspec.structs.replace(page, data=page.data[:most]), answer.response)
+    return answer, most - len(answer.parsed.data)
 
 
 def _shorter(part: float | None, left: float) -> float:

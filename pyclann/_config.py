@@ -18,6 +18,7 @@ from typing import Final
 import attrs
 import httpx2
 
+from ._printable import printable
 from ._types import NotGiven
 from ._version import __version__
 from .errors import ClannConfigError
@@ -300,5 +301,4 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _clip(text: str) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= 80 else shown[:77] + "..."
+    return printable(repr(text), 80)

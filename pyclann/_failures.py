@@ -16,6 +16,7 @@ errors inside it.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,6 +26,8 @@ import attrs
 import httpx2
 
 from . import _parse
+from ._printable import DETAIL, SHORT, printable
+from ._raw import ErrorResponse
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -54,10 +57,14 @@ _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     422: ClannUnprocessableError,
     429: ClannRateLimitError,
 }
-_MAX_DETAIL = 500
 # RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
 _DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _MAX_BODY = 64 * 1024
+# Headers whose values are credentials: an error's `response` never shows them.
+_CREDENTIAL_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
+_REDACTED = b"[redacted]"
+# The longest message an error carries: a detail, a request ID, and what pyclann says about the call.
+_MESSAGE = 4 * DETAIL
 
 
 class BodyError(Exception):
@@ -121,18 +128,28 @@ class AsyncWatch(Watch):
         self._saw(event)
 
 
-def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[ClannError, Failure]:
-    """The error a non-2xx response stands for."""
+def status_error(
+    status: int, headers: Mapping[str, str], body: bytes, *, base_url: str | None = None, path: str | None = None
+) -> tuple[ClannError, Failure]:
+    """The error a non-2xx response stands for; given the base URL and the path, a 404 says if the path doubled."""
     cls = _STATUS_ERRORS.get(status) or (ClannServerError if status >= 500 else ClannAPIError)
     problem = _parse.problem(body)  # the decoder every body goes through
     detail = problem.get("detail") if problem else None
     if not isinstance(detail, str) or not detail:
         detail = _describe(body)
-    error = cls(status, _clip(detail), request_id=headers.get("x-request-id"), body=_text(body), problem=problem)
+    # The message clips the detail itself, saying how long it was; the attribute keeps its first characters.
+    error = cls(status, detail, request_id=headers.get("x-request-id"), body=_text(body), problem=problem)
+    error.detail = _clip(detail)
     if isinstance(error, ClannUnprocessableError) and error.errors:
         named = "; ".join(f"{e['field']}: {e['message']}" for e in error.errors)
         if named not in error.detail:
-            error.args = (f"{error.args[0]} [{_clip(named)}]",)
+            error.args = (f"{error.args[0]} [{printable(named)}]",)
+    if status == 404 and base_url is not None and path is not None and (twice := _doubled(base_url, path)):
+        fixed = base_url[: -len(twice)]
+        error.args = (
+            f"{error.args[0]} (the base URL ends in {printable(twice, SHORT)!r}, which every path of the API starts"
+            f" with, so it was sent twice: {printable(twice + path, SHORT)!r}; use base_url={printable(fixed)!r})",
+        )
     retry_after = parse_retry_after(headers.get("retry-after"))
     if isinstance(error, ClannRateLimitError):
         error.retry_after = retry_after
@@ -143,23 +160,87 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=in_doubt)
 
 
+def answer_error(
+    response: httpx2.Response, body: bytes, *, base_url: str | None = None, path: str | None = None
+) -> tuple[ClannError, Failure]:
+    """The error a non-2xx response stands for, carrying it as `.response`, with no credential in it."""
+    body = without_secrets(response, body)
+    found = status_error(response.status_code, response.headers, body, base_url=base_url, path=path)
+    found[0].response = kept(response, body)
+    return found
+
+
+def _doubled(base_url: str, path: str) -> str | None:
+    """The end of the base URL's path that the operation's path starts with too (`/api`), if one does."""
+    base = httpx2.URL(base_url).path.rstrip("/")
+    parts = base.split("/")
+    for start in range(1, len(parts)):  # the longest end first: "/v1/api" before "/api"
+        tail = "/" + "/".join(parts[start:])
+        if path.startswith(tail + "/"):
+            return tail
+    return None
+
+
 def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
     """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
     status = response.status_code
-    error = ClannResponseError(
-        status, _clip(detail), request_id=response.headers.get("x-request-id"), body=_text(body[:_MAX_BODY])
-    )
+    body = without_secrets(response, body[:_MAX_BODY])
+    detail = _text(without_secrets(response, detail.encode()))  # it may quote the body
+    # The message clips the detail itself, saying how long it was; the attribute keeps its first characters.
+    error = ClannResponseError(status, detail, request_id=response.headers.get("x-request-id"), body=_text(body))
+    error.detail = _clip(detail)
+    error.response = kept(response, body)
     # A 2xx means the server did the work, whatever happened to the body on the way.
     return error, Failure(status, retryable=cut, in_doubt=True)
 
 
 def stuck_cursor(page: httpx2.Response) -> ClannError:
     """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
-    return ClannResponseError(
+    error = ClannResponseError(
         page.status_code,
         "the listing's cursor did not advance; the walk was stopped",
         request_id=page.headers.get("x-request-id"),
     )
+    error.response = kept(page, b"")
+    return error
+
+
+def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
+    """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB), no credential."""
+    secrets = _secrets(response)
+    headers = []
+    for name, value in response.headers.raw:  # as sent, bytes: a value need not be ASCII
+        if name.lower() in _CREDENTIAL_HEADERS:
+            value = _REDACTED
+        else:
+            for secret in secrets:
+                value = value.replace(secret, _REDACTED)
+        headers.append((name, value))
+    return ErrorResponse(response.status_code, httpx2.Headers(headers), without_secrets(response, body[:_MAX_BODY]))
+
+
+def without_secrets(response: httpx2.Response, body: bytes) -> bytes:
+    """`body`, with each credential the request carried replaced wherever the server echoed it."""
+    for secret in _secrets(response):
+        body = body.replace(secret, _REDACTED)
+    return body
+
+
+def _secrets(response: httpx2.Response) -> list[bytes]:
+    """The credentials the request that `response` answers carried, longest first: its token, its cookies."""
+    try:
+        sent = response.request.headers.raw
+    except RuntimeError:  # a response made by hand, answering no request
+        return []
+    found: set[bytes] = set()
+    for name, value in sent:
+        name = name.lower()
+        if name in (b"authorization", b"proxy-authorization"):
+            found.update((value, value.partition(b" ")[2].strip()))  # "Bearer <token>", and the token
+        elif name == b"cookie":
+            found.update(part.partition(b"=")[2].strip() for part in value.split(b";"))
+    found.discard(b"")
+    return sorted(found, key=len, reverse=True)
 
 
 def attempt_error(
@@ -187,16 +268,22 @@ def _attempt_error(
     if isinstance(error, BodyError):
         return broken_body(error.response, b"", str(error), cut=False)
     if isinstance(error, httpx2.HTTPStatusError):  # a user's event hook called raise_for_status()
-        response = error.response
-        return status_error(response.status_code, response.headers, b"")
+        return answer_error(error.response, b"")
     if isinstance(error, RuntimeError) and closed:
         # httpx2's own "the client has been closed", for an http_client its owner closed: nothing was sent.
-        return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)
+        return ClannUsageError(f"{name}: {printable(str(error))}"), Failure(None, retryable=False)
+    tls = _tls_failure(error)
+    if tls is not None:
+        # A handshake the server's certificate, its protocol or its refusal failed: the same again on every
+        # attempt, and no request reached the server's application (TLS carried none of it).
+        refused = ClannConnectionError(f"{name} ({url}) failed: {tls} (not retried: it would fail the same way)")
+        return refused, Failure(None, retryable=False, in_doubt=False)
     if not isinstance(error, httpx2.RequestError | TimeoutError | Late):
         unexpected = ClannConnectionError(f"{name} ({url}) failed unexpectedly: {_reason(error)}")
         return unexpected, Failure(None, retryable=False, in_doubt=True)
-    # A refused connection (httpx2.ConnectError) or no connection in time: nothing was sent.
-    reached = not isinstance(error, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
+    # A refused connection (httpx2.ConnectError), no connection in time, or a URL no transport takes: nothing was sent.
+    unsent = httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout | httpx2.UnsupportedProtocol
+    reached = not isinstance(error, unsent)
     if isinstance(error, httpx2.TimeoutException | TimeoutError | Late):
         # A bare TimeoutError is the async client's cancel scope; Late, the sync client's check
         # between body chunks: either way the attempt as a whole ran past its timeout.
@@ -215,6 +302,57 @@ def _attempt_error(
     return found, Failure(None, retryable=retryable, in_doubt=reached)
 
 
+# What a TLS failure that is the same on every attempt says, by the reason OpenSSL gives, and what to check.
+_WRONG_PROTOCOL = (
+    "the server did not answer in TLS: is it an HTTP-only server, or the wrong port? check the base URL's"
+    " scheme (https:// or http://) and port"
+)
+_TLS_HINTS = {
+    "WRONG_VERSION_NUMBER": _WRONG_PROTOCOL,
+    "HTTP_REQUEST": _WRONG_PROTOCOL,
+    "RECORD_LAYER_FAILURE": _WRONG_PROTOCOL,
+    "PACKET_LENGTH_TOO_LONG": _WRONG_PROTOCOL,
+    "UNSUPPORTED_PROTOCOL": "the server and the client share no TLS version: check the server's TLS settings",
+    "NO_PROTOCOLS_AVAILABLE": "the server and the client share no TLS version: check the server's TLS settings",
+}
+# Failures that may pass: the connection was cut during the handshake, as a busy server or a network may.
+_TLS_PASSING = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError)
+
+
+def _tls_failure(error: BaseException) -> str | None:
+    """What a TLS failure that will not mend itself says, with what to check; None for any other error."""
+    found = _in_chain(error, ssl.SSLError)
+    if not isinstance(found, ssl.SSLError) or isinstance(found, _TLS_PASSING):
+        return None
+    reason = str(found.reason or "")
+    if isinstance(found, ssl.SSLCertVerificationError):
+        said = found.verify_message or reason
+        return printable(
+            f"TLS certificate verification failed ({said}): check the server's certificate (its host name,"
+            " its dates, its issuer), or pass an http_client whose verify= trusts the CA that signed it"
+        )
+    if reason in _TLS_HINTS:
+        return printable(f"TLS failed ({reason}): {_TLS_HINTS[reason]}")
+    if "ALERT" in reason or "CERTIFICATE" in reason:
+        return printable(
+            f"the server refused the TLS handshake ({reason}): check the client certificate it requires"
+            " (an http_client with cert=), or the TLS versions and ciphers it accepts"
+        )
+    return printable(f"TLS failed ({reason or found}): check the base URL and the server's TLS settings")
+
+
+def _in_chain(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of `kind` among `error` and its causes (each once: a chain may loop)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, kind):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def give_up(
     error: ClannError, cause: BaseException | None, name: str, attempts: Attempts, key: str | None
 ) -> ClannError:
@@ -230,14 +368,23 @@ def give_up(
         error.may_have_landed = attempts.write_in_doubt or purged
         if purged:
             message += f"; {name} was carried out, but its session has since been deleted, and with it what it wrote"
-        elif error.may_have_landed:
+        elif attempts.may_have_landed:
             message += (
                 f"; {name} may have been carried out: call it again with idempotency_key={key!r} to learn its"
                 " outcome without writing twice"
             )
+        elif error.may_have_landed:
+            # This call's attempts were refused or never sent; that proves nothing of an earlier call with
+            # the key (yours, which may have come from anywhere, or one this client saw left in doubt).
+            message += (
+                f"; {name} was not carried out by this call, but an earlier call with idempotency_key={key!r} may"
+                " have been carried out, which this error cannot rule out: call it again with the key to learn its"
+                " outcome without writing twice"
+            )
         else:
             message += f"; {name} was not carried out"
-    error.args = (message,)
+    # Every part is printable already (the server's words were escaped where they entered); this is the guard.
+    error.args = (printable(message, _MESSAGE),)
     if cause is not None:
         # The cause stays, without its frames: httpcore2's locals hold the request's headers,
         # and a traceback rendered with locals (pytest -l, rich, Sentry) would show the token.
@@ -284,9 +431,25 @@ def _unwrapped(error: BaseException) -> BaseException:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, BaseExceptionGroup):  # several errors at once: each is named, not the group
-        return _clip("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
-    text = str(error) or type(error).__name__
-    return _clip(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
+        return printable("; ".join(_reason(_unwrapped(inner)) for inner in error.exceptions))
+    # An exception's words may quote the wire (h11 quotes a bad header line): escaped, as any server text.
+    # anyio's errors say nothing (a reset is a bare ReadError): its cause's words, as the sync transports give.
+    text = str(error) or _said_below(error) or type(error).__name__
+    return printable(f"{type(error).__name__}: {text}" if not text.startswith(type(error).__name__) else text)
+
+
+def _said_below(error: BaseException) -> str:
+    """The words of the OS error below `error`, if it has any: `[Errno 104] Connection reset by peer`."""
+    seen = {id(error)}
+    link = error.__cause__ or error.__context__
+    while link is not None and id(link) not in seen:
+        if isinstance(link, TimeoutError) or not isinstance(link, Exception):
+            return ""  # a cancel scope's deadline: what lies below it (a read it interrupted) is not the reason
+        if isinstance(link, OSError) and str(link):
+            return str(link)
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return ""
 
 
 def _describe(body: bytes) -> str:
@@ -303,4 +466,5 @@ def _text(body: bytes) -> str:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+    """The first characters of a detail, as the server wrote them (kept in `error.detail`; its message escapes them)."""
+    return text if len(text) <= DETAIL else text[: DETAIL - 3] + "..."

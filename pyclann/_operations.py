@@ -21,17 +21,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
 
 from . import _parse
+from ._printable import printable
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 if TYPE_CHECKING:
     from ._generated.types import Unset
 
 T = TypeVar("T")
-Page: TypeAlias = tuple[list[T], str | None]
-"""A page's records, and the cursor of the next page (None on the last)."""
+P = TypeVar("P", SessionPage, MessagePage)
+Pages: TypeAlias = Callable[[str | None, int | None], "Operation[P]"]
+"""A listing: a function from what resumes it (None: its start), and the most records still wanted (None:
+as many as a page holds), to the request of that page, which asks for no more than are wanted."""
 
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
@@ -54,6 +58,8 @@ class Operation(NamedTuple, Generic[T]):
         read: Turns the body of a success into the result; raises ValueError or RecursionError
             when it is not JSON, `_parse.FieldError` when it breaks the contract.
         idempotency_key: The key every attempt sends, on writes; None on reads.
+        callers_key: Whether the caller gave that key: an earlier call with it, from anywhere, may
+            have been carried out, and only the server's answer to the key can tell.
     """
 
     name: str
@@ -65,25 +71,39 @@ class Operation(NamedTuple, Generic[T]):
     success: int
     read: Callable[[bytes], T]
     idempotency_key: str | None = None
+    callers_key: bool = False
 
 
 def list_sessions(
-    created_by: str, tree: str | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatSession]]]:
-    """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
+    created_by: str, tree: str | None, page_size: int | None, cursor: str | None = None, name: str = "list_sessions"
+) -> Pages[SessionPage]:
+    """The pages of a user's sessions from `cursor` (None: the first): a function from a cursor to its request."""
     with _refused():
-        user = _text("created_by", created_by)
+        user = _owner(created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
+        start = _cursor(cursor)
     walk = _parse.SessionWalk(user, scope)
 
-    def page(cursor: str | None) -> Operation[Page[ChatSession]]:
+    def read(body: bytes) -> SessionPage:
+        items, following = walk.page(body)
+        return SessionPage(tuple(items), following is not None, following)
+
+    def page(cursor: str | None, most: int | None) -> Operation[SessionPage]:
         from ._generated.api.chat import list_sessions as _list_sessions
 
-        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
-        return _operation("list_sessions", kwargs, 200, walk.page)
+        at, size = _unset(cursor or start), limit if most is None else min(limit, most)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=at)
+        return _operation(name, kwargs, 200, read)
 
     return page
+
+
+def following(page: SessionPage | MessagePage) -> str | None:
+    """What resumes a listing after `page`, for `Pages`; None after its last page."""
+    if isinstance(page, SessionPage):
+        return page.next_cursor
+    return page.next_after if page.has_more else None
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
@@ -93,11 +113,12 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
     with _refused(key):
         body = CreateSessionRequest(
             title=_text("title", title),
-            created_by=_text("created_by", created_by),
+            created_by=_owner(created_by),
             tree=_unset(_optional_text("tree", tree)),
         )
         kwargs = _create_session.request_kwargs(body=body, idempotency_key=_key(key))
-    return _operation("create_session", kwargs, 201, _parse.new_session)
+    asked = {"title": body.title, "created_by": body.created_by, "tree": _given(body.tree)}
+    return _operation("create_session", kwargs, 201, _parse.NewSession(asked).read, key)
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
@@ -125,7 +146,9 @@ def update_session(
             tree=UNSET if isinstance(tree, NotGiven) else _optional_text("tree", tree),
         )
         kwargs = _update_session.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid).read)
+    # What the update asked for, the session must hold now: a tree not given is left as it was.
+    asked = {name: _given(value) for name, value in (("title", body.title), ("tree", body.tree)) if value is not UNSET}
+    return _operation("update_session", kwargs, 200, _parse.TheSession(ulid, asked).read, key)
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
@@ -133,31 +156,76 @@ def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[
 
     with _refused(key):
         kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
-    return _operation("delete_session", kwargs, 204, _parse.nothing)
+    return _operation("delete_session", kwargs, 204, _parse.nothing, key)
 
 
 def list_messages(
-    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
-    """The pages of a session's messages: a function from a page's cursor (None: the first) to its request."""
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, name: str = "list_messages"
+) -> Pages[MessagePage]:
+    """The pages of a session's messages after `after`: a function from a cursor (None: the first) to its request."""
     with _refused():
         ulid = session_ulid(session_id)
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
     walk = _parse.MessageWalk(ulid, start)
 
-    def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
+    def page(cursor: str | None, most: int | None) -> Operation[MessagePage]:
         from ._generated.api.chat import list_messages as _list_messages
         from ._generated.types import UNSET
 
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
+
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
         # No `wait`: the generated builder would send its default, 0, on every listing; a plain
         # listing's request stays as it was (and as the cassettes hold it).
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=UNSET)
-        return _operation("list_messages", kwargs, 200, walk.read)
+        size = limit if most is None else min(limit, most)
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after), wait=UNSET)
+        return _operation(name, kwargs, 200, read)
 
     return page
+
+
+MAX_WAIT = 30
+"""The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
+
+
+Polls: TypeAlias = Callable[[str | None], Operation[MessagePage]]
+"""A follow's long polls: from the last message read (None: none yet) to the request for what comes after it."""
+
+
+def follow_messages(
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, wait: int
+) -> Polls:
+    """The long polls of a follow: a function from the last message read (None: none yet) to its request.
+
+    One walk reads every answer, so a server that repeats a message cannot make the follow yield it twice.
+    """
+    with _refused():
+        ulid = session_ulid(session_id)
+        start = None if after is None else message_ulid(after, "after")
+        limit = _page_size(page_size)
+        held = _wait(wait)
+    walk = _parse.MessageWalk(ulid, start)
+
+    def poll(last: str | None) -> Operation[MessagePage]:
+        from ._generated.api.chat import list_messages as _list_messages
+
+        after = last.removeprefix(f"{MESSAGE_TABLE}:") if last else start
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
+
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=held)
+        return _operation("follow_messages", kwargs, 200, read)
+
+    return poll
 
 
 def append_message(
@@ -171,7 +239,8 @@ def append_message(
         # The role is an open string in the contract: a server may know roles this client does not (CustomRole).
         body = AppendMessageRequest(role=_text("role", role), content=_text("content", content))
         kwargs = _append_message.request_kwargs(ulid, body=body, idempotency_key=_key(key))
-    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid).read)
+    sent: dict[str, str | None] = {"role": body.role, "content": body.content}
+    return _operation("append_message", kwargs, 201, _parse.TheMessage(ulid, None, sent).read, key)
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
@@ -199,8 +268,18 @@ class _refused:  # lower case: used as `with _refused(key):`, as a function woul
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if isinstance(error, ClannError):
-            error.idempotency_key, error.may_have_landed = self._key, False
-            error.args = (f"{error}; nothing was sent",)
+            key = self._key
+            error.idempotency_key = key
+            # Nothing was sent now; but an earlier call with a key of the caller's may have been carried out,
+            # and nothing here can rule that out (a key the server would refuse was never carried out).
+            error.may_have_landed = isinstance(key, str) and _KEY.fullmatch(key) is not None
+            said = f"{error}; nothing was sent"
+            if error.may_have_landed:
+                said += (
+                    f", but an earlier call with idempotency_key={key!r} may have been carried out, which this"
+                    " error cannot rule out"
+                )
+            error.args = (said,)
 
 
 def session_ulid(session_id: str | ChatSession) -> str:
@@ -232,7 +311,9 @@ def _ulid(
     return RecordId.parse(value, table).ulid
 
 
-def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T]) -> Operation[T]:
+def _operation(
+    name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T], key: str | None = None
+) -> Operation[T]:
     headers: dict[str, str] = kwargs.get("headers", {})
     body = kwargs.get("json")
     return Operation(
@@ -246,6 +327,7 @@ def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[
         success=success,
         read=read,
         idempotency_key=headers.get("Idempotency-Key"),
+        callers_key=key is not None,
     )
 
 
@@ -262,6 +344,19 @@ def _key(key: str | None) -> str:
     return key
 
 
+def _cursor(cursor: str | None) -> str | None:
+    """A page's `next_cursor`, as the caller kept it, checked to be one."""
+    if cursor is None:
+        return None
+    if not isinstance(cursor, str):
+        raise TypeError(f"cursor must be a str or None, got {type(cursor).__name__}")
+    if not _parse.is_cursor(cursor):
+        raise ClannInvalidArgumentError(
+            f"cursor must be a page's next_cursor, 1 to 200 of A-Z, a-z, 0-9, '_' and '-', got {_parse_echo(cursor)}"
+        )
+    return cursor
+
+
 def _page_size(size: int | None) -> int:
     if size is None:
         return MAX_PAGE_SIZE
@@ -270,6 +365,18 @@ def _page_size(size: int | None) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
     return size
+
+
+def max_items(most: int | None) -> int | None:
+    """A walk's `max_items`, checked: None (every record) or 0 or more; raises before any request."""
+    with _refused():
+        if most is None:
+            return None
+        if isinstance(most, bool) or not isinstance(most, int):
+            raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
+        if most < 0:
+            raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
+        return most
 
 
 def _text(name: str, value: object) -> str:
@@ -293,12 +400,25 @@ def _text(name: str, value: object) -> str:
     return value
 
 
+def _owner(value: object) -> str:
+    """`created_by`, checked: a user's name is never empty (the server would list, or refuse, no one)."""
+    user = _text("created_by", value)
+    if not user:
+        raise ClannInvalidArgumentError("created_by must be a user's name, got an empty string")
+    return user
+
+
 def _optional_text(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
     return _text(name, value)
+
+
+def _given(value: object) -> str | None:
+    """A field of a request body as the record holds it: a string, or None for null or absent."""
+    return value if isinstance(value, str) else None
 
 
 def _unset(value: T | None) -> T | Unset:
@@ -308,5 +428,13 @@ def _unset(value: T | None) -> T | Unset:
 
 
 def _parse_echo(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return printable(repr(value), 60)
+
+
+def _wait(wait: int) -> int:
+    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
+    if isinstance(wait, bool) or not isinstance(wait, int):
+        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
+    if not 1 <= wait <= MAX_WAIT:
+        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
+    return wait

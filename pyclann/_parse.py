@@ -24,6 +24,7 @@ from typing import Any, TypeAlias, TypeVar
 import msgspec
 
 from . import models
+from ._printable import printable
 from .models import ChatMessage, ChatSession, _fields_of, _Record
 
 R = TypeVar("R", bound=_Record)
@@ -35,6 +36,7 @@ _IDS = {
     table: (re.compile(rf"{table}:{_ULID}", re.ASCII), re.compile(rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}", re.ASCII))
     for table in ("chat_session", "chat_message")
 }
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}", re.ASCII)  # openapi.yaml's Cursor
 _force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
 
@@ -209,6 +211,11 @@ def is_id(value: str, table: str) -> bool:
     return _IDS[table][0].fullmatch(value) is not None
 
 
+def is_cursor(value: str) -> bool:
+    """Whether `value` is a cursor as the contract's `Cursor` schema has it: 1 to 200 URL-safe characters."""
+    return _CURSOR.fullmatch(value) is not None
+
+
 def is_session_id(value: str) -> bool:
     """Whether `value` is a session's full ID as records carry it (its ULID upper case)."""
     return is_id(value, "chat_session")
@@ -247,7 +254,7 @@ def session_page(body: bytes) -> tuple[list[ChatSession], str | None]:
     if page.has_more and not page.data:  # the next cursor is the last session's keyset: a page without one has none
         raise FieldError("field 'has_more' is true on an empty page")
     cursor = page.next_cursor
-    if page.has_more and not cursor:
+    if page.has_more and (cursor is None or not is_cursor(cursor)):
         raise FieldError(f"field 'next_cursor' must be a cursor when has_more is true, got {_echo(cursor)}")
     return page.data, cursor if page.has_more else None
 
@@ -338,40 +345,65 @@ class SessionWalk:
 
 
 class TheSession:
-    """Reads a session that must be the one asked for."""
+    """Reads a session that must be the one asked for, holding what a write asked for (`fields`), if it did."""
 
-    __slots__ = ("_id",)
+    __slots__ = ("_fields", "_id")
 
-    def __init__(self, ulid: str) -> None:
+    def __init__(self, ulid: str, fields: dict[str, str | None] | None = None) -> None:
         self._id = f"chat_session:{ulid}"
+        self._fields = fields
 
     def read(self, body: bytes) -> ChatSession:
         found = record(ChatSession, body)
         if found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the session asked for, got {found.id!r}")
+        if self._fields:
+            _holds(found, self._fields, "asked for")
         return found
 
 
 class TheMessage:
-    """Reads a message that must be of the session asked for (and, given, the message asked for)."""
+    """Reads a message that must be of the session asked for (and, given, the message asked for, or the one sent)."""
 
-    __slots__ = ("_id", "_session")
+    __slots__ = ("_fields", "_id", "_session")
 
-    def __init__(self, session_ulid: str, message_ulid: str | None = None) -> None:
+    def __init__(
+        self, session_ulid: str, message_ulid: str | None = None, fields: dict[str, str | None] | None = None
+    ) -> None:
         self._session = f"chat_session:{session_ulid}"
         self._id = None if message_ulid is None else f"chat_message:{message_ulid}"
+        self._fields = fields
 
     def read(self, body: bytes) -> ChatMessage:
         found: ChatMessage = _decoded(ChatMessage, body)
         _checked([found], "", {"session": self._session})
         if self._id is not None and found.id != self._id:
             raise FieldError(f"field 'id' must be {self._id!r}, the message asked for, got {found.id!r}")
+        if self._fields:
+            _holds(found, self._fields, "sent")  # the contract keeps a message's role and content exactly
         return found
 
 
-def new_session(body: bytes) -> ChatSession:
-    """The reader of a session just made."""
-    return record(ChatSession, body)
+class NewSession:
+    """Reads a session just made: it must hold the title, owner and tree it was made with."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, str | None]) -> None:
+        self._fields = fields
+
+    def read(self, body: bytes) -> ChatSession:
+        found = record(ChatSession, body)
+        _holds(found, self._fields, "asked for")
+        return found
+
+
+def _holds(found: ChatSession | ChatMessage, fields: dict[str, str | None], how: str) -> None:
+    """Refuse a record that contradicts its request: another owner, tree, title, role or content than sent."""
+    for name, wanted in fields.items():
+        got = getattr(found, name)
+        if got != wanted:
+            raise FieldError(f"field {name!r} must be {_echo(wanted)}, as {how}, got {_echo(got)}")
 
 
 def nothing(body: bytes) -> None:
@@ -379,5 +411,4 @@ def nothing(body: bytes) -> None:
 
 
 def _echo(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return printable(repr(value), 60)

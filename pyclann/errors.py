@@ -31,17 +31,34 @@ requests never reach), or a status the contract does not name (a proxy's 418).
 
 Every error raised by a write (`create_session`, `append_message`,
 `update_session`, `delete_session`) carries `idempotency_key`, the key all its
-attempts sent, and `may_have_landed`, whether any attempt may have been carried
-out: this call's, or an earlier call's with the same key whose error said so (as
-the client that raised it knows), until the server answers the key itself.
-Calling the method again with `idempotency_key=error.idempotency_key` can never
-write twice.
+attempts sent, and `may_have_landed`, which speaks of the key: whether a write
+with it may have been carried out, by this call or an earlier one, as far as the
+client can tell. A key you passed may have been sent before by any client, so it
+stays in doubt until the server answers the key itself; a key pyclann made for
+the call was sent by this call alone. Calling the method again with
+`idempotency_key=error.idempotency_key` can never write twice.
+
+An error's message is printable on any stream: what came from the server (its
+detail, request ID, headers, body) is shown escaped outside printable ASCII and
+clipped; the attributes keep it as it was sent.
+
+Every error that comes from an answer (each `ClannAPIError`) carries it as
+`response`, a `pyclann.ErrorResponse`: its status, its headers and its body, as far as
+it was read; an error that never got one (a refused connection, a timeout, a bad
+argument) has `response = None`. It pickles, and holds no credential: the values
+of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` are replaced,
+and so is the request's own token wherever the server echoed it.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._raw import ErrorResponse
+
+from ._printable import SHORT, printable
 
 __all__ = [
     "ClannAPIError",
@@ -69,12 +86,16 @@ class ClannError(Exception):
 
     Attributes:
         idempotency_key (str | None): On an error from a write, the `Idempotency-Key` every attempt sent.
-        may_have_landed (bool): On an error from a write, whether it may have been carried out: by an
-            attempt of this call, or by an earlier call with the same key whose error said so.
+        may_have_landed (bool): On an error from a write, whether a write with its key may have been
+            carried out, as far as the client can tell: by an attempt of this call, or by an earlier call
+            with the key (any call, for a key you passed, until the server answers the key).
+        response (ErrorResponse | None): The answer the error came from (the last attempt's), with its
+            status, headers and body; None if no answer came (a connection error, a timeout, a bad argument).
     """
 
     idempotency_key: str | None = None
     may_have_landed: bool = False
+    response: ErrorResponse | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Every attribute survives pickle and copy, whatever the subclass's __init__ takes.
@@ -116,8 +137,9 @@ class ClannAPIError(ClannError):
 
     Attributes:
         status_code (int): The HTTP status code.
-        detail (str): The problem's `detail`, or a description of what was wrong.
-        request_id (str | None): The server's `X-Request-Id`, if it sent one.
+        detail (str): The problem's `detail`, or a description of what was wrong, as the server wrote
+            it (its first 500 characters); `str(error)` shows it escaped where a stream could not print it.
+        request_id (str | None): The server's `X-Request-Id`, if it sent one, as it sent it.
         body (str): The response body as text (at most 64 KiB of it for an error status).
         problem (dict[str, Any] | None): The parsed RFC 9457 problem document, if there was one.
         problem_type (str | None): The problem's `type` URI, such as
@@ -148,8 +170,9 @@ def _describe(status_code: int, detail: str, request_id: str | None) -> str:
         phrase = HTTPStatus(status_code).phrase
     except ValueError:
         phrase = "Unknown Status"
-    request = f" (request id {request_id})" if request_id else ""
-    return f"{status_code} {phrase}: {detail}{request}"
+    # The detail and the request ID are the server's words: escaped and clipped, so that any stream prints them.
+    request = f" (request id {printable(request_id, SHORT)})" if request_id else ""
+    return f"{status_code} {phrase}: {printable(detail)}{request}"
 
 
 class ClannBadRequestError(ClannAPIError):

@@ -119,6 +119,13 @@ class _Record(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):  # str
         if _checking.on:
             _check(self)
 
+    def __repr__(self) -> str:
+        # Python's repr escapes what is not printable (a lone surrogate, a bidi override); a letter an
+        # ASCII stream cannot take is escaped too, as ascii() would, so that any stream prints a record.
+        from ._printable import escaped
+
+        return escaped(msgspec.Struct.__repr__(self))
+
     def to_dict(self) -> dict[str, Any]:
         """The record in the wire's JSON form, times as RFC 3339 strings in UTC with a `Z`; `json.dumps` takes it."""
         return {

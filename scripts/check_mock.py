@@ -7,12 +7,13 @@ values from the schemas, many times over). Each answer is read by pyclann's one
 decode path (`pyclann._parse`), as the client reads it:
 
 * a static answer whole, as the client reads the answer to that request (the
-  examples are one session and one of its messages);
+  examples are one session and one of its messages, and writes send them);
 * a dynamic answer field by field. Random records cannot keep the rules that
   span a request and its answer or several records, which JSON Schema cannot
   state (a page's records belong to the session asked for; `last_id` is the
-  last record's ID), so the check sets those from the answer itself before
-  reading it; every other field is read as generated.
+  last record's ID; a write's answer holds what it sent), so the check reads
+  records without those, and sets `last_id` from the page itself; every other
+  field is read as generated.
 
 Exits 1, naming the operation, the mode and pyclann's words, if any answer is refused.
 """
@@ -40,7 +41,11 @@ MESSAGE = "01JDXV4F7B1M9Z2X5C8V0N3K6H"  # and of its MessageId example
 SESSIONS = "/api/chat/sessions"
 STATIC = {"Authorization": "Bearer mock-token"}
 DYNAMIC = {**STATIC, "Prefer": "dynamic=true"}
-BODY = {"title": "Trip", "created_by": "alice"}
+# Writes send the spec's examples, which the static mock answers with: the client checks that a
+# write's answer holds what it sent, and a mock cannot echo a request.
+NEW_SESSION: dict[str, str | None] = {"title": "Trip to Lisbon", "created_by": "alice", "tree": "travel"}
+RENAME: dict[str, str | None] = {"title": "Trip to Lisbon"}
+NEW_MESSAGE: dict[str, str | None] = {"role": "user", "content": "Which neighbourhood should we stay in?"}
 Reader = Callable[[bytes], object]
 
 
@@ -63,7 +68,14 @@ CALLS: list[tuple[str, str, str, Any, Reader, Reader]] = [
         _parse.SessionWalk("alice", None).page,
         _parse.session_page,
     ),
-    ("create_session", "POST", SESSIONS, BODY, _parse.TheSession(SESSION).read, _parse.new_session),
+    (
+        "create_session",
+        "POST",
+        SESSIONS,
+        NEW_SESSION,
+        _parse.NewSession(NEW_SESSION).read,
+        lambda body: _parse.record(ChatSession, body),
+    ),
     (
         "get_session",
         "GET",
@@ -76,8 +88,8 @@ CALLS: list[tuple[str, str, str, Any, Reader, Reader]] = [
         "update_session",
         "PATCH",
         f"{SESSIONS}/{SESSION}",
-        {"title": "Trip"},
-        _parse.TheSession(SESSION).read,
+        RENAME,
+        _parse.TheSession(SESSION, RENAME).read,
         lambda body: _parse.record(ChatSession, body),
     ),
     (
@@ -92,8 +104,8 @@ CALLS: list[tuple[str, str, str, Any, Reader, Reader]] = [
         "append_message",
         "POST",
         f"{SESSIONS}/{SESSION}/messages",
-        {"role": "user", "content": "hi"},
-        _parse.TheMessage(SESSION).read,
+        NEW_MESSAGE,
+        _parse.TheMessage(SESSION, None, NEW_MESSAGE).read,
         lambda body: _parse.record(ChatMessage, body),
     ),
     (

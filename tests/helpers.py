@@ -68,12 +68,14 @@ def message_page(messages: list[dict[str, Any]], has_more: bool = False) -> dict
 METHODS: dict[str, tuple[tuple[Any, ...], int, Any]] = {
     "list_sessions": (("alice",), 200, session_page([SESSION])),
     "iter_sessions": (("alice",), 200, session_page([SESSION])),
+    "list_sessions_page": (("alice",), 200, session_page([SESSION])),
     "create_session": (("Planning", "alice"), 201, SESSION),
     "get_session": ((SESSION_ID,), 200, SESSION),
-    "update_session": ((SESSION_ID,), 200, SESSION),  # with title="Renamed": see call_kwargs
+    "update_session": ((SESSION_ID,), 200, {**SESSION, "title": "Renamed"}),  # with title="Renamed": see KWARGS
     "delete_session": ((SESSION_ID,), 204, None),
     "list_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
     "iter_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
+    "list_messages_page": ((SESSION_ID,), 200, message_page([MESSAGE])),
     "append_message": ((SESSION_ID, "user", "Hello"), 201, MESSAGE),
     "get_message": ((SESSION_ID, MESSAGE_ID), 200, MESSAGE),
 }
@@ -119,6 +121,20 @@ def success(method: str, headers: dict[str, str] | None = None) -> httpx2.Respon
     """The answer that means `method` worked."""
     _, status, body = METHODS[method]
     return respond(status, body, headers)
+
+
+def echo(method: str) -> Callable[[httpx2.Request], httpx2.Response]:
+    """A step answering the method's success, holding what the request sent, as a server keeps it.
+
+    A write's record must agree with its request (title, owner, tree; role and content): a canned one does not.
+    """
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        _, status, body = METHODS[method]
+        sent = json.loads(request.content) if request.content else {}
+        return respond(status, {**body, **sent} if isinstance(body, dict) else body)
+
+    return answer
 
 
 class Chunks(httpx2.SyncByteStream, httpx2.AsyncByteStream):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pyclann import AsyncChatClient, ChatClient, ClannAuthError, ClannConnectionError, ClannNotFoundError
+from pyclann import AsyncChatClient, ChatClient, ClannAuthError, ClannConnectionError, ClannError, ClannNotFoundError
 from pyclann.testing import DevServer, dev_server
 from scripts.faults.proxy import TAG_HEADER, Fault, FaultProxy, Kind, scripted
 from tests.helpers import call
@@ -73,16 +73,18 @@ async def test_called_again_after_a_lost_answer_a_401_still_says_it_may_have_lan
 
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
-async def test_a_first_call_refused_with_a_key_of_the_callers_own_says_it_was_not_carried_out(
+async def test_a_first_call_refused_with_a_key_of_the_callers_own_cannot_rule_out_an_earlier_call(
     server: DevServer, flavour: str
 ) -> None:
+    # The client cannot tell a key never used from one another client used (issue 22): it says what it knows.
     with server.client() as clean:
         session = clean.create_session("before", "alice")
         async with through(server, flavour, {("t", 1): UNAUTHORIZED}) as chat:
             await call(chat, "get_session", session)
             with pytest.raises(ClannAuthError) as refused:
                 await call(chat, "append_message", session, "user", "never", idempotency_key="mine-1")
-        assert not refused.value.may_have_landed, "so that the guide's loop ends"
+        assert refused.value.may_have_landed
+        assert "append_message was not carried out by this call, but an earlier call" in str(refused.value)
         assert clean.list_messages(session) == []
 
 
@@ -96,3 +98,24 @@ async def test_an_answer_from_the_server_settles_the_doubt(server: DevServer, fl
         with pytest.raises(ClannNotFoundError) as answered:
             await call(chat, "append_message", missing, "user", "nowhere", idempotency_key=lost.value.idempotency_key)
     assert not answered.value.may_have_landed, "a 404 to the key: no earlier request with it was carried out"
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("refusal", [UNAUTHORIZED, Fault(Kind.RATE_LIMITED_OVER_CAP, retry_after=3600)], ids=str)
+async def test_a_new_client_with_a_landed_key_refused_says_an_earlier_call_may_have_landed(
+    server: DevServer, flavour: str, refusal: Fault
+) -> None:
+    # Issue 22: the write lands, its response is lost; a NEW client calls again with the key and is refused.
+    with server.client() as clean:
+        session = clean.create_session("before", "alice")
+        async with through(server, flavour, {("t", 0): LOST}) as first:
+            with pytest.raises(ClannConnectionError):
+                await call(first, "append_message", session, "user", "once", idempotency_key="k-22")
+        async with through(server, flavour, {("t", 0): refusal}) as second:
+            with pytest.raises(ClannError) as refused:
+                await call(second, "append_message", session, "user", "once", idempotency_key="k-22")
+        assert [m.content for m in clean.list_messages(session)] == ["once"], "one copy is stored"
+    assert refused.value.may_have_landed
+    assert "not carried out by this call, but an earlier call with idempotency_key='k-22' may have" in str(
+        refused.value
+    )

@@ -31,14 +31,17 @@ from tests.helpers import (
     TOKEN,
     ULID,
     WRITES,
+    MakeClient,
     Recorder,
     async_client,
     call,
+    echo,
     invoke,
     message_page,
     respond,
     session_page,
     success,
+    sync_client,
 )
 
 SESSIONS = "/api/chat/sessions"
@@ -106,7 +109,7 @@ async def test_each_method_sends_the_request_the_contract_describes(method: str)
     # Listings answer an empty page: the records of a canned page are not of the tree or after the message asked for.
     empty = {"list_sessions": session_page([]), "iter_sessions": session_page([])}.get(method)
     empty = message_page([]) if method in ("list_messages", "iter_messages") else empty
-    recorder = Recorder(success(method) if empty is None else respond(200, empty))
+    recorder = Recorder(echo(method) if empty is None else respond(200, empty))
     await call(async_client(recorder), method, *args, **kwargs)
     [request] = recorder.requests
     assert (request.method, request.url.path, dict(request.url.params)) == (verb, path, query)
@@ -122,7 +125,7 @@ async def test_each_method_sends_the_request_the_contract_describes(method: str)
 
 
 async def test_an_absent_tree_is_left_out_and_update_sends_only_what_is_given() -> None:
-    recorder = Recorder(respond(200, session_page([])), success("create_session"), success("update_session"))
+    recorder = Recorder(respond(200, session_page([])), echo("create_session"), echo("update_session"))
     client = async_client(recorder)
     await call(client, "list_sessions", "alice")
     await call(client, "create_session", "T", "alice")
@@ -158,13 +161,13 @@ async def test_update_with_nothing_to_change_sends_nothing() -> None:
     ],
 )
 async def test_content_is_sent_exactly(content: str) -> None:
-    recorder = Recorder(success("append_message"))
+    recorder = Recorder(echo("append_message"))
     await call(async_client(recorder), "append_message", SESSION_ID, "user", content)
     assert json.loads(recorder.requests[0].content)["content"] == content
 
 
 async def test_a_role_the_client_does_not_know_is_sent_as_given() -> None:
-    recorder = Recorder(success("append_message"))
+    recorder = Recorder(echo("append_message"))
     await call(async_client(recorder), "append_message", SESSION_ID, "tool", "x")
     assert json.loads(recorder.requests[0].content)["role"] == "tool"
 
@@ -201,7 +204,7 @@ async def test_every_accepted_session_id_form_reaches_the_same_path(method: str,
 @pytest.mark.parametrize("method", SESSION_METHODS)
 async def test_a_chat_session_is_accepted_as_session_id(method: str) -> None:
     session = ChatSession.from_dict(SESSION)
-    recorder = Recorder(success(method))
+    recorder = Recorder(echo(method))
     kwargs = {"title": "x"} if method == "update_session" else {}
     await call(async_client(recorder), method, session, *SESSION_METHODS[method], **kwargs)
     assert recorder.requests[0].url.path.startswith(f"{SESSIONS}/{ULID}")
@@ -234,7 +237,7 @@ BAD_SESSION_IDS: dict[str, Any] = {
 @pytest.mark.parametrize("bad", BAD_SESSION_IDS.values(), ids=BAD_SESSION_IDS.keys())
 @pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
 async def test_a_bad_session_id_raises_before_any_request(method: str, bad: Any) -> None:
-    recorder = Recorder(success(method))
+    recorder = Recorder(echo(method))
     kwargs = {"title": "x"} if method == "update_session" else {}
     with pytest.raises(ClannInvalidIdError) as caught:
         await call(async_client(recorder), method, bad, *SESSION_METHODS[method], **kwargs)
@@ -247,7 +250,7 @@ async def test_a_bad_session_id_raises_before_any_request(method: str, bad: Any)
 @pytest.mark.parametrize("bad", [None, 42, b"01JD", ChatMessage.from_dict(MESSAGE)], ids=repr)
 @pytest.mark.parametrize("method", PATHS.values(), ids=PATHS.keys())
 async def test_a_session_id_of_the_wrong_type_raises_type_error(method: str, bad: Any) -> None:
-    recorder = Recorder(success(method))
+    recorder = Recorder(echo(method))
     kwargs = {"title": "x"} if method == "update_session" else {}
     with pytest.raises(TypeError, match=f"session_id must be a str or a ChatSession, got {type(bad).__name__}"):
         await call(async_client(recorder), method, bad, *SESSION_METHODS[method], **kwargs)
@@ -452,9 +455,46 @@ class Who(str, Enum):  # noqa: UP042 - as above
 
 async def test_a_str_subclass_is_sent_as_the_string_it_holds() -> None:
     # str() of these says 'User.ALICE': the query once carried it, and the role 'Who.USER'.
-    recorder = Recorder(respond(200, session_page([])), success("append_message"))
+    recorder = Recorder(respond(200, session_page([])), echo("append_message"))
     client = async_client(recorder)
     await call(client, "list_sessions", User.ALICE)
     await call(client, "append_message", SESSION_ID, Who.USER, "hi")
     assert dict(recorder.requests[0].url.params)["created_by"] == "alice"
     assert json.loads(recorder.requests[1].content)["role"] == "user"
+
+
+# max_items ---------------------------------------------------------------------------------------
+
+LISTINGS_AND_WALKS = ["list_sessions", "list_messages", "iter_sessions", "iter_messages"]
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_below_0_raises_before_any_request(method: str) -> None:
+    recorder = Recorder(success(method))
+    with pytest.raises(ClannInvalidArgumentError, match="max_items must be 0 or more, got -1"):
+        await call(async_client(recorder), method, METHODS[method][0][0], max_items=-1)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("most", [1.0, "10", True])
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_of_another_type_raises_type_error(method: str, most: object) -> None:
+    recorder = Recorder(success(method))
+    with pytest.raises(TypeError, match="max_items must be an int or None"):
+        await call(sync_client(recorder), method, METHODS[method][0][0], max_items=most)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_0_reads_nothing_and_sends_nothing(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    assert await call(make_client(recorder), method, METHODS[method][0][0], max_items=0) == []
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_below_the_page_size_asks_for_no_more(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    found = await call(make_client(recorder), method, METHODS[method][0][0], max_items=1)
+    assert len(found) == 1
+    assert recorder.requests[0].url.params["limit"] == "1"

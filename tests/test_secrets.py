@@ -194,7 +194,7 @@ def test_a_real_exchange_logs_nothing_secret_even_at_debug(caplog: pytest.LogCap
         exchange.send(answers.pop(0))
 
     with Server(handle) as server, ChatClient(server.url, token=TOKEN) as client:
-        session = client.create_session("secret-free", "alice")
+        session = client.create_session(SESSION["title"], "alice")
         client.get_session(session)
         with pytest.raises(ClannError) as caught:
             client.get_session(session)
@@ -251,7 +251,7 @@ def test_a_whole_session_against_the_dev_server_logs_nothing_secret(caplog: pyte
     """Every method, against the dev server, with pyclann, httpx2, httpcore2 and the server at DEBUG."""
     caplog.set_level(logging.DEBUG)
     with dev_server({"alice": TOKEN}) as server, server.client("alice") as client:
-        session = client.create_session("secret-free", "alice")
+        session = client.create_session(SESSION["title"], "alice")
         client.update_session(session, title="renamed")
         message = client.append_message(session, "user", "hello")
         client.get_message(session, message)

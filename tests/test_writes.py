@@ -61,10 +61,12 @@ def cut(method: str) -> httpx2.Response:
     return respond(status, whole[: len(whole) // 2] if body is not None else b"")
 
 
-async def fail(method: str, *script: Step, **options: object) -> tuple[ClannError, Recorder]:
+async def fail(
+    method: str, *script: Step, key: str | None = "order-7", **options: object
+) -> tuple[ClannError, Recorder]:
     recorder = Recorder(*script)
     with pytest.raises(ClannError) as caught, instant_retries():
-        await invoke(async_client(recorder, **options), method, idempotency_key="order-7")
+        await invoke(async_client(recorder, **options), method, idempotency_key=key)
     return caught.value, recorder
 
 
@@ -79,9 +81,21 @@ async def test_a_write_refused_before_any_request_carries_the_callers_key(method
     bad = ("chat_session:not-a-ulid", *args[1:]) if method != "create_session" else ("lone \ud800", *args[1:])
     with pytest.raises(ClannError) as caught:
         await call(async_client(recorder), method, *bad, **KWARGS.get(method, {}), idempotency_key="order-7")
-    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("order-7", False)
-    assert str(caught.value).endswith("nothing was sent")
+    # Nothing was sent now; an earlier call with the caller's key may have been, which nothing here can rule out.
+    assert (caught.value.idempotency_key, caught.value.may_have_landed) == ("order-7", True)
+    assert "nothing was sent, but an earlier call with idempotency_key='order-7' may have been" in str(caught.value)
     assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_refused_before_any_request_with_a_made_key_was_not_carried_out(method: str) -> None:
+    recorder = Recorder(success(method))
+    args, _, _ = METHODS[method]
+    bad = ("chat_session:not-a-ulid", *args[1:]) if method != "create_session" else ("lone \ud800", *args[1:])
+    with pytest.raises(ClannError) as caught:
+        await call(async_client(recorder), method, *bad, **KWARGS.get(method, {}))
+    assert caught.value.may_have_landed is False
+    assert str(caught.value).endswith("nothing was sent")
 
 
 @pytest.mark.parametrize("method", WRITES)
@@ -154,8 +168,9 @@ NOT_SENT: dict[str, list[Step]] = {
 @pytest.mark.parametrize("script", NOT_SENT.values(), ids=NOT_SENT.keys())
 @pytest.mark.parametrize("method", [PATHS["write"]])
 async def test_when_no_attempt_can_have_been_carried_out_the_error_says_so(method: str, script: list[Step]) -> None:
-    error, _ = await fail(method, *script)
-    assert error.idempotency_key == "order-7"
+    # With a key made for the call: no earlier call can have sent it.
+    error, recorder = await fail(method, *script, key=None)
+    assert error.idempotency_key == recorder.keys[0] is not None
     assert error.may_have_landed is False
     assert str(error).endswith(f"; {method} was not carried out")
     assert LANDED not in str(error)
@@ -368,3 +383,37 @@ def test_the_guides_loop_ends_when_the_server_keeps_breaking_the_contract(monkey
     assert caught.value.may_have_landed is True
     assert len(recorder.requests) == 5
     assert recorder.keys == [caught.value.idempotency_key] * 5
+
+
+# Issue 22: a key of the caller's may have been sent before, by any client; a refusal does not answer it.
+
+REFUSALS: dict[str, list[Step]] = {
+    **{
+        str(status): [respond(status, problem(status, "refused"))]
+        for status in (401, 405, 408, 413, 418, 451)  # statuses the server gives without looking the key up
+    },
+    "429 with Retry-After above the cap": [respond(429, problem(429, "slow down"), {"Retry-After": "3600"})],
+    "connect error": [httpx2.ConnectError("refused")],
+    "connect timeout": [httpx2.ConnectTimeout("no connection in time")],
+    "pool timeout": [httpx2.PoolTimeout("no free connection")],
+    "unsupported protocol": [httpx2.UnsupportedProtocol("ftp")],
+}
+
+
+@pytest.mark.parametrize("script", REFUSALS.values(), ids=REFUSALS.keys())
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_refusal_with_the_callers_key_cannot_rule_out_an_earlier_call(method: str, script: list[Step]) -> None:
+    error, _ = await fail(method, *script, key="order-7")
+    assert error.may_have_landed is True, "another client's call with the key may have landed"
+    said = str(error)
+    assert f"{method} was not carried out by this call, but an earlier call with idempotency_key='order-7'" in said
+    assert not said.endswith("was not carried out")
+
+
+@pytest.mark.parametrize("status", sorted({400, 403, 404, 422}))
+@pytest.mark.parametrize("method", WRITES)
+async def test_an_answer_to_the_callers_key_says_it_was_not_carried_out(method: str, status: int) -> None:
+    # These the server gives only after looking the key up: had it been carried out, it would have replayed it.
+    error, _ = await fail(method, respond(status, problem(status, "refused")), key="order-7")
+    assert error.may_have_landed is False
+    assert str(error).endswith(f"; {method} was not carried out")

@@ -81,10 +81,12 @@ class Operations:
         created_by = call.params["created_by"]
         self._require_self(call, created_by)
         cursor = call.params.get("cursor")
-        after = decode_cursor(cursor) if cursor is not None else None
+        # A walk reads every page as of its first: its cursors carry that time.
+        as_of, after = decode_cursor(cursor) if cursor is not None else (None, None)
+        as_of = as_of or self.store.latest()
         limit = call.params["limit"]
-        sessions = self.store.sessions(created_by, call.params.get("tree"), after, limit + 1)
-        return Result(200, session_page(sessions, limit))
+        sessions = self.store.sessions(created_by, call.params.get("tree"), after, limit + 1, as_of)
+        return Result(200, session_page(sessions, limit, as_of))
 
     def create_session(self, call: Call) -> Result:
         body = call.body

@@ -251,23 +251,26 @@ def running(
     tokens: Mapping[str, str] = DEV_TOKENS,
     host: str = "127.0.0.1",
     *,
+    port: int = 0,
     replay_ttl: timedelta = REPLAY_TTL,
     limits: Limits | None = None,
     write_delay: float = 0.0,
 ) -> Iterator[RunningServer]:
-    """Run the dev server in a thread on a free port of `host`; stop it on exit.
+    """Run the dev server in a thread on a free port of `host` (or on `port`); stop it on exit.
 
     Args:
         db: The SQLite file; created if missing.
         tokens: Bearer tokens, each with its username.
         host: The address to listen on.
+        port: The port to listen on; 0, the default, picks a free one. A server started again on
+            the port and the file of one stopped is, to its clients, the same server restarted.
         replay_ttl: How long idempotency records are kept; tests pass a short one.
         limits: The deadline for bodies, the stock server's timeouts and the connection limit;
             tests pass short ones.
         write_delay: Seconds each write waits before it is carried out (see `ChatApp.write_delay`).
     """
     limits = limits or Limits()
-    sock = bind(host, 0)
+    sock = bind(host, port)
     port = sock.getsockname()[1]
     try:
         store = _open(db, replay_ttl)

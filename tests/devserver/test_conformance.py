@@ -119,9 +119,10 @@ def _acceptable_body(body: dict[str, Any]) -> dict[str, Any]:
 def _acceptable_query(query: dict[str, Any]) -> dict[str, Any]:
     cursor = query.get("cursor")
     if isinstance(cursor, str) and CURSOR.fullmatch(cursor):
-        # A position anywhere in the listing: a time, and a ULID drawn from the generated value.
+        # A position anywhere in the listing: a walk's start, a time, and a ULID drawn from the generated value.
         ulid = "0" + "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[ord(c) % 32] for c in (cursor * 25)[:25])
-        query = {**query, "cursor": encode_cursor("2026-11-26T12:00:00.000000Z", ulid)}
+        time = "2026-11-26T12:00:00.000000Z"
+        query = {**query, "cursor": encode_cursor(time, time, ulid)}
     after = query.get("after")
     if isinstance(after, str) and AFTER.fullmatch(after):
         query = {key: value for key, value in query.items() if key != "after"}
