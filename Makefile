@@ -21,7 +21,7 @@ GENERATE = $(BIN)/openapi-python-client generate --path openapi.yaml --config ge
 PYTEST := $(PY) -m pytest --record-mode=none --block-network --allowed-hosts=127.0.0.1
 
 .PHONY: help setup test check lint types check-generated generate pytest pytest-fast examples record demo serve docs \
-	docs-check chromium-present bench bench-check soak dist lock clean test-oldest test-newest
+	docs-check chromium-present check-mock bench bench-check soak dist lock clean test-oldest test-newest
 
 # `make help` prints each target's `##` comment: the Makefile is the one place they are written.
 help: ## list the targets, with what each does
@@ -149,6 +149,19 @@ docs-check: chromium-present docs $(DOCS_CHECK_STAMP) ## render every page in he
 chromium-present:
 	@test -x $(CHROMIUM) || { echo "make docs-check needs Chromium at $(CHROMIUM): install it (Debian: apt-get install chromium) or pass CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
+# Not part of `make test`: it needs Node.js and npm, which a fresh machine with only Python, make
+# and git does not have, and 90 MB of packages (CONTRIBUTING.md has the costs measured). Set-up is
+# skipped, offline, once scripts/prism/package-lock.json is installed.
+PRISM_DIR := scripts/prism
+PRISM_STAMP := $(PRISM_DIR)/node_modules/.installed
+$(PRISM_STAMP): $(PRISM_DIR)/package.json $(PRISM_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "make check-mock needs Node.js (20 or later) and npm: install them (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(PRISM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+check-mock: $(STAMP) $(PRISM_STAMP) ## a Prism mock of openapi.yaml: pyclann must accept every field of its answers
+	$(PY) -m scripts.check_mock --prism $(PRISM_DIR)/node_modules/.bin/prism
+
 bench: $(STAMP) ## the benchmarks: pyclann against raw httpx2, json.loads and peers, with their goals
 	$(PY) -m bench
 
@@ -169,4 +182,4 @@ lock: ## re-pin requirements-dev.txt from requirements-dev.in
 	rm -rf .lock-venv
 
 clean: ## remove the venvs and everything built
-	rm -rf $(VENV) $(addprefix .venv-,$(OTHER_PYTHONS)) .venv-oldest .venv-newest site dist $(DOCS_SHOTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis
+	rm -rf $(VENV) $(addprefix .venv-,$(OTHER_PYTHONS)) .venv-oldest .venv-newest site dist $(DOCS_SHOTS) $(PRISM_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis

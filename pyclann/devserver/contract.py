@@ -136,7 +136,20 @@ class Contract:
         if validator.is_valid(document):
             return None
         errors = [error for _, error in zip(range(_MAX_DRIFT_ERRORS), validator.iter_errors(document), strict=False)]
-        return "; ".join(f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message[:200]}" for e in errors)
+        return "; ".join(_drift(error) for error in errors)
+
+
+def _drift(error: Any) -> str:
+    """One error, where it is and what it is; for a `oneOf` (a page's shapes), what each shape found."""
+    where = "/".join(map(str, error.instance_path)) or "(body)"
+    branches = getattr(error.kind, "context", None)
+    if not branches:
+        return f"{where}: {error.message[:200]}"
+    said = " or ".join(
+        "(" + ", ".join(f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message[:100]}" for e in branch) + ")"
+        for branch in branches
+    )
+    return f"{where}: matches none of the shapes it may take: {said}"
 
 
 def _few_unknown(body: Any, known: tuple[str, ...]) -> tuple[Any, int]:

@@ -6,7 +6,10 @@ that session (an append, a delete) rings the session's bell, which resolves
 every future enlisted there at once. Each woken request then looks again,
 exactly as a new request would: a page with messages is its answer; a
 deleted session is its 404. A request enlists before it first looks, so a
-write that commits between its look and its wait still wakes it.
+write that commits between its look and its wait still wakes it. The requests
+one ring wakes that would look alike (the same user, `after` and `limit`: the
+followers of a session) share one look, so an append wakes 1,000 of them for
+the cost of one query.
 
 The bell may be rung from any thread (writes may run in worker threads): off
 the event loop, it hands the ringing to the loop. `stop()` wakes every held

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -237,6 +238,81 @@ def test_the_checker_finds_what_breaks_a_response(
     operation: Any, status: int, headers: dict[str, str], body: bytes, says: str | None
 ) -> None:
     found = CONTRACT.response_errors(operation, status, headers, body)
+    if says is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert says in found
+
+
+def _examples(node: Any, pointer: str = "#") -> list[tuple[str, Any]]:
+    """`(pointer, example)` of every example a schema of the spec gives."""
+    found = []
+    if isinstance(node, dict):
+        if isinstance(node.get("examples"), list) and "type" in node:
+            found += [(pointer, example) for example in node["examples"]]
+        for key, value in node.items():
+            found += _examples(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _examples(value, f"{pointer}/{index}")
+    return found
+
+
+@pytest.mark.parametrize(("pointer", "example"), _examples(SPEC.document), ids=lambda v: str(v).rsplit("/", 1)[-1])
+def test_every_example_of_the_spec_is_valid_against_its_schema(pointer: str, example: Any) -> None:
+    # Mock servers (Prism) serve the examples: an example its own schema refuses is served as an answer.
+    assert SPEC.validator(pointer).is_valid(example), (pointer, example)
+
+
+@pytest.mark.parametrize("name", ["Ulid", "SessionId", "MessageId", "Cursor"])
+def test_every_id_schema_has_an_example(name: str) -> None:
+    assert SPEC.document["components"]["schemas"][name]["examples"]
+
+
+LIST_SESSIONS = SPEC.operations["list_sessions"]
+LIST_MESSAGES = SPEC.operations["list_messages"]
+MESSAGE = {
+    "id": "chat_message:01JDXV4F7B1M9Z2X5C8V0N3K6H",
+    "session": "chat_session:01JDXV3C5Z0K8Y8T6W3M2Q9R4N",
+    "role": "user",
+    "content": "hi",
+    "created_at": "2026-11-26T12:00:00.000000Z",
+}
+CURSOR = "MjAyNi0xMS0yNlQxMjowMDowMC4wMDAwMDBaIDAxSkRYVjNDNVowSzhZOFQ2VzNNMlE5UjRO"
+EMPTY_MESSAGES = {"data": [], "has_more": False, "first_id": None, "last_id": None}
+SOME_MESSAGES = {"data": [MESSAGE], "has_more": True, "first_id": MESSAGE["id"], "last_id": MESSAGE["id"]}
+LAST_SESSIONS = {"data": [json.loads(SESSION)], "has_more": False, "next_cursor": None}
+MORE_SESSIONS = {**LAST_SESSIONS, "has_more": True, "next_cursor": CURSOR}
+
+
+@pytest.mark.parametrize(
+    ("operation", "page", "says"),
+    [
+        (LIST_MESSAGES, EMPTY_MESSAGES, None),
+        (LIST_MESSAGES, SOME_MESSAGES, None),
+        (LIST_MESSAGES, {**SOME_MESSAGES, "has_more": False}, None),
+        (LIST_MESSAGES, {**EMPTY_MESSAGES, "has_more": True}, "has_more"),
+        (LIST_MESSAGES, {**EMPTY_MESSAGES, "last_id": MESSAGE["id"]}, "last_id"),
+        (LIST_MESSAGES, {**SOME_MESSAGES, "first_id": None}, "first_id"),
+        (LIST_MESSAGES, {**SOME_MESSAGES, "last_id": "chat_session:01JDXV3C5Z0K8Y8T6W3M2Q9R4N"}, "last_id"),
+        (LIST_MESSAGES, {**SOME_MESSAGES, "last_id": "string"}, "last_id"),
+        (LIST_SESSIONS, LAST_SESSIONS, None),
+        (LIST_SESSIONS, MORE_SESSIONS, None),
+        (LIST_SESSIONS, {**LAST_SESSIONS, "data": []}, None),
+        (LIST_SESSIONS, {**MORE_SESSIONS, "next_cursor": None}, "next_cursor"),
+        (LIST_SESSIONS, {**LAST_SESSIONS, "next_cursor": CURSOR}, "next_cursor"),
+        (LIST_SESSIONS, {**MORE_SESSIONS, "data": []}, "data"),
+        (LIST_SESSIONS, {**MORE_SESSIONS, "next_cursor": "not a cursor"}, "next_cursor"),
+        (LIST_SESSIONS, {**LAST_SESSIONS, "data": [{**json.loads(SESSION), "tree": "Not A Slug"}]}, "tree"),
+    ],
+)
+def test_a_page_is_checked_against_the_rules_of_its_schema(
+    operation: Any, page: dict[str, Any], says: str | None
+) -> None:
+    # The schema holds what the prose says: `has_more` and `next_cursor` go together, an empty
+    # page has no IDs and nothing after it, and every ID and cursor has its own pattern.
+    found = CONTRACT.response_errors(operation, 200, OK, json.dumps(page).encode())
     if says is None:
         assert found is None
     else:
