@@ -162,12 +162,15 @@ class _BaseClient:
         extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
         # And httpcore2's report of the exchange: whether the request began to be sent, should it fail.
         watched.attach(extensions)
-        request = self._http.build_request(
-            op.method, url, params=params, content=op.body, headers=settings.headers, extensions=extensions
-        )
-        # Set last, over any of the same name (as Headers.update would, without copying the client's headers).
+        request = self._http.build_request(op.method, url, params=params, content=op.body, extensions=extensions)
+        # pyclann's headers, then the operation's, each set over any of the same name the HTTP client has, as
+        # build_request(headers=) would merge them: one by one, they cost a third of its merge, which copies
+        # and re-encodes every header of both twice over.
+        headers = request.headers
+        for name, value in settings.header_items:
+            headers[name] = value
         for name, value in op.headers.items():
-            request.headers[name] = value
+            headers[name] = value
         return request
 
     def _body(self, response: httpx2.Response, deadline: float | None) -> Body:

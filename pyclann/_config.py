@@ -79,6 +79,11 @@ class Settings:
     headers: httpx2.Headers
     # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
     bearer: bool = False
+    # `headers` as (name, value) pairs, read once: each request sets them over its HTTP client's.
+    header_items: tuple[tuple[str, str], ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "header_items", tuple(self.headers.items()))
 
 
 def settings(

@@ -6,19 +6,22 @@ Its parsers are not used: the answers are decoded by `pyclann._parse`, once,
 straight into pyclann's records. Arguments are checked here, so that a value
 that cannot be sent fails before any request, naming itself.
 
-generated/ is imported by each operation when it is first made, not with
-pyclann: it is a third of what `import pyclann` costs beyond httpx2 (attrs
-classes, ten models), and a program that makes no call never needs it.
+generated/ is imported when the first operation is made, not with pyclann: it is
+a third of what `import pyclann` costs beyond httpx2 (attrs classes, ten models),
+and a program that makes no call never needs it. It is imported once, into this
+module's globals (`_load_generated`), not by an import statement in each
+operation: that statement costs a call a microsecond or two, every time.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
+
+import msgspec
 
 from . import _parse
 from ._types import NotGiven
@@ -26,8 +29,17 @@ from .errors import ClannError, ClannInvalidArgumentError
 from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, MessageRole
 
-if TYPE_CHECKING:
-    from ._generated.types import Unset
+if TYPE_CHECKING:  # at run time, _load_generated() binds these names, when the first operation is made
+    from ._generated.api.chat import append_message as _append_message
+    from ._generated.api.chat import create_session as _create_session
+    from ._generated.api.chat import delete_session as _delete_session
+    from ._generated.api.chat import get_message as _get_message
+    from ._generated.api.chat import get_session as _get_session
+    from ._generated.api.chat import list_messages as _list_messages
+    from ._generated.api.chat import list_sessions as _list_sessions
+    from ._generated.api.chat import update_session as _update_session
+    from ._generated.models import AppendMessageRequest, CreateSessionRequest, UpdateSessionRequest
+    from ._generated.types import UNSET, Unset
 
 T = TypeVar("T")
 Page: TypeAlias = tuple[list[T], str | None]
@@ -36,8 +48,39 @@ Page: TypeAlias = tuple[list[T], str | None]
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
 _KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
-# One encoder for every body: json.dumps with arguments makes a new JSONEncoder per call.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_loaded = False
+
+
+def _load_generated() -> None:
+    """Bind generated/'s request builders and body models to the names above, once."""
+    global _loaded
+    from ._generated import models, types
+    from ._generated.api.chat import (
+        append_message,
+        create_session,
+        delete_session,
+        get_message,
+        get_session,
+        list_messages,
+        list_sessions,
+        update_session,
+    )
+
+    globals().update(
+        _append_message=append_message,
+        _create_session=create_session,
+        _delete_session=delete_session,
+        _get_message=get_message,
+        _get_session=get_session,
+        _list_messages=list_messages,
+        _list_sessions=list_sessions,
+        _update_session=update_session,
+        AppendMessageRequest=models.AppendMessageRequest,
+        CreateSessionRequest=models.CreateSessionRequest,
+        UpdateSessionRequest=models.UpdateSessionRequest,
+        UNSET=types.UNSET,
+    )
+    _loaded = True
 
 
 class Operation(NamedTuple, Generic[T]):
@@ -78,8 +121,8 @@ def list_sessions(
     walk = _parse.SessionWalk(user, scope)
 
     def page(cursor: str | None) -> Operation[Page[ChatSession]]:
-        from ._generated.api.chat import list_sessions as _list_sessions
-
+        if not _loaded:
+            _load_generated()
         kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
         return _operation("list_sessions", kwargs, 200, walk.page)
 
@@ -87,9 +130,8 @@ def list_sessions(
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
-    from ._generated.api.chat import create_session as _create_session
-    from ._generated.models import CreateSessionRequest
-
+    if not _loaded:
+        _load_generated()
     with _refused(key):
         body = CreateSessionRequest(
             title=_text("title", title),
@@ -101,8 +143,8 @@ def create_session(title: str, created_by: str, tree: str | None, key: str | Non
 
 
 def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
-    from ._generated.api.chat import get_session as _get_session
-
+    if not _loaded:
+        _load_generated()
     with _refused():
         ulid = session_ulid(session_id)
         kwargs = _get_session.request_kwargs(ulid)
@@ -112,10 +154,8 @@ def get_session(session_id: str | ChatSession) -> Operation[ChatSession]:
 def update_session(
     session_id: str | ChatSession, title: str | NotGiven, tree: str | NotGiven | None, key: str | None
 ) -> Operation[ChatSession]:
-    from ._generated.api.chat import update_session as _update_session
-    from ._generated.models import UpdateSessionRequest
-    from ._generated.types import UNSET
-
+    if not _loaded:
+        _load_generated()
     with _refused(key):
         ulid = session_ulid(session_id)
         if isinstance(title, NotGiven) and isinstance(tree, NotGiven):
@@ -129,8 +169,8 @@ def update_session(
 
 
 def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[None]:
-    from ._generated.api.chat import delete_session as _delete_session
-
+    if not _loaded:
+        _load_generated()
     with _refused(key):
         kwargs = _delete_session.request_kwargs(session_ulid(session_id), idempotency_key=_key(key))
     return _operation("delete_session", kwargs, 204, _parse.nothing)
@@ -147,8 +187,8 @@ def list_messages(
     walk = _parse.MessageWalk(ulid, start)
 
     def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
-        from ._generated.api.chat import list_messages as _list_messages
-
+        if not _loaded:
+            _load_generated()
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
         kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
@@ -160,9 +200,8 @@ def list_messages(
 def append_message(
     session_id: str | ChatSession, role: MessageRole, content: str, key: str | None
 ) -> Operation[ChatMessage]:
-    from ._generated.api.chat import append_message as _append_message
-    from ._generated.models import AppendMessageRequest
-
+    if not _loaded:
+        _load_generated()
     with _refused(key):
         ulid = session_ulid(session_id)
         # The role is an open string in the contract: a server may know roles this client does not (CustomRole).
@@ -172,8 +211,8 @@ def append_message(
 
 
 def get_message(session_id: str | ChatSession, message_id: str | ChatMessage) -> Operation[ChatMessage]:
-    from ._generated.api.chat import get_message as _get_message
-
+    if not _loaded:
+        _load_generated()
     with _refused():
         ulid, message = session_ulid(session_id), message_ulid(message_id, "message_id")
         kwargs = _get_message.request_kwargs(ulid, message)
@@ -232,17 +271,19 @@ def _ulid(
 def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[bytes], T]) -> Operation[T]:
     headers: dict[str, str] = kwargs.get("headers", {})
     body = kwargs.get("json")
+    # Made by position: a named tuple made by keyword costs several times more, on every call.
     return Operation(
-        name=name,
-        method=kwargs["method"].upper(),
-        path=kwargs["url"],
-        params=kwargs.get("params") or None,
-        # Encoded here, not by httpx2: the arguments were checked to be encodable, so this cannot fail.
-        body=None if body is None else _JSON.encode(body).encode(),
-        headers=headers,
-        success=success,
-        read=read,
-        idempotency_key=headers.get("Idempotency-Key"),
+        name,
+        kwargs["method"].upper(),
+        kwargs["url"],
+        kwargs.get("params") or None,
+        # Encoded here, not by httpx2: the arguments were checked to be encodable, so this cannot fail. msgspec
+        # writes the bytes json.dumps(ensure_ascii=False, separators=(",", ":")) would, every code point alike.
+        None if body is None else msgspec.json.encode(body),
+        headers,
+        success,
+        read,
+        headers.get("Idempotency-Key"),
     )
 
 
@@ -299,8 +340,6 @@ def _optional_text(name: str, value: object) -> str | None:
 
 
 def _unset(value: T | None) -> T | Unset:
-    from ._generated.types import UNSET
-
     return UNSET if value is None else value
 
 

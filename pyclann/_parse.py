@@ -164,10 +164,11 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
     """
     if not records:
         return {}
-    fields, columns = _fields_of(type(records[0])), {}
-    for name, of in fields.ids.items():
-        column = columns[name] = list(map(attrgetter(name), records))
-        must = (belongs or {}).get(name)
+    ids, times = _columns_of(type(records[0]))
+    columns: dict[str, list[Any]] = {}
+    for name, table, get in ids:
+        column = columns[name] = list(map(get, records))
+        must = belongs.get(name) if belongs else None
         if must is not None:
             if column.count(must) != len(column):  # the ID asked for, valid: nothing more to check
                 index = next(i for i, value in enumerate(column) if value != must)
@@ -175,13 +176,13 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
                     f"{_where(where, index, name)}: a message of {_echo(column[index])}, not of {must!r},"
                     " the session asked for"
                 )
-        elif not _all_ids(column, of.table):
-            index = next(i for i, value in enumerate(column) if not is_id(value, of.table))
-            said = f"field {name!r} must be a {of.table} ID, got {_echo(column[index])}"
+        elif not _all_ids(column, table):
+            index = next(i for i, value in enumerate(column) if not is_id(value, table))
+            said = f"field {name!r} must be a {table} ID, got {_echo(column[index])}"
             raise FieldError(f"{_where(where, index)}{said}")
-    for name in fields.times:
-        column = columns[name] = list(map(attrgetter(name), records))
-        if set(map(attrgetter("tzinfo"), column)) != {UTC}:  # a time written with another offset than Z
+    for name, get in times:
+        column = columns[name] = list(map(get, records))
+        if set(map(_TZINFO, column)) != _UTC_ONLY:  # a time written with another offset than Z
             for index, (record, moment) in enumerate(zip(records, column, strict=True)):
                 try:
                     column[index] = moment.astimezone(UTC)
@@ -191,6 +192,23 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
                     ) from None
                 _force_setattr(record, name, column[index])
     return columns
+
+
+_Getter: TypeAlias = Callable[[Any], Any]
+_Columns: TypeAlias = tuple[tuple[tuple[str, str, _Getter], ...], tuple[tuple[str, _Getter], ...]]
+_COLUMNS: dict[type[Any], _Columns] = {}
+_TZINFO = attrgetter("tzinfo")
+_UTC_ONLY = {UTC}
+
+
+def _columns_of(kind: type[_Record]) -> _Columns:
+    """A record class's ID fields (with their table) and time fields, each with its getter; read once a class."""
+    found = _COLUMNS.get(kind)
+    if found is None:
+        fields = _fields_of(kind)
+        ids = tuple((name, of.table, attrgetter(name)) for name, of in fields.ids.items())
+        found = _COLUMNS[kind] = (ids, tuple((name, attrgetter(name)) for name in fields.times))
+    return found
 
 
 def _where(where: str, index: int, field: str | None = None) -> str:
