@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import httpx2
 
 from . import _failures, _io, _operations
 from . import _operations as ops
+from ._answer import Answer, araw
 from ._base_client import _BaseClient
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
-from ._raw import Answer, RawResponse, araw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
+
+if TYPE_CHECKING:
+    from ._raw import RawResponse
 
 __all__ = ["AsyncChatClient", "AsyncRawChatClient"]
 

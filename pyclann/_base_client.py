@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
-import attrs
 import httpx2
 
 from . import _config, _failures, _operations, _parse
+from ._answer import Answer, record
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import Secret, Settings
 from ._logs import configure_from_env, logger
-from ._raw import Answer, record
 from ._retry import Attempts, Failure
 from ._types import NotGiven
 from .errors import ClannError, ClannUsageError
@@ -30,7 +30,7 @@ T = TypeVar("T")
 _IN_DOUBT_LIMIT = 10_000
 
 
-@attrs.define
+@dataclass(slots=True)
 class _Connection:
     """The state of the HTTP client, shared by a client and the copies `with_options` makes of it."""
 
@@ -41,8 +41,8 @@ class _Connection:
     loop: object | None = None
     # The writes whose last call raised saying they may have been carried out, by method, path and
     # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
-    _in_doubt: dict[tuple[str, str, str], None] = attrs.field(factory=dict)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _in_doubt: dict[tuple[str, str, str], None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def in_doubt(self, op: _operations.Operation[Any]) -> bool:
         return op.idempotency_key is not None and (op.method, op.path, op.idempotency_key) in self._in_doubt

@@ -8,14 +8,15 @@ string that a repr, a log record, a pickle or a traceback's locals would show.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
-import attrs
 import httpx2
 
 from ._types import NotGiven
@@ -64,7 +65,7 @@ class Secret:
         raise TypeError("a pyclann Secret is never pickled")
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Settings:
     """What a client needs to make a call, besides its HTTP client."""
 
@@ -80,9 +81,9 @@ class Settings:
     # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
     bearer: bool = False
     # `headers` as (name, value) pairs, read once: each request sets them over its HTTP client's.
-    header_items: tuple[tuple[str, str], ...] = attrs.field(init=False, repr=False, eq=False)
+    header_items: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         object.__setattr__(self, "header_items", tuple(self.headers.items()))
 
 
@@ -150,7 +151,7 @@ def evolve(
     sent = httpx2.Headers(current.headers)
     _add(sent, _headers(headers), bearer=current.bearer)
     checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
-    return attrs.evolve(
+    return dataclasses.replace(
         current,
         timeout=checked,
         attempt_timeout=_largest(checked),

@@ -15,13 +15,13 @@ errors inside it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
-import attrs
 import httpx2
 
 from . import _parse
@@ -177,7 +177,7 @@ def attempt_error(
     error = inner if isinstance(inner, Exception) else error
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
-        failure = attrs.evolve(failure, in_doubt=False)
+        failure = dataclasses.replace(failure, in_doubt=False)
     return found, failure
 
 

@@ -26,8 +26,11 @@ import msgspec
 from . import _parse
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
-from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 from .models import ChatMessage, ChatSession, MessageRole
+
+# As pyclann.ids names them: that module (an attrs class) is imported only for an ID that needs normalising.
+SESSION_TABLE = "chat_session"
+MESSAGE_TABLE = "chat_message"
 
 if TYPE_CHECKING:  # at run time, _load_generated() binds these names, when the first operation is made
     from ._generated.api.chat import append_message as _append_message
@@ -265,6 +268,8 @@ def _ulid(
         return value[len(table) + 1 :]
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str or a {record.__name__}, got {type(value).__name__}")
+    from .ids import RecordId
+
     return RecordId.parse(value, table).ulid
 
 

@@ -28,8 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-import attrs
+from dataclasses import dataclass, field
 
 # 409: a request with the same key is still being carried out; asked again later, the server replays it.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -48,7 +47,7 @@ if hasattr(os, "register_at_fork"):
 _WAITS: ContextVar[Waits | None] = ContextVar("pyclann_retry_waits", default=None)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Failure:
     """One attempt that did not succeed, as the retry rules need to know it.
 
@@ -67,7 +66,7 @@ class Failure:
     in_doubt: bool = False
 
 
-@attrs.define
+@dataclass(slots=True)
 class Attempts:
     """One call across its attempts: what happened so far, and what comes next.
 
@@ -79,8 +78,8 @@ class Attempts:
     total_timeout: float | None = None
     # Shared by default: a Random() per call would seed itself from os.urandom, the dearest step of a
     # call that is never retried. pyclann's own, so that a program's seeded `random` is never drawn from.
-    rng: random.Random = attrs.field(factory=lambda: _JITTER, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
+    rng: random.Random = field(default_factory=lambda: _JITTER, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     retries: int = 0
     may_have_landed: bool = False
     # Why the last failure was not retried, when the rules above had a reason beyond "out of retries".
@@ -88,9 +87,9 @@ class Attempts:
     # An earlier call with this write's key raised saying it may have been carried out, and the server
     # has not answered the key since: until it does, so may this call's write have been.
     earlier_in_doubt: bool = False
-    _deadline: float | None = attrs.field(init=False, default=None)
+    _deadline: float | None = field(init=False, default=None)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.total_timeout is not None:
             self._deadline = self.clock() + self.total_timeout
 
@@ -141,12 +140,12 @@ def _retried_status(failure: Failure) -> bool:
     return failure.status in RETRY_STATUSES or (failure.status is not None and 200 <= failure.status < 300)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Waits:
     """The waits between attempts, as tests shape them: each is noted, and slept `scale` times as long."""
 
     scale: float
-    noted: list[float] = attrs.field(factory=list)
+    noted: list[float] = field(default_factory=list)
 
     def take(self, wait: float) -> float:
         """Note `wait`; the seconds to sleep instead."""
