@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
@@ -30,19 +29,26 @@ T = TypeVar("T")
 _IN_DOUBT_LIMIT = 10_000
 
 
-@dataclass(slots=True)
 class _Connection:
-    """The state of the HTTP client, shared by a client and the copies `with_options` makes of it."""
+    """The state of the HTTP client, shared by a client and the copies `with_options` makes of it.
 
-    closed: bool = False
-    # Whether the HTTP client's sockets end their operations by an attempt's deadline (pyclann's own client).
-    shaped: bool = False
-    # The event loop an AsyncChatClient was first used in; its connections belong to it.
-    loop: object | None = None
-    # The writes whose last call raised saying they may have been carried out, by method, path and
-    # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
-    _in_doubt: dict[tuple[str, str, str], None] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    Attributes:
+        closed: Whether the HTTP client is closed (by this client).
+        shaped: Whether the HTTP client's sockets end their operations by an attempt's deadline
+            (pyclann's own client).
+        loop: The event loop an AsyncChatClient was first used in; its connections belong to it.
+    """
+
+    __slots__ = ("_in_doubt", "_lock", "closed", "loop", "shaped")
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.shaped = False
+        self.loop: object | None = None
+        # The writes whose last call raised saying they may have been carried out, by method, path and
+        # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
+        self._in_doubt: dict[tuple[str, str, str], None] = {}
+        self._lock = threading.Lock()
 
     def in_doubt(self, op: _operations.Operation[Any]) -> bool:
         return op.idempotency_key is not None and (op.method, op.path, op.idempotency_key) in self._in_doubt

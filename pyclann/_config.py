@@ -35,10 +35,11 @@ MAX_SECONDS: Final = 365 * 24 * 3600.0
 MAX_BASE_URL: Final = 2000
 """The longest base URL: it leaves room for the longest path under httpx2's limit on a URL."""
 
-_VISIBLE = re.compile(r"[!-~]+", re.ASCII)
-_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", re.ASCII)
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
-_HEADER_VALUE = re.compile(r"[\t -~]*", re.ASCII)
+# Compiled when a client is first made (re's cache keeps them), not with pyclann. All ASCII-only.
+_VISIBLE = r"[!-~]+"
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HEADER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_HEADER_VALUE = r"[\t -~]*"
 # Headers that frame the message: set from the request itself, never by hand.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "host", "connection", "upgrade", "te", "trailer"})
 
@@ -56,7 +57,7 @@ class Secret:
 
     def is_well_formed(self) -> bool:
         # Checked here and reported by the caller, so that no frame that raises holds the value.
-        return _VISIBLE.fullmatch(self._value) is not None
+        return re.fullmatch(_VISIBLE, self._value, re.ASCII) is not None
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -212,7 +213,7 @@ def _valid_host(host: str) -> bool:
     else:
         return True
     name = host[:-1] if host.endswith(".") else host
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+    if len(name) > 253 or not all(re.fullmatch(_LABEL, label, re.ASCII) for label in name.split(".")):
         return False
     import idna  # here: only a client's construction needs it, and httpx2 has it imported by then
 
@@ -295,11 +296,11 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError("headers must be a mapping of str to str")
-        if not _HEADER_NAME.fullmatch(name):
+        if not re.fullmatch(_HEADER_NAME, name, re.ASCII):
             raise ClannConfigError(f"header name {_clip(name)} is not a valid HTTP header name")
         if name.lower() in _FRAMING:
             raise ClannConfigError(f"header {name!r} is set by httpx2 for each request; headers= may not set it")
-        if not _HEADER_VALUE.fullmatch(value):
+        if not re.fullmatch(_HEADER_VALUE, value, re.ASCII):
             # The value is not echoed: it may be a credential.
             raise ClannConfigError(f"header {name!r} has a value with characters HTTP does not allow (not shown)")
     return dict(headers)

@@ -15,7 +15,6 @@ errors inside it.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -56,7 +55,7 @@ _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
 }
 _MAX_DETAIL = 500
 # RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
-_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_DELTA_SECONDS = r"[0-9]+(?:\.[0-9]+)?"  # compiled when first used (by re's cache), not with pyclann
 _MAX_BODY = 64 * 1024
 
 
@@ -177,7 +176,7 @@ def attempt_error(
     error = inner if isinstance(inner, Exception) else error
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
-        failure = dataclasses.replace(failure, in_doubt=False)
+        failure = failure._replace(in_doubt=False)
     return found, failure
 
 
@@ -250,7 +249,7 @@ def parse_retry_after(value: str | None) -> float | None:
     """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
-    if _DELTA_SECONDS.fullmatch(value.strip()):
+    if re.fullmatch(_DELTA_SECONDS, value.strip(), re.ASCII):
         seconds = float(value)  # inf for a number too large for a float: longer than any cap, as it says
     else:
         try:

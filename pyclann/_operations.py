@@ -50,7 +50,7 @@ Page: TypeAlias = tuple[list[T], str | None]
 
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
-_KEY = re.compile(r"[!-~]{1,255}", re.ASCII)
+_KEY = r"[!-~]{1,255}"  # a caller's idempotency key; compiled when first used (by re's cache)
 _loaded = False
 
 
@@ -298,7 +298,7 @@ def _key(key: str | None) -> str:
         return str(uuid.uuid4())
     if not isinstance(key, str):
         raise TypeError(f"idempotency_key must be a str or None, got {type(key).__name__}")
-    if not _KEY.fullmatch(key):
+    if not re.fullmatch(_KEY, key, re.ASCII):
         raise ClannInvalidArgumentError(
             f"idempotency_key must be 1 to 255 visible ASCII characters, got {_parse_echo(key)}"
         )

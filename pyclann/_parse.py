@@ -30,11 +30,19 @@ R = TypeVar("R", bound=_Record)
 
 _ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
 _ID_SIZE = 13 + 26  # both tables' names are 12 characters long, then a colon and the ULID
-# A column of IDs joined by newlines, which no ID may hold: one match checks them all.
-_IDS = {
-    table: (re.compile(rf"{table}:{_ULID}", re.ASCII), re.compile(rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}", re.ASCII))
-    for table in ("chat_session", "chat_message")
-}
+# By table: one ID, and a column of IDs joined by newlines, which no ID may hold (one match checks them
+# all). Compiled on first use, as the decoders below are made: a program that makes no call never needs them.
+_IDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _id_patterns(table: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    found = _IDS.get(table)
+    if found is None:
+        one, column = rf"{table}:{_ULID}", rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}"
+        found = _IDS[table] = (re.compile(one, re.ASCII), re.compile(column, re.ASCII))
+    return found
+
+
 _force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
 
@@ -54,10 +62,7 @@ class _SessionPage(msgspec.Struct, gc=False):
     next_cursor: str | None = None
 
 
-_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
-    kind: msgspec.json.Decoder(kind) for kind in (ChatSession, ChatMessage, _SessionPage, _MessagePage)
-}
-_PROBLEM = msgspec.json.Decoder(dict[str, Any])
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}  # by what each decodes, made on first use
 # What each decodes, and what each item of its `data` is, for errors
 _WHAT: dict[type[Any], tuple[str, str]] = {
     ChatSession: ("chat session", ""),
@@ -67,11 +72,18 @@ _WHAT: dict[type[Any], tuple[str, str]] = {
 }
 
 
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
+    found = _DECODERS.get(kind)
+    if found is None:
+        found = _DECODERS[kind] = msgspec.json.Decoder(kind)
+    return found
+
+
 def _decoded(kind: type[Any], body: bytes) -> Any:
     """`body` decoded into `kind`, unchecked beyond its types; FieldError if it is not one, ValueError if cut."""
     models._checking.on = False  # records are checked a column at a time once decoded, not one by one
     try:
-        return _DECODERS[kind].decode(body)
+        return _decoder(kind).decode(body)
     except msgspec.ValidationError as error:
         raise FieldError(_named(str(error), _WHAT[kind])) from None
     except msgspec.DecodeError as error:
@@ -104,7 +116,8 @@ def converted(value: object, kind: type[R]) -> R:
 def problem(body: bytes) -> dict[str, Any] | None:
     """An error's problem document, as a dict; None if the body is not a JSON object."""
     try:
-        return _PROBLEM.decode(body)
+        found: dict[str, Any] = _decoder(dict[str, Any]).decode(body)
+        return found
     except (ValueError, RecursionError):  # msgspec's errors, and UnicodeDecodeError, are ValueErrors
         return None
 
@@ -113,15 +126,16 @@ def problem(body: bytes) -> dict[str, Any] | None:
 _KINDS = {"array": "list", "object": "dict", "str": "str", "int": "int", "float": "float", "bool": "bool"}
 _EXPECTED = {"str": "a string", "str | null": "a string or null", "bool": "a boolean", "array": "an array"}
 _EXPECTED |= {"datetime": "an RFC 3339 time", "object": "an object", "object | null": "an object or null"}
-_MESSAGE = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
-_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+# Compiled when an error is first said (re's cache keeps them), not with pyclann.
+_MESSAGE = r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?"
+_STEP = r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]"
 
 
 def _named(text: str, what: tuple[str, str]) -> str:
     """msgspec's error, said as pyclann says it: the item and the field first."""
-    match = _MESSAGE.fullmatch(text)
+    match = re.fullmatch(_MESSAGE, text, re.DOTALL)
     assert match is not None  # every string matches
-    said, steps = match["what"], [(s[1], s[2]) for s in _STEP.finditer(match["path"] or "")]
+    said, steps = match["what"], [(s[1], s[2]) for s in re.finditer(_STEP, match["path"] or "")]
     missing = re.fullmatch(r"Object missing required field `(\w+)`", said)
     if missing:
         steps.append((missing[1], ""))
@@ -219,12 +233,12 @@ def _where(where: str, index: int, field: str | None = None) -> str:
 
 def _all_ids(column: list[str], table: str) -> bool:
     joined = "\n".join(column)
-    return len(joined) == len(column) * (_ID_SIZE + 1) - 1 and _IDS[table][1].fullmatch(joined) is not None
+    return len(joined) == len(column) * (_ID_SIZE + 1) - 1 and _id_patterns(table)[1].fullmatch(joined) is not None
 
 
 def is_id(value: str, table: str) -> bool:
     """Whether `value` is a full ID of `table` as records carry it (its ULID upper case)."""
-    return _IDS[table][0].fullmatch(value) is not None
+    return _id_patterns(table)[0].fullmatch(value) is not None
 
 
 def is_session_id(value: str) -> bool:
