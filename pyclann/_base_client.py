@@ -58,6 +58,8 @@ class _Connection:
         if op.idempotency_key is None:
             return
         write = (op.method, op.path, op.idempotency_key)
+        if not in_doubt and write not in self._in_doubt:  # nothing to forget: most writes, spared the lock
+            return
         with self._lock:
             self._in_doubt.pop(write, None)
             if in_doubt:

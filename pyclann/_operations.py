@@ -15,8 +15,8 @@ operation: that statement costs a call a microsecond or two, every time.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
@@ -295,7 +295,7 @@ def _operation(name: str, kwargs: dict[str, Any], success: int, read: Callable[[
 def _key(key: str | None) -> str:
     """The caller's idempotency key, checked, or a new one: made once per call, sent by every attempt."""
     if key is None:
-        return str(uuid.uuid4())
+        return _new_key()
     if not isinstance(key, str):
         raise TypeError(f"idempotency_key must be a str or None, got {type(key).__name__}")
     if not re.fullmatch(_KEY, key, re.ASCII):
@@ -303,6 +303,19 @@ def _key(key: str | None) -> str:
             f"idempotency_key must be 1 to 255 visible ASCII characters, got {_parse_echo(key)}"
         )
     return key
+
+
+def _new_key() -> str:
+    """A random UUID, version 4, as `str(uuid.uuid4())` writes it: the same bits, set the same way.
+
+    Without the UUID object, whose checks and formatting in Python cost more than the random
+    bytes do (about 4 us a key against 2.5 us, measured on 3.11).
+    """
+    value = int.from_bytes(os.urandom(16))
+    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # the variant: RFC 4122
+    value = (value & ~(0xF000 << 64)) | (4 << 76)  # the version: 4, random
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _page_size(size: int | None) -> int:
