@@ -9,6 +9,7 @@ exits 1 when one was not. "report" figures have no goal.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -16,7 +17,7 @@ import sys
 import httpx2
 
 import pyclann
-from bench import devserver, imports, latency, mocked, peers, served
+from bench import devserver, follow, imports, latency, longpoll, mocked, peers, served
 from bench.measure import Figure, spread
 
 
@@ -39,7 +40,7 @@ def render(figures: list[Figure]) -> str:
                 f.name,
                 f"{spread(f.target, f.scale)} {f.unit}",
                 f"{spread(f.baseline, f.scale)} {f.unit} ({f.baseline_name})",
-                f"{f.ratio:.2f}x",
+                "-" if math.isnan(f.ratio) else f"{f.ratio:.2f}x",
                 f.goal,
                 f.verdict,
             )
@@ -66,6 +67,8 @@ def main() -> int:
     with served.dev_server() as url:
         figures.append(served.sequential_appends(url, 400 if quick else 2000, 4 if quick else 10))
     figures += devserver.figures(4 if quick else 10, 50 if quick else 200, 20 if quick else 50)
+    figures += longpoll.figures(1 if quick else 3, 1.0 if quick else 3.0)
+    figures.append(follow.wake_up(50 if quick else 300))
     figures += peers.openai_figures(repeats, inner, 6 if quick else 20)
     print(render(figures))
     missed = [f.name for f in figures if f.verdict == "MISSED"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -22,7 +23,9 @@ class Figure:
 
     @property
     def ratio(self) -> float:
-        return statistics.median(self.target) / statistics.median(self.baseline)
+        """The target's median over the baseline's; NaN over a baseline of 0 (a server's CPU when idle)."""
+        baseline = statistics.median(self.baseline)
+        return statistics.median(self.target) / baseline if baseline else math.nan
 
     @property
     def verdict(self) -> str:

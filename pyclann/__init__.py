@@ -34,9 +34,10 @@ from .errors import (
     ClannUsageError,
 )
 from .models import ChatMessage, ChatSession, CustomRole, MessageRole, Role
+from .pages import MessagePage, SessionPage
 
 if TYPE_CHECKING:
-    from ._raw import RawResponse
+    from ._raw import ErrorResponse, RawResponse
     from .ids import MESSAGE_TABLE, SESSION_TABLE, RecordId
 
 __all__ = [
@@ -69,19 +70,28 @@ __all__ = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "ErrorResponse",
+    "MessagePage",
     "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
     "RecordId",
     "Role",
+    "SessionPage",
     "__version__",
 ]
 
 # Imported when first named, not with pyclann: each module defines an attrs class, and attrs alone costs
 # `import pyclann` about a sixth of what httpx2 does. Hidden from type checkers, which see the imports above
 # (a module-level __getattr__ would make them accept any name as an attribute of pyclann).
-_LAZY = {"MESSAGE_TABLE": "ids", "SESSION_TABLE": "ids", "RecordId": "ids", "RawResponse": "_raw"}
+_LAZY = {
+    "MESSAGE_TABLE": "ids",
+    "SESSION_TABLE": "ids",
+    "RecordId": "ids",
+    "ErrorResponse": "_raw",
+    "RawResponse": "_raw",
+}
 
 if not TYPE_CHECKING:
 

@@ -9,20 +9,21 @@ check) stand in `_io`, each beside its twin; the rest is in `_base_client`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx2
 
-from . import _failures, _io, _operations
+from . import _failures, _follow, _io, _operations
 from . import _operations as ops
 from ._answer import Answer, araw
-from ._base_client import _BaseClient
+from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 if TYPE_CHECKING:
     from ._raw import RawResponse
@@ -32,11 +33,11 @@ __all__ = ["AsyncChatClient", "AsyncRawChatClient"]
 T = TypeVar("T")
 
 
-async def _joined(pages: AsyncIterable[Answer[list[T]]]) -> list[T]:
+async def _joined(pages: AsyncIterable[Answer[SessionPage]] | AsyncIterable[Answer[MessagePage]]) -> list[Any]:
     """Every page's records in one list, each page added at once (not record by record)."""
-    records: list[T] = []
+    records: list[Any] = []
     async for page in pages:
-        records += page.parsed
+        records += page.parsed.data
     return records
 
 
@@ -133,21 +134,24 @@ class AsyncChatClient(_BaseClient):
         """The same methods, each returning a `RawResponse`: the result, with its status, headers and request ID."""
         return AsyncRawChatClient(self)
 
-    async def _call(self, op: _operations.Operation[T]) -> Answer[T]:
+    async def _call(self, op: _operations.Operation[T], deadline: float | None = None) -> Answer[T]:
+        """Send `op`, retrying as the rules say, by `deadline` (a walk's; else the call's own total_timeout)."""
         if self._conn.closed:
             raise self._closed(op)
         self._check_loop(op, _io.async_running_loop())
-        attempts = self._attempts(op)
+        attempts = self._attempts(op, deadline)
+        if attempts.out_of_time:  # a walk's next page, its time spent on the pages before
+            raise self._out_of_time(op, attempts)
         while True:
             left = attempts.time_left()
             cause: BaseException | None = None
-            scope, deadline = _io.async_attempt(left, self._conn.shaped)
+            scope, ends = _io.async_attempt(left, self._conn.shaped)
             watched = _failures.AsyncWatch()
             try:
                 with scope:
                     response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
-                        body = self._body(response, deadline)
+                        body = self._body(response, ends)
                         if response.is_stream_consumed:  # a mock transport's, read and decoded already
                             body.feed(response.content)
                         else:
@@ -162,6 +166,9 @@ class AsyncChatClient(_BaseClient):
                 failed, failure = _failures.attempt_error(
                     op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
                 )
+            except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
+                self._stopped(op, attempts, watched)
+                raise
             else:
                 outcome = self._outcome(op, response, body.content())
                 if isinstance(outcome, Answer):
@@ -172,71 +179,130 @@ class AsyncChatClient(_BaseClient):
                 raise self._give_up(op, failed, cause, attempts)
             self._retrying(op, attempts, failed, wait)
             if (seconds := sleep_for(wait)) > 0:
-                await _io.async_sleep(seconds)
+                try:
+                    await _io.async_sleep(seconds)
+                except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
+                    self._stopped(op, attempts, None)
+                    raise
 
     async def _pages(
-        self, page: Callable[[str | None], _operations.Operation[ops.Page[T]]]
-    ) -> AsyncGenerator[Answer[list[T]], None]:
+        self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False
+    ) -> AsyncGenerator[Answer[ops.P], None]:
+        """A listing's pages, to its end or its `most` records; `whole`: under one deadline (a `list_*` call's)."""
+        deadline = self._walk_deadline() if whole else None
         cursor: str | None = None
         seen: set[str] = set()
-        while True:
-            answer = await self._call(page(cursor))
-            items, cursor = answer.parsed
-            yield Answer(items, answer.response)
-            if cursor is None:
+        while most != 0:
+            answer = await self._call(page(cursor, most), deadline)
+            if most is not None:
+                answer, most = kept(answer, most)
+            yield answer
+            cursor = ops.following(answer.parsed)
+            if cursor is None or most == 0:
                 return
             if cursor in seen:  # a server going round in circles: the walk would never end
                 raise self._stuck(answer)
             seen.add(cursor)
 
-    async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+    async def list_sessions(
+        self, created_by: str, tree: str | None = None, *, max_items: int | None = None
+    ) -> list[ChatSession]:
         """Return chat sessions for a user, ordered by most-recently-updated.
 
         Walks every page (see `iter_sessions` for what a walk sees when sessions change during it).
+        The client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             created_by: Username of the session owner.
             tree: Filter by tree slug.
+            max_items: Return at most this many, the first in the listing's order, and ask for no
+                more; None (the default) for every one.
 
         Returns:
             List of :class:`ChatSession` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_sessions(created_by, tree, None)))
+        pages = ops.list_sessions(created_by, tree, None)
+        sessions: list[ChatSession] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return sessions
+
+    async def list_sessions_page(
+        self, created_by: str, tree: str | None = None, *, cursor: str | None = None, page_size: int | None = None
+    ) -> SessionPage:
+        """Return one page of a user's chat sessions, most recently updated first, and the cursor of the next.
+
+        For a "load more" that keeps no state: hand `page.next_cursor` to whoever asks for
+        more, and call again with it as `cursor`. What a walk sees when sessions change
+        during it is said in `iter_sessions`.
+
+        Args:
+            created_by: Username of the session owner.
+            tree: Only the sessions of this tree.
+            cursor: A page's `next_cursor`, to return the page after it; None for the first page.
+            page_size: Sessions per page, 1 to 100; defaults to 100.
+
+        Returns:
+            The :class:`SessionPage`: its sessions, `has_more`, and `next_cursor`.
+
+        Raises:
+            ClannInvalidArgumentError: If `cursor` is not a cursor or `page_size` is out of range (no request is sent).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not act for `created_by`.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = ops.list_sessions(created_by, tree, page_size, cursor, "list_sessions_page")
+        return (await self._call(pages(None, None))).parsed
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         """Yield a user's chat sessions, most recently updated first, fetching pages as they are needed.
 
-        The walk is a keyset walk: it yields every session that exists throughout it and is
-        not changed during it exactly once, and never yields a session twice. A session
-        created, renamed or given a message during the walk moves ahead of it, and is not
-        yielded (again); start a new walk to see it.
+        The walk lists the sessions as they were when it began (its first page): it yields
+        every session that exists throughout it exactly once, and never yields a session
+        twice. A session renamed or given a message during the walk keeps its place and is
+        yielded as it was then; one created during the walk is not yielded, one deleted is
+        not yielded after its deletion. Start a new walk to see such changes. Each page is a
+        call of its own: the client's `total_timeout` bounds each page's request, retries and
+        waits, so no step of the walk takes longer; the time between steps is yours.
         Use it with `async for`.
 
         Args:
             created_by: Username of the session owner.
             tree: Only the sessions of this tree.
             page_size: Sessions per request, 1 to 100; defaults to 100.
+            cursor: A page's `next_cursor` (from `list_sessions_page`, say), to resume the walk after that
+                page; None to start from the first.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
 
         Yields:
             ChatSession: Each one in turn; the first request is sent when the generator is first advanced.
 
         Raises:
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once, before any request).
+            ClannInvalidArgumentError: If `cursor` is not a cursor, or `page_size` or `max_items` is out of
+                range (raised at once, before any request).
+            ClannBadRequestError: If the server does not take `cursor` (not one of its cursors).
             ClannAuthError: If not authenticated.
             ClannPermissionError: If the token may not act for `created_by`.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_sessions(created_by, tree, page_size))
-        return (session async for page in pages for session in page.parsed)
+        pages = self._pages(ops.list_sessions(created_by, tree, page_size, cursor), ops.max_items(max_items))
+        return (session async for page in pages for session in page.parsed.data)
 
     async def create_session(
         self, title: str, created_by: str, tree: str | None = None, *, idempotency_key: str | None = None
@@ -333,52 +399,97 @@ class AsyncChatClient(_BaseClient):
         """
         await self._call(ops.delete_session(session_id, idempotency_key))
 
-    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+    async def list_messages(self, session_id: str | ChatSession, *, max_items: int | None = None) -> list[ChatMessage]:
         """Return all messages in a session, ordered by creation time.
+
+        Walks every page; the client's `total_timeout` bounds the whole walk: every page, retry and wait.
 
         Args:
             session_id: Full record ID or bare ULID, or the `ChatSession` itself.
+            max_items: Return at most this many, the oldest, and ask for no more; None (the default)
+                for every one.
 
         Returns:
             List of :class:`ChatMessage` objects.
 
         Raises:
+            ClannInvalidArgumentError: If `max_items` is negative (no request is sent).
             ClannNotFoundError: If the session does not exist.
             ClannAuthError: If not authenticated.
             ClannInvalidIdError: If `session_id` is not a session ID (no request is sent).
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        return await _joined(self._pages(ops.list_messages(session_id, None, None)))
+        pages = ops.list_messages(session_id, None, None)
+        messages: list[ChatMessage] = await _joined(self._pages(pages, ops.max_items(max_items), whole=True))
+        return messages
 
-    def iter_messages(
+    async def list_messages_page(
         self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> AsyncGenerator[ChatMessage, None]:
-        """Yield a session's messages, oldest first, fetching pages as they are needed.
+    ) -> MessagePage:
+        """Return one page of a session's messages, oldest first, and what resumes after it.
 
-        With `after`, only the messages after that one: call again with the last message you
-        have to poll for new ones. Messages appended during the walk are yielded too.
-        Use it with `async for`.
+        For a "load more" that keeps no state: hand `page.next_after` to whoever asks for
+        more, and call again with it as `after`. An empty page means nothing new yet; its
+        `next_after` is the `after` it was asked with, so polling with it never starts over.
 
         Args:
             session_id: Full record ID, bare ULID, or the `ChatSession` itself.
-            after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
-            page_size: Messages per request, 1 to 100; defaults to 100.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`), to return
+                the messages after it; None for the first page.
+            page_size: Messages per page, 1 to 100; defaults to 100.
 
-        Yields:
-            ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
+        Returns:
+            The :class:`MessagePage`: its messages, `has_more`, and `next_after` (the last message's ID).
 
         Raises:
-            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
-            ClannInvalidArgumentError: If `page_size` is out of range (raised at once).
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (no request is sent).
+            ClannInvalidArgumentError: If `page_size` is out of range (no request is sent).
             ClannNotFoundError: If the session does not exist.
             ClannBadRequestError: If `after` is not a message of this session.
             ClannAuthError: If not authenticated.
             ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
             ClannAPIError: For any other error response.
         """
-        pages = self._pages(ops.list_messages(session_id, after, page_size))
-        return (message async for page in pages for message in page.parsed)
+        pages = ops.list_messages(session_id, after, page_size, "list_messages_page")
+        return (await self._call(pages(None, None))).parsed
+
+    def iter_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncGenerator[ChatMessage, None]:
+        """Yield a session's messages, oldest first, fetching pages as they are needed.
+
+        With `after`, only the messages after that one: call again with the last message you
+        have to poll for new ones. Messages appended during the walk are yielded too. Each
+        page is a call of its own: the client's `total_timeout` bounds each page's request,
+        retries and waits, so no step of the walk takes longer; the time between steps is yours.
+        Use it with `async for`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`).
+            page_size: Messages per request, 1 to 100; defaults to 100.
+            max_items: Yield at most this many, and ask for no more; None (the default) for every one.
+
+        Yields:
+            ChatMessage: Each one in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `page_size` or `max_items` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannConnectionError: If the server could not be reached (`ClannTimeoutError`: in time).
+            ClannAPIError: For any other error response.
+        """
+        pages = self._pages(ops.list_messages(session_id, after, page_size), ops.max_items(max_items))
+        return (message async for page in pages for message in page.parsed.data)
 
     async def append_message(
         self, session_id: str | ChatSession, role: MessageRole, content: str, *, idempotency_key: str | None = None
@@ -429,6 +540,62 @@ class AsyncChatClient(_BaseClient):
         """
         return (await self._call(ops.get_message(session_id, message_id))).parsed
 
+    def follow_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        wait: int = _follow.DEFAULT_WAIT,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[ChatMessage, None]:
+        """Yield a session's messages as they are appended, oldest first, until you stop.
+
+        Each request asks the server to hold it until a message comes after the last one
+        yielded, or `wait` seconds pass (long polling): a new message arrives within
+        milliseconds, and an idle follow sends at most one request per `wait`. A lost
+        connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
+        exponential backoff for as long as the follow runs, resuming after the last message
+        yielded: every message is yielded once, in order. Stop it by leaving the loop,
+        closing the generator or the client, or cancelling its task.
+        The client's `timeout` bounds each request beyond the wait; `max_retries` and
+        `total_timeout` do not apply.
+        Use it with `async for`.
+
+        Args:
+            session_id: Full record ID, bare ULID, or the `ChatSession` itself.
+            after: A message of this session (its ID, bare ULID, or the `ChatMessage`): yield only those
+                after it. None, the default, yields every message from the first, then each new one.
+            wait: Seconds the server may hold each request while no message comes, 1 to 30.
+            page_size: Messages per request, 1 to 100; defaults to 100.
+
+        Yields:
+            ChatMessage: Each message in turn; the first request is sent when the generator is first advanced.
+
+        Raises:
+            ClannInvalidIdError: If `session_id` or `after` is not an ID of its kind (raised at once).
+            ClannInvalidArgumentError: If `wait` or `page_size` is out of range (raised at once).
+            ClannNotFoundError: If the session does not exist, or is deleted while followed.
+            ClannBadRequestError: If `after` is not a message of this session.
+            ClannAuthError: If not authenticated.
+            ClannPermissionError: If the token may not read the session.
+            ClannRateLimitError: If the server asks to wait longer than 60 s (`.retry_after`).
+            ClannResponseError: If an answer breaks the contract.
+            ClannUsageError: If the client is closed while following.
+        """
+        pages = self._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
+        return (message async for page in pages for message in page.parsed)
+
+    async def _follow_pages(self, poll: ops.Polls, wait: int) -> AsyncGenerator[Answer[MessagePage], None]:
+        polls, pace = _follow.poller(self, wait), _follow.Pace(wait)
+        last: str | None = None  # the last message yielded: each poll resumes after it
+        while True:
+            pace.sending()
+            answer = await polls._call(poll(last))
+            last = answer.parsed.next_after
+            yield answer
+            if (rest := pace.rest(not answer.parsed.data)) > 0:
+                await _io.async_sleep(rest)
+
     async def aclose(self) -> None:
         """Close the HTTP connections, unless the `httpx2.AsyncClient` was yours or this is a `with_options` copy."""
         if self._owns_http and not self._conn.closed:
@@ -448,7 +615,8 @@ class AsyncRawChatClient:
     """`AsyncChatClient.with_raw_response`: each method returns a `RawResponse` around its result.
 
     `iter_sessions` and `iter_messages` yield one `RawResponse` per page, its `parsed`
-    being the page's records.
+    being the page: a `SessionPage` or `MessagePage`, a sequence of its records, with
+    what resumes after it.
     """
 
     def __init__(self, client: AsyncChatClient) -> None:
@@ -458,20 +626,51 @@ class AsyncRawChatClient:
         self.get_session = araw(client.get_session)
         self.update_session = araw(client.update_session)
         self.delete_session = araw(client.delete_session)
+        self.list_sessions_page = araw(client.list_sessions_page)
         self.list_messages = araw(client.list_messages)
+        self.list_messages_page = araw(client.list_messages_page)
         self.append_message = araw(client.append_message)
         self.get_message = araw(client.get_message)
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
-    ) -> AsyncGenerator[RawResponse[list[ChatSession]], None]:
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncGenerator[RawResponse[SessionPage], None]:
         """Yield each page of `AsyncChatClient.iter_sessions`, with its response."""
-        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_sessions(created_by, tree, page_size, cursor), most)
         return (page.raw() async for page in pages)
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
-    ) -> AsyncGenerator[RawResponse[list[ChatMessage]], None]:
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+    ) -> AsyncGenerator[RawResponse[MessagePage], None]:
         """Yield each page of `AsyncChatClient.iter_messages`, with its response."""
-        pages = self._client._pages(ops.list_messages(session_id, after, page_size))
+        most = ops.max_items(max_items)
+        pages = self._client._pages(ops.list_messages(session_id, after, page_size), most)
+        return (page.raw() async for page in pages)
+
+    def follow_messages(
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        wait: int = _follow.DEFAULT_WAIT,
+        page_size: int | None = None,
+    ) -> AsyncGenerator[RawResponse[MessagePage], None]:
+        """Yield each answer of `AsyncChatClient.follow_messages`, with its response.
+
+        One `RawResponse` per answer: its `parsed` is the page of new messages it brought,
+        empty when the wait ran out with none; its `next_after` is where the follow resumes.
+        """
+        pages = self._client._follow_pages(ops.follow_messages(session_id, after, page_size, wait), wait)
         return (page.raw() async for page in pages)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx2
+import msgspec
 
 from . import _config, _failures, _operations, _parse
 from ._answer import Answer, record
@@ -22,7 +24,7 @@ from ._config import Secret, Settings
 from ._logs import configure_from_env, logger
 from ._retry import Attempts, Failure
 from ._types import NotGiven
-from .errors import ClannError, ClannUsageError
+from .errors import ClannError, ClannTimeoutError, ClannUsageError
 
 T = TypeVar("T")
 # The most writes in doubt a client remembers (a few MB at most); past it, the oldest are forgotten.
@@ -45,8 +47,9 @@ class _Connection:
         self.closed = False
         self.shaped = False
         self.loop: object | None = None
-        # The writes whose last call raised saying they may have been carried out, by method, path and
-        # key: a call made again with the key starts in doubt (see `Attempts.earlier_in_doubt`).
+        # The writes whose last call raised saying they may have been carried out, or was cancelled once
+        # its request may have been sent, by method, path and key: a call made again with the key starts in
+        # doubt (see `Attempts.earlier_in_doubt`).
         self._in_doubt: dict[tuple[str, str, str], None] = {}
         self._lock = threading.Lock()
 
@@ -131,12 +134,38 @@ class _BaseClient:
         copy._owns_http = False
         return copy
 
-    def _attempts(self, op: _operations.Operation[Any]) -> Attempts:
+    def _attempts(self, op: _operations.Operation[Any], deadline: float | None = None) -> Attempts:
         settings = self._settings
         earlier = self._conn.in_doubt(op)
         return Attempts(
-            settings.max_retries, settings.attempt_timeout, settings.total_timeout, earlier_in_doubt=earlier
+            settings.max_retries,
+            settings.attempt_timeout,
+            settings.total_timeout,
+            earlier_in_doubt=earlier,
+            deadline=deadline,
         )
+
+    def _walk_deadline(self) -> float | None:
+        """The deadline that every page of a `list_*` walk shares, from now, if the client has a total_timeout."""
+        total = self._settings.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    def _out_of_time(self, op: _operations.Operation[Any], attempts: Attempts) -> ClannError:
+        """The error for a page of a walk that could not start: the walk's total_timeout had run out."""
+        error = ClannTimeoutError(
+            f"{op.name} ({self._settings.base_url}) timed out: the call's total_timeout"
+            f" ({self._settings.total_timeout:g} s) ran out before its next page was asked for"
+        )
+        return self._give_up(op, error, None, attempts)
+
+    def _stopped(self, op: _operations.Operation[Any], attempts: Attempts, watched: _failures.Watch | None) -> None:
+        """Note a write's key in doubt if its call was stopped (cancelled, interrupted) once it may have been sent.
+
+        `watched` is the attempt under way when the call was stopped, None if it was stopped between
+        attempts: then only what the attempts so far (and the calls before) left in doubt counts.
+        """
+        sent = watched is not None and not watched.unsent
+        self._conn.note(op, attempts.write_in_doubt or sent)
 
     def _give_up(
         self, op: _operations.Operation[Any], failed: ClannError, cause: BaseException | None, attempts: Attempts
@@ -199,7 +228,7 @@ class _BaseClient:
         if status != op.success:
             if 200 <= status < 300:
                 return _failures.broken_body(response, body, f"expected status {op.success}", cut=False)
-            return _failures.status_error(status, headers, body)
+            return _failures.answer_error(response, body)
         try:
             # Only a 204 has no body: an empty one where a record is due was cut short, at its first byte.
             value = op.read(body)
@@ -232,6 +261,17 @@ class _BaseClient:
 
     def _stuck(self, page: Answer[Any]) -> ClannError:
         return _failures.give_up(_failures.stuck_cursor(page.response), None, "a listing", Attempts(0), None)
+
+
+def kept(answer: Answer[_operations.P], most: int) -> tuple[Answer[_operations.P], int]:
+    """A walk's page cut to the `most` records the walk still wants, and how many it wants after it.
+
+    The page was asked for no more: a longer one breaks the contract, but `max_items` is a promise.
+    """
+    page = answer.parsed
+    if len(page.data) > most:
+        answer = Answer(msgspec.structs.replace(page, data=page.data[:most]), answer.response)
+    return answer, most - len(answer.parsed.data)
 
 
 def _shorter(part: float | None, left: float) -> float:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx2
 
@@ -42,6 +42,9 @@ from .errors import (
     ClannUsageError,
 )
 
+if TYPE_CHECKING:
+    from ._raw import ErrorResponse
+
 _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     400: ClannBadRequestError,
     401: ClannAuthError,
@@ -57,6 +60,9 @@ _MAX_DETAIL = 500
 # RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
 _DELTA_SECONDS = r"[0-9]+(?:\.[0-9]+)?"  # compiled when first used (by re's cache), not with pyclann
 _MAX_BODY = 64 * 1024
+# Headers whose values are credentials: an error's `response` never shows them.
+_CREDENTIAL_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
+_REDACTED = b"[redacted]"
 
 
 class BodyError(Exception):
@@ -142,23 +148,74 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes) -> tuple[
     return error, Failure(status, retry_after, {"true": True, "false": False}.get(should or ""), in_doubt=in_doubt)
 
 
+def answer_error(response: httpx2.Response, body: bytes) -> tuple[ClannError, Failure]:
+    """The error a non-2xx response stands for, carrying it as `.response`, with no credential in it."""
+    body = without_secrets(response, body)
+    found = status_error(response.status_code, response.headers, body)
+    found[0].response = kept(response, body)
+    return found
+
+
 def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
     """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
     status = response.status_code
-    error = ClannResponseError(
-        status, _clip(detail), request_id=response.headers.get("x-request-id"), body=_text(body[:_MAX_BODY])
-    )
+    body = without_secrets(response, body[:_MAX_BODY])
+    detail = _text(without_secrets(response, detail.encode()))  # it may quote the body
+    error = ClannResponseError(status, _clip(detail), request_id=response.headers.get("x-request-id"), body=_text(body))
+    error.response = kept(response, body)
     # A 2xx means the server did the work, whatever happened to the body on the way.
     return error, Failure(status, retryable=cut, in_doubt=True)
 
 
 def stuck_cursor(page: httpx2.Response) -> ClannError:
     """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
-    return ClannResponseError(
+    error = ClannResponseError(
         page.status_code,
         "the listing's cursor did not advance; the walk was stopped",
         request_id=page.headers.get("x-request-id"),
     )
+    error.response = kept(page, b"")
+    return error
+
+
+def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
+    """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB), no credential."""
+    from ._raw import ErrorResponse  # here: an attrs class, which `import pyclann` need not import
+
+    secrets = _secrets(response)
+    headers = []
+    for name, value in response.headers.raw:  # as sent, bytes: a value need not be ASCII
+        if name.lower() in _CREDENTIAL_HEADERS:
+            value = _REDACTED
+        else:
+            for secret in secrets:
+                value = value.replace(secret, _REDACTED)
+        headers.append((name, value))
+    return ErrorResponse(response.status_code, httpx2.Headers(headers), without_secrets(response, body[:_MAX_BODY]))
+
+
+def without_secrets(response: httpx2.Response, body: bytes) -> bytes:
+    """`body`, with each credential the request carried replaced wherever the server echoed it."""
+    for secret in _secrets(response):
+        body = body.replace(secret, _REDACTED)
+    return body
+
+
+def _secrets(response: httpx2.Response) -> list[bytes]:
+    """The credentials the request that `response` answers carried, longest first: its token, its cookies."""
+    try:
+        sent = response.request.headers.raw
+    except RuntimeError:  # a response made by hand, answering no request
+        return []
+    found: set[bytes] = set()
+    for name, value in sent:
+        name = name.lower()
+        if name in (b"authorization", b"proxy-authorization"):
+            found.update((value, value.partition(b" ")[2].strip()))  # "Bearer <token>", and the token
+        elif name == b"cookie":
+            found.update(part.partition(b"=")[2].strip() for part in value.split(b";"))
+    found.discard(b"")
+    return sorted(found, key=len, reverse=True)
 
 
 def attempt_error(
@@ -186,8 +243,7 @@ def _attempt_error(
     if isinstance(error, BodyError):
         return broken_body(error.response, b"", str(error), cut=False)
     if isinstance(error, httpx2.HTTPStatusError):  # a user's event hook called raise_for_status()
-        response = error.response
-        return status_error(response.status_code, response.headers, b"")
+        return answer_error(error.response, b"")
     if isinstance(error, RuntimeError) and closed:
         # httpx2's own "the client has been closed", for an http_client its owner closed: nothing was sent.
         return ClannUsageError(f"{name}: {_clip(str(error))}"), Failure(None, retryable=False)

@@ -27,6 +27,7 @@ from . import _parse
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .models import ChatMessage, ChatSession, MessageRole
+from .pages import MessagePage, SessionPage
 
 # As pyclann.ids names them: that module (an attrs class) is imported only for an ID that needs normalising.
 SESSION_TABLE = "chat_session"
@@ -45,8 +46,10 @@ if TYPE_CHECKING:  # at run time, _load_generated() binds these names, when the 
     from ._generated.types import UNSET, Unset
 
 T = TypeVar("T")
-Page: TypeAlias = tuple[list[T], str | None]
-"""A page's records, and the cursor of the next page (None on the last)."""
+P = TypeVar("P", SessionPage, MessagePage)
+Pages: TypeAlias = Callable[[str | None, int | None], "Operation[P]"]
+"""A listing: a function from what resumes it (None: its start), and the most records still wanted (None:
+as many as a page holds), to the request of that page, which asks for no more than are wanted."""
 
 MAX_PAGE_SIZE = 100
 """The contract's largest page; the walks ask for it, to send the fewest requests."""
@@ -114,22 +117,36 @@ class Operation(NamedTuple, Generic[T]):
 
 
 def list_sessions(
-    created_by: str, tree: str | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatSession]]]:
-    """The pages of a user's sessions: a function from a page's cursor (None: the first) to its request."""
+    created_by: str, tree: str | None, page_size: int | None, cursor: str | None = None, name: str = "list_sessions"
+) -> Pages[SessionPage]:
+    """The pages of a user's sessions from `cursor` (None: the first): a function from a cursor to its request."""
     with _refused():
         user = _text("created_by", created_by)
         scope = _optional_text("tree", tree)
         limit = _page_size(page_size)
+        start = _cursor(cursor)
     walk = _parse.SessionWalk(user, scope)
 
-    def page(cursor: str | None) -> Operation[Page[ChatSession]]:
+    def read(body: bytes) -> SessionPage:
+        items, following = walk.page(body)
+        return SessionPage(tuple(items), following is not None, following)
+
+    def page(cursor: str | None, most: int | None) -> Operation[SessionPage]:
         if not _loaded:
             _load_generated()
-        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=limit, cursor=_unset(cursor))
-        return _operation("list_sessions", kwargs, 200, walk.page)
+
+        at, size = _unset(cursor or start), limit if most is None else min(limit, most)
+        kwargs = _list_sessions.request_kwargs(created_by=user, tree=_unset(scope), limit=size, cursor=at)
+        return _operation(name, kwargs, 200, read)
 
     return page
+
+
+def following(page: SessionPage | MessagePage) -> str | None:
+    """What resumes a listing after `page`, for `Pages`; None after its last page."""
+    if isinstance(page, SessionPage):
+        return page.next_cursor
+    return page.next_after if page.has_more else None
 
 
 def create_session(title: str, created_by: str, tree: str | None, key: str | None) -> Operation[ChatSession]:
@@ -180,24 +197,73 @@ def delete_session(session_id: str | ChatSession, key: str | None) -> Operation[
 
 
 def list_messages(
-    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None
-) -> Callable[[str | None], Operation[Page[ChatMessage]]]:
-    """The pages of a session's messages: a function from a page's cursor (None: the first) to its request."""
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, name: str = "list_messages"
+) -> Pages[MessagePage]:
+    """The pages of a session's messages after `after`: a function from a cursor (None: the first) to its request."""
     with _refused():
         ulid = session_ulid(session_id)
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
     walk = _parse.MessageWalk(ulid, start)
 
-    def page(cursor: str | None) -> Operation[Page[ChatMessage]]:
+    def page(cursor: str | None, most: int | None) -> Operation[MessagePage]:
         if not _loaded:
             _load_generated()
+
         # The cursor is the last message's full ID, checked by _parse; the bare ULID is shorter.
         after = cursor.removeprefix(f"{MESSAGE_TABLE}:") if cursor else start
-        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after))
-        return _operation("list_messages", kwargs, 200, walk.read)
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
+
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
+        # No `wait`: the generated builder would send its default, 0, on every listing; a plain
+        # listing's request stays as it was (and as the cassettes hold it).
+        size = limit if most is None else min(limit, most)
+        kwargs = _list_messages.request_kwargs(ulid, limit=size, after=_unset(after), wait=UNSET)
+        return _operation(name, kwargs, 200, read)
 
     return page
+
+
+MAX_WAIT = 30
+"""The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
+
+
+Polls: TypeAlias = Callable[[str | None], Operation[MessagePage]]
+"""A follow's long polls: from the last message read (None: none yet) to the request for what comes after it."""
+
+
+def follow_messages(
+    session_id: str | ChatSession, after: str | ChatMessage | None, page_size: int | None, wait: int
+) -> Polls:
+    """The long polls of a follow: a function from the last message read (None: none yet) to its request.
+
+    One walk reads every answer, so a server that repeats a message cannot make the follow yield it twice.
+    """
+    with _refused():
+        ulid = session_ulid(session_id)
+        start = None if after is None else message_ulid(after, "after")
+        limit = _page_size(page_size)
+        held = _wait(wait)
+    walk = _parse.MessageWalk(ulid, start)
+
+    def poll(last: str | None) -> Operation[MessagePage]:
+        if not _loaded:
+            _load_generated()
+
+        after = last.removeprefix(f"{MESSAGE_TABLE}:") if last else start
+        asked = None if after is None else f"{MESSAGE_TABLE}:{after}"
+
+        def read(body: bytes) -> MessagePage:
+            items, more = walk.read(body)
+            return MessagePage(tuple(items), more is not None, asked)
+
+        kwargs = _list_messages.request_kwargs(ulid, limit=limit, after=_unset(after), wait=held)
+        return _operation("follow_messages", kwargs, 200, read)
+
+    return poll
 
 
 def append_message(
@@ -318,6 +384,19 @@ def _new_key() -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
+def _cursor(cursor: str | None) -> str | None:
+    """A page's `next_cursor`, as the caller kept it, checked to be one."""
+    if cursor is None:
+        return None
+    if not isinstance(cursor, str):
+        raise TypeError(f"cursor must be a str or None, got {type(cursor).__name__}")
+    if not _parse.is_cursor(cursor):
+        raise ClannInvalidArgumentError(
+            f"cursor must be a page's next_cursor, 1 to 200 of A-Z, a-z, 0-9, '_' and '-', got {_parse_echo(cursor)}"
+        )
+    return cursor
+
+
 def _page_size(size: int | None) -> int:
     if size is None:
         return MAX_PAGE_SIZE
@@ -326,6 +405,18 @@ def _page_size(size: int | None) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ClannInvalidArgumentError(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {size}")
     return size
+
+
+def max_items(most: int | None) -> int | None:
+    """A walk's `max_items`, checked: None (every record) or 0 or more; raises before any request."""
+    with _refused():
+        if most is None:
+            return None
+        if isinstance(most, bool) or not isinstance(most, int):
+            raise TypeError(f"max_items must be an int or None, got {type(most).__name__}")
+        if most < 0:
+            raise ClannInvalidArgumentError(f"max_items must be 0 or more, got {most}")
+        return most
 
 
 def _text(name: str, value: object) -> str:
@@ -364,3 +455,12 @@ def _unset(value: T | None) -> T | Unset:
 def _parse_echo(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wait(wait: int) -> int:
+    # 0 would make a follow a busy loop: an idle follow sends one request per wait.
+    if isinstance(wait, bool) or not isinstance(wait, int):
+        raise TypeError(f"wait must be an int, got {type(wait).__name__}")
+    if not 1 <= wait <= MAX_WAIT:
+        raise ClannInvalidArgumentError(f"wait must be 1 to {MAX_WAIT} seconds, got {wait}")
+    return wait

@@ -43,6 +43,7 @@ def _id_patterns(table: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return found
 
 
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}", re.ASCII)  # openapi.yaml's Cursor
 _force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
 
@@ -241,6 +242,11 @@ def is_id(value: str, table: str) -> bool:
     return _id_patterns(table)[0].fullmatch(value) is not None
 
 
+def is_cursor(value: str) -> bool:
+    """Whether `value` is a cursor as the contract's `Cursor` schema has it: 1 to 200 URL-safe characters."""
+    return _CURSOR.fullmatch(value) is not None
+
+
 def is_session_id(value: str) -> bool:
     """Whether `value` is a session's full ID as records carry it (its ULID upper case)."""
     return is_id(value, "chat_session")
@@ -279,7 +285,7 @@ def session_page(body: bytes) -> tuple[list[ChatSession], str | None]:
     if page.has_more and not page.data:  # the next cursor is the last session's keyset: a page without one has none
         raise FieldError("field 'has_more' is true on an empty page")
     cursor = page.next_cursor
-    if page.has_more and not cursor:
+    if page.has_more and (cursor is None or not is_cursor(cursor)):
         raise FieldError(f"field 'next_cursor' must be a cursor when has_more is true, got {_echo(cursor)}")
     return page.data, cursor if page.has_more else None
 

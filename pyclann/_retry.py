@@ -9,7 +9,7 @@ is `min(0.5 * 2 ** (n - 1), 8)` seconds, jittered down to as little as half of
 it. A `Retry-After` (seconds or an HTTP date) replaces that wait, up to 60 s; a
 longer one is not waited for: the error is raised at once, with `retry_after`.
 With a `total_timeout`, no attempt starts, and no wait is begun, that would end
-after it.
+after it; a walk of `list_*` shares one such deadline across all its pages.
 
 Writes are safe to retry because every attempt of one call sends the same
 `Idempotency-Key`, so the rules do not depend on the method. What does is the
@@ -84,12 +84,13 @@ class Attempts:
         earlier_in_doubt: An earlier call with this write's key raised saying it may have been
             carried out, and the server has not answered the key since: until it does, so may
             this call's write have been.
+        deadline: When the call must end (a `clock()` value), or None.
     """
 
     __slots__ = (
-        "_deadline",
         "attempt_timeout",
         "clock",
+        "deadline",
         "earlier_in_doubt",
         "max_retries",
         "may_have_landed",
@@ -108,6 +109,7 @@ class Attempts:
         clock: Callable[[], float] = time.monotonic,
         *,
         earlier_in_doubt: bool = False,
+        deadline: float | None = None,
     ) -> None:
         self.max_retries = max_retries
         self.attempt_timeout = attempt_timeout
@@ -120,13 +122,22 @@ class Attempts:
         self.may_have_landed = False
         self.why_not: str | None = None
         self.earlier_in_doubt = earlier_in_doubt
-        self._deadline = None if total_timeout is None else clock() + total_timeout
+        # When the call must end (a `clock()` value): given for each page of a walk, which shares one
+        # deadline; else `total_timeout` from now.
+        if deadline is None and total_timeout is not None:
+            deadline = clock() + total_timeout
+        self.deadline = deadline
+
+    @property
+    def out_of_time(self) -> bool:
+        """Whether the call's deadline has passed: no attempt may start."""
+        return self.deadline is not None and self.clock() >= self.deadline
 
     def time_left(self) -> float | None:
         """The seconds the next attempt may take as a whole, or None for no bound; 0 when out of time."""
-        if self._deadline is None:
+        if self.deadline is None:
             return self.attempt_timeout
-        left = max(self._deadline - self.clock(), 0.0)
+        left = max(self.deadline - self.clock(), 0.0)
         return left if self.attempt_timeout is None else min(left, self.attempt_timeout)
 
     def wait_after(self, failure: Failure) -> float | None:
@@ -134,9 +145,12 @@ class Attempts:
         self.may_have_landed |= failure.in_doubt
         if failure.status in SETTLED:
             self.earlier_in_doubt = False
-        if not failure.retryable or self.retries >= self.max_retries:
+        if not failure.retryable or (failure.status is not None and not _retried_status(failure)):
             return None
-        if failure.status is not None and not _retried_status(failure):
+        if self.out_of_time:
+            self.why_not = f"the call's total_timeout ({self.total_timeout:g} s) ran out"
+            return None
+        if self.retries >= self.max_retries:
             return None
         if failure.retry_after is not None:
             if failure.retry_after > MAX_RETRY_AFTER:
@@ -145,7 +159,7 @@ class Attempts:
             wait = failure.retry_after
         else:
             wait = self.backoff(self.retries + 1)
-        if self._deadline is not None and self.clock() + wait >= self._deadline:
+        if self.deadline is not None and self.clock() + wait >= self.deadline:
             self.why_not = f"the next attempt would end after total_timeout ({self.total_timeout:g} s)"
             return None
         self.retries += 1

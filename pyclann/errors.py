@@ -36,12 +36,22 @@ out: this call's, or an earlier call's with the same key whose error said so (as
 the client that raised it knows), until the server answers the key itself.
 Calling the method again with `idempotency_key=error.idempotency_key` can never
 write twice.
+
+Every error that comes from an answer (each `ClannAPIError`) carries it as
+`response`, a `pyclann.ErrorResponse`: its status, its headers and its body, as far as
+it was read; an error that never got one (a refused connection, a timeout, a bad
+argument) has `response = None`. It pickles, and holds no credential: the values
+of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` are replaced,
+and so is the request's own token wherever the server echoed it.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._raw import ErrorResponse
 
 __all__ = [
     "ClannAPIError",
@@ -71,10 +81,13 @@ class ClannError(Exception):
         idempotency_key (str | None): On an error from a write, the `Idempotency-Key` every attempt sent.
         may_have_landed (bool): On an error from a write, whether it may have been carried out: by an
             attempt of this call, or by an earlier call with the same key whose error said so.
+        response (ErrorResponse | None): The answer the error came from (the last attempt's), with its
+            status, headers and body; None if no answer came (a connection error, a timeout, a bad argument).
     """
 
     idempotency_key: str | None = None
     may_have_landed: bool = False
+    response: ErrorResponse | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Every attribute survives pickle and copy, whatever the subclass's __init__ takes.

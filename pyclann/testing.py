@@ -21,6 +21,7 @@ between the SDK and the server, and imports the server only when asked for one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -89,6 +90,11 @@ class DevServer:
     _app: ChatApp | None = attrs.field(default=None, repr=False, eq=False, alias="app")
     _write_delay: float = attrs.field(default=0.0, repr=False, eq=False, alias="write_delay")
 
+    @property
+    def port(self) -> int:
+        """The port it listens on: start another on it (and the same `database`) to restart it."""
+        return httpx2.URL(self.url).port or 80
+
     def client(self, user: str = "alice", **options: Unpack[ClientOptions]) -> ChatClient:
         """A `ChatClient` acting as `user`, with `options` as `ChatClient` takes them.
 
@@ -151,14 +157,31 @@ class DevServer:
 
 
 @contextmanager
-def dev_server(users: Mapping[str, str] | None = None, *, write_delay: float = 0.0) -> Iterator[DevServer]:
+def dev_server(
+    users: Mapping[str, str] | None = None,
+    *,
+    write_delay: float = 0.0,
+    database: str | Path | None = None,
+    port: int = 0,
+) -> Iterator[DevServer]:
     """Run a dev server on a free port of 127.0.0.1 with a fresh database; stop it on exit.
+
+    To test how your code rides out a server restart, start one on a file and a port of
+    your own, stop it, and start another on the same two:
+
+        with dev_server(database=tmp_path / "chat.sqlite3") as server:
+            port = server.port
+        with dev_server(database=tmp_path / "chat.sqlite3", port=port) as server:
+            ...  # the same URL, and every record the first one held
 
     Args:
         users: Each user's bearer token; defaults to `DEV_USERS`.
         write_delay: Seconds each write is kept in flight before it is carried out, so
             that a request sent again meanwhile with its Idempotency-Key is answered 409;
             0, the default, for none. `DevServer.delaying_writes` sets it for a block.
+        database: The SQLite file to serve, created if missing and kept on exit; by
+            default a fresh one in a temporary folder, removed on exit.
+        port: The port to listen on; 0, the default, picks a free one.
 
     Yields:
         The running server.
@@ -167,6 +190,7 @@ def dev_server(users: Mapping[str, str] | None = None, *, write_delay: float = 0
         ModuleNotFoundError: If the server extra is not installed (its message says how to install it).
         ValueError: If two users are given the same token (the server could not tell them apart),
             or `write_delay` is negative or not finite.
+        OSError: If `port` cannot be listened on (another server holds it).
     """
     if not (math.isfinite(write_delay) and write_delay >= 0):
         raise ValueError(f"write_delay must be finite and at least 0, got {write_delay!r}")
@@ -176,8 +200,8 @@ def dev_server(users: Mapping[str, str] | None = None, *, write_delay: float = 0
         from .devserver.server import running
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError(INSTALL_HINT, name=error.name) from error
-    with (
-        tempfile.TemporaryDirectory(prefix="clann-test-") as folder,
-        running(Path(folder) / "chat.sqlite3", served, write_delay=write_delay) as server,
-    ):
+    with contextlib.ExitStack() as stack:
+        if database is None:
+            database = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clann-test-"))) / "chat.sqlite3"
+        server = stack.enter_context(running(database, served, port=port, write_delay=write_delay))
         yield DevServer(server.url, tokens, app=server.app, write_delay=write_delay)

@@ -68,12 +68,14 @@ def message_page(messages: list[dict[str, Any]], has_more: bool = False) -> dict
 METHODS: dict[str, tuple[tuple[Any, ...], int, Any]] = {
     "list_sessions": (("alice",), 200, session_page([SESSION])),
     "iter_sessions": (("alice",), 200, session_page([SESSION])),
+    "list_sessions_page": (("alice",), 200, session_page([SESSION])),
     "create_session": (("Planning", "alice"), 201, SESSION),
     "get_session": ((SESSION_ID,), 200, SESSION),
     "update_session": ((SESSION_ID,), 200, SESSION),  # with title="Renamed": see call_kwargs
     "delete_session": ((SESSION_ID,), 204, None),
     "list_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
     "iter_messages": ((SESSION_ID,), 200, message_page([MESSAGE])),
+    "list_messages_page": ((SESSION_ID,), 200, message_page([MESSAGE])),
     "append_message": ((SESSION_ID, "user", "Hello"), 201, MESSAGE),
     "get_message": ((SESSION_ID, MESSAGE_ID), 200, MESSAGE),
 }

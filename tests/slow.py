@@ -25,6 +25,8 @@ MODULES = (
     "tests/devserver/test_cli.py",  # clann-devserver in a subprocess
     "tests/devserver/test_conformance.py",  # schemathesis, about half a minute
     "tests/devserver/test_connections.py",  # the dev server on a socket
+    "tests/devserver/test_races.py",  # the dev server on a socket, many threads racing
+    "tests/devserver/test_waiting.py",  # the dev server on a socket, 1,000 held listings
     "tests/test_cassettes.py",  # every recorded exchange checked against openapi.yaml
     "tests/test_concurrency.py",  # the dev server, many threads
     "tests/test_fuzz.py",  # hypothesis, hundreds of examples a method
@@ -37,6 +39,9 @@ MODULES = (
     "tests/test_faults.py",  # the soak's workload through the proxy, against the dev server
     "tests/test_audit.py",  # the soak's audit, against broken clients
     "tests/test_in_doubt.py",  # writes left in doubt through the proxy
+    "tests/test_deadline.py",  # servers that serve slow pages, or pages without end
+    "tests/test_cancel.py",  # writes cancelled against servers on sockets, and signals
+    "tests/test_follow_soak.py",  # the soak's follows, through the proxy, across a dev server restart
 )
 
 # Fixtures that start a server: a test that uses one is slow, wherever it is.

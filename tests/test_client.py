@@ -19,7 +19,9 @@ from pyclann import (
     ChatMessage,
     ChatSession,
     ClannUsageError,
+    MessagePage,
     Role,
+    SessionPage,
 )
 from tests.helpers import (
     BASE,
@@ -44,12 +46,14 @@ from tests.servers import Exchange, Server
 RETURNS: dict[str, type | tuple[type, type]] = {
     "list_sessions": (list, ChatSession),
     "iter_sessions": (list, ChatSession),  # walked to a list by `call`
+    "list_sessions_page": (SessionPage, ChatSession),
     "create_session": ChatSession,
     "get_session": ChatSession,
     "update_session": ChatSession,
     "delete_session": type(None),
     "list_messages": (list, ChatMessage),
     "iter_messages": (list, ChatMessage),
+    "list_messages_page": (MessagePage, ChatMessage),
     "append_message": ChatMessage,
     "get_message": ChatMessage,
 }
@@ -62,8 +66,8 @@ async def test_each_method_returns_its_own_model_type(method: str) -> None:
     expected = RETURNS[method]
     if isinstance(expected, tuple):
         container, item = expected
-        assert isinstance(result, list)
         assert type(result) is container
+        assert isinstance(result, list | SessionPage | MessagePage)
         assert len(result) == 1
         assert all(type(record) is item for record in result)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,17 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pyclann import AsyncChatClient, ChatClient, ChatMessage, ChatSession, ClannError
+from pyclann import (
+    MESSAGE_TABLE,
+    AsyncChatClient,
+    ChatClient,
+    ChatMessage,
+    ChatSession,
+    ClannError,
+    MessagePage,
+    RecordId,
+    SessionPage,
+)
 from pyclann.testing import instant_retries
 from tests.helpers import BASE, KWARGS, MESSAGE, METHODS, SESSION, TOKEN, call, session_page
 
@@ -71,7 +82,7 @@ def as_body(value: object) -> bytes:
 @st.composite
 def pages(draw: st.DrawFn, method: str) -> dict[str, Any]:
     """A page of the method's records, mutated, with its fields sometimes wrong."""
-    sessions = method.endswith("sessions")
+    sessions = "sessions" in method
     record = SESSION if sessions else MESSAGE
     items = draw(st.lists(mutated_record(record), max_size=3))
     page: dict[str, Any]
@@ -152,7 +163,13 @@ def answers(method: str) -> st.SearchStrategy[tuple[Any, ...]]:
 
 
 def check_model(value: object) -> None:
-    items = value if isinstance(value, list) else [value]
+    if isinstance(value, SessionPage | MessagePage):
+        # A page pyclann returned resumes where pyclann accepts it back.
+        if isinstance(value, SessionPage):
+            assert value.next_cursor is None or re.fullmatch(r"[A-Za-z0-9_-]{1,200}", value.next_cursor)
+        elif value.next_after is not None:
+            assert str(RecordId.parse(value.next_after, MESSAGE_TABLE)) == value.next_after
+    items = value if isinstance(value, list | SessionPage | MessagePage) else [value]
     for item in items:
         assert isinstance(item, ChatSession | ChatMessage)
         stamps = [item.created_at] + ([item.updated_at] if isinstance(item, ChatSession) else [])

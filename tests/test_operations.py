@@ -31,6 +31,7 @@ from tests.helpers import (
     TOKEN,
     ULID,
     WRITES,
+    MakeClient,
     Recorder,
     async_client,
     call,
@@ -39,6 +40,7 @@ from tests.helpers import (
     respond,
     session_page,
     success,
+    sync_client,
 )
 
 SESSIONS = "/api/chat/sessions"
@@ -459,3 +461,40 @@ async def test_a_str_subclass_is_sent_as_the_string_it_holds() -> None:
     await call(client, "append_message", SESSION_ID, Who.USER, "hi")
     assert dict(recorder.requests[0].url.params)["created_by"] == "alice"
     assert json.loads(recorder.requests[1].content)["role"] == "user"
+
+
+# max_items ---------------------------------------------------------------------------------------
+
+LISTINGS_AND_WALKS = ["list_sessions", "list_messages", "iter_sessions", "iter_messages"]
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_below_0_raises_before_any_request(method: str) -> None:
+    recorder = Recorder(success(method))
+    with pytest.raises(ClannInvalidArgumentError, match="max_items must be 0 or more, got -1"):
+        await call(async_client(recorder), method, METHODS[method][0][0], max_items=-1)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("most", [1.0, "10", True])
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_of_another_type_raises_type_error(method: str, most: object) -> None:
+    recorder = Recorder(success(method))
+    with pytest.raises(TypeError, match="max_items must be an int or None"):
+        await call(sync_client(recorder), method, METHODS[method][0][0], max_items=most)
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_0_reads_nothing_and_sends_nothing(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    assert await call(make_client(recorder), method, METHODS[method][0][0], max_items=0) == []
+    assert recorder.requests == []
+
+
+@pytest.mark.parametrize("method", LISTINGS_AND_WALKS)
+async def test_max_items_below_the_page_size_asks_for_no_more(make_client: MakeClient, method: str) -> None:
+    recorder = Recorder(success(method))
+    found = await call(make_client(recorder), method, METHODS[method][0][0], max_items=1)
+    assert len(found) == 1
+    assert recorder.requests[0].url.params["limit"] == "1"

@@ -56,12 +56,15 @@ PUBLIC = [
     "ClannUnprocessableError",
     "ClannUsageError",
     "CustomRole",
+    "ErrorResponse",
+    "MessagePage",
     "MessageRole",
     "NotGiven",
     "RawChatClient",
     "RawResponse",
     "RecordId",
     "Role",
+    "SessionPage",
     "__version__",
 ]
 PUBLIC_MODULES = [
@@ -70,6 +73,7 @@ PUBLIC_MODULES = [
     "pyclann.errors",
     "pyclann.ids",
     "pyclann.models",
+    "pyclann.pages",
     "pyclann.testing",
 ]
 

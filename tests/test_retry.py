@@ -116,6 +116,28 @@ def test_a_total_timeout_shortens_the_attempts_and_stops_the_waits_that_would_pa
     assert attempts.time_left() == 0.0
 
 
+def test_a_deadline_given_is_kept_for_every_call_that_shares_it() -> None:
+    # A walk's pages: each page's Attempts is made later, and gets only what is left of the one deadline.
+    clock = Clock()
+    first = Attempts(max_retries=2, total_timeout=10.0, deadline=clock.now + 10.0, clock=clock)
+    clock.now += 9.0
+    later = Attempts(max_retries=2, total_timeout=10.0, deadline=clock.now + 1.0, clock=clock)
+    assert first.time_left() == later.time_left() == 1.0
+    assert not later.out_of_time
+    clock.now += 1.0
+    assert later.out_of_time
+
+
+def test_past_the_deadline_a_failure_is_not_retried_and_says_why() -> None:
+    clock = Clock()
+    attempts = Attempts(max_retries=0, total_timeout=2.0, clock=clock)
+    clock.now += 2.0
+    assert attempts.wait_after(Failure(404)) is None
+    assert attempts.why_not is None, "a 404 is never retried: the deadline is not why"
+    assert attempts.wait_after(Failure(None)) is None
+    assert attempts.why_not == "the call's total_timeout (2 s) ran out"
+
+
 # Through the clients -----------------------------------------------------------------------------
 
 

@@ -30,11 +30,14 @@ from pyclann import (
     ClannRateLimitError,
     ClannUnprocessableError,
     CustomRole,
+    ErrorResponse,
+    MessagePage,
     MessageRole,
     RawChatClient,
     RawResponse,
     RecordId,
     Role,
+    SessionPage,
 )
 from pyclann.testing import instant_retries
 
@@ -61,6 +64,9 @@ def sync_surface(client: ChatClient) -> None:
     newer_by_id: Iterator[ChatMessage] = client.iter_messages(session.id, after=message.id)
     # A generator: a walk abandoned early can be closed.
     client.iter_messages(session).close()
+    live: Iterator[ChatMessage] = client.follow_messages(session, after=message, wait=10, page_size=50)
+    client.follow_messages(session.id, after=message.id).close()
+    print(live)
     one: ChatMessage = client.get_message(session, message)
     one_by_id: ChatMessage = client.get_message(session.id, message.id)
     client.delete_session(session, idempotency_key="k-3")
@@ -86,9 +92,13 @@ def sync_surface(client: ChatClient) -> None:
         detail: str = error.detail
         body: str = error.body
         problem: dict[str, Any] | None = error.problem
+        answer: ErrorResponse | None = error.response
+        if answer is not None:
+            headers: httpx2.Headers = answer.headers
+            print(answer.status_code, headers.get("retry-after"), answer.content, answer.text, answer.json())
         print(detail, body, problem)
     except ClannError as error:
-        print(error.may_have_landed)
+        print(error.may_have_landed, error.response)
     print(
         sessions,
         scoped,
@@ -125,9 +135,14 @@ def raw_surface(client: ChatClient) -> None:
     messages: RawResponse[list[ChatMessage]] = raw.list_messages(session)
     appended: RawResponse[ChatMessage] = raw.append_message(session, "user", "hi")
     one: RawResponse[ChatMessage] = raw.get_message(session, appended.parsed)
-    pages: Iterator[RawResponse[list[ChatSession]]] = raw.iter_sessions("alice", page_size=10)
-    message_pages: Iterator[RawResponse[list[ChatMessage]]] = raw.iter_messages(session, after=one.parsed)
+    pages: Iterator[RawResponse[SessionPage]] = raw.iter_sessions("alice", page_size=10, cursor=None)
+    message_pages: Iterator[RawResponse[MessagePage]] = raw.iter_messages(session, after=one.parsed)
+    first: RawResponse[SessionPage] = raw.list_sessions_page("alice", cursor=None)
+    later: RawResponse[MessagePage] = raw.list_messages_page(session, after=one.parsed)
+    print(first.parsed.next_cursor, later.parsed.next_after)
+    answers: Iterator[RawResponse[MessagePage]] = raw.follow_messages(session, wait=5)
     print(status, headers, request_id, replayed, listed, created, updated, deleted, messages, pages, message_pages)
+    print(answers)
 
 
 async def async_surface(client: AsyncChatClient) -> None:
@@ -145,12 +160,23 @@ async def async_surface(client: AsyncChatClient) -> None:
     async for newer in client.iter_messages(session, after=message):
         content: str = newer.content
         print(content)
+    async for arrived in client.follow_messages(session, after=message, wait=5):
+        print(arrived.content)
+        break
+    await client.follow_messages(session).aclose()
+    async for answer in client.with_raw_response.follow_messages(session):
+        print(answer.parsed, answer.request_id)
+        break
     await client.delete_session(session, idempotency_key="k-2")
     raw: AsyncRawChatClient = client.with_raw_response
     got: RawResponse[ChatSession] = await raw.get_session(session)
     async for page in raw.iter_messages(session):
-        records: list[ChatMessage] = page.parsed
-        print(records)
+        records: tuple[ChatMessage, ...] = page.parsed.data
+        print(records, len(page.parsed), page.parsed[0], page.parsed.next_after)
+    sessions_page: SessionPage = await client.list_sessions_page("alice", cursor=None, page_size=20)
+    resumed: AsyncIterator[ChatSession] = client.iter_sessions("alice", cursor=sessions_page.next_cursor)
+    messages_page: MessagePage = await client.list_messages_page(session, after=message, page_size=20)
+    print(resumed, messages_page.has_next_page(), [m.content for m in messages_page])
     copy: AsyncChatClient = client.with_options(timeout=5, max_retries=0)
     await copy.aclose()
     await client.aclose()

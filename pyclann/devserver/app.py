@@ -27,6 +27,7 @@ from .problems import Problem
 from .replies import Reply, problem_reply, reply, send_reply
 from .routing import Route, Router
 from .store import Store
+from .waiting import Bell
 from .wire import BODY_TIMEOUT, check_head, headers_of, parse_json, parse_query, read_body
 
 log = logging.getLogger("pyclann.devserver")
@@ -38,6 +39,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WRITES = frozenset({"POST", "PATCH", "DELETE"})
+# The writes that wake a long poll on their session, once committed: an append (its page
+# has a message now) and a delete (its answer is a 404 now).
+_RINGING = frozenset({"append_message", "delete_session"})
 _MAX_LOGGED_PATH = 200
 # How long `reset` waits for the server's event loop to carry it out.
 _RESET_PATIENCE = 30.0
@@ -77,6 +81,7 @@ class ChatApp:
         missing = {o.id for o in operations} ^ set(self.operations.handlers)
         assert not missing, f"operations and handlers differ: {sorted(missing)}"
         self.idempotency = Idempotency(store)
+        self.bell = Bell()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -103,7 +108,7 @@ class ChatApp:
                     await read_body(receive, headers, time_limit=self.body_timeout), headers.get("content-type")
                 )
                 self.contract.check_body(route.operation, body)
-            answer = await self._carry_out(route, Call(user, params, body), request_id)
+            answer = await self._carry_out(route, Call(user, params, body), request_id, receive)
         except Problem as problem:
             answer = problem_reply(problem, request_id)
         except asyncio.CancelledError:
@@ -161,10 +166,18 @@ class ChatApp:
 
         async def clear() -> None:
             self.store.clear()
+            self.bell.ring()  # every session is gone: a request held on one gets its 404
 
         asyncio.run_coroutine_threadsafe(clear(), loop).result(_RESET_PATIENCE)
 
-    async def _carry_out(self, route: Route, call: Call, request_id: str) -> Reply:
+    def stop_waiting(self) -> None:
+        """Answer every long poll now, and hold none from now on: the server is stopping.
+
+        Call it on the server's event loop.
+        """
+        self.bell.stop()
+
+    async def _carry_out(self, route: Route, call: Call, request_id: str, receive: Receive) -> Reply:
         operation = route.operation
         Operations.check(operation.id, call)
         handler = self.operations.handlers[operation.id]
@@ -176,14 +189,30 @@ class ChatApp:
             return answered
 
         if operation.method not in WRITES:
-            return answer(handler(call))
+            seconds = call.params.get("wait", 0)
+            if not seconds:
+                return answer(handler(call))
+            # Requests woken by one append share their look when they ask the same (1,000 followers).
+            share = (call.user, call.params.get("after"), call.params["limit"])
+            held = await self.bell.hold(
+                route.path["session_ulid"], seconds, lambda: handler(call), lambda r: r.empty, receive, share
+            )
+            answered = answer(held)
+            if self.bell.stopping:
+                # The connection ends with the server: the client asks again elsewhere, or later.
+                answered.headers["connection"] = "close"
+            return answered
         given = call.params.get("Idempotency-Key")
         key = None
         if given is not None:
             key = Key(call.user, given, operation.method, operation.template.format(**route.path))
-        return await self.idempotency.carry_out(
+        answered = await self.idempotency.carry_out(
             key, call.body, lambda: handler(call), answer, request_id, delay=self.write_delay
         )
+        if operation.id in _RINGING and answered.status < 300:
+            # After the write's transaction has committed: a woken request reads what it wrote.
+            self.bell.ring(route.path["session_ulid"])
+        return answered
 
     def _check(self, route: Route | None, answer: Reply) -> None:
         operation = route.operation if route is not None else None

@@ -7,6 +7,7 @@ raises a Problem. Authentication and idempotency are done around it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class Result:
     body: bytes
     location: str | None = None
     session: str | None = None  # the session written to, which an idempotency record is purged with
+    empty: bool = False  # a listing's page with no records: a long poll keeps waiting
 
 
 Handler = Callable[[Call], Result]
@@ -79,10 +81,12 @@ class Operations:
         created_by = call.params["created_by"]
         self._require_self(call, created_by)
         cursor = call.params.get("cursor")
-        after = decode_cursor(cursor) if cursor is not None else None
+        # A walk reads every page as of its first: its cursors carry that time.
+        as_of, after = decode_cursor(cursor) if cursor is not None else (None, None)
+        as_of = as_of or self.store.latest()
         limit = call.params["limit"]
-        sessions = self.store.sessions(created_by, call.params.get("tree"), after, limit + 1)
-        return Result(200, session_page(sessions, limit))
+        sessions = self.store.sessions(created_by, call.params.get("tree"), after, limit + 1, as_of)
+        return Result(200, session_page(sessions, limit, as_of))
 
     def create_session(self, call: Call) -> Result:
         body = call.body
@@ -115,7 +119,11 @@ class Operations:
                 raise Problem("invalid-parameter", f"after: {echo(given)} is not a message of this session")
             after = _ulid(found)
         limit = call.params["limit"]
-        return Result(200, message_page(self.store.messages(session, after, limit + 1), limit))
+        messages = self.store.messages(session, after, limit + 1)
+        first = next(messages, None)
+        if first is None:
+            return Result(200, message_page((), limit), empty=True)
+        return Result(200, message_page(itertools.chain((first,), messages), limit))
 
     def append_message(self, call: Call) -> Result:
         session = _ulid(self._owned_session(call))

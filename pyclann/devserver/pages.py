@@ -4,8 +4,11 @@ A page ends early, with `has_more: true`, rather than pass 1 MiB; its first
 record always fits (the largest message is under 800 KB as JSON). Each record
 is serialized once, and the page is the records' bytes joined.
 
-A sessions cursor is the last session's `updated_at` and ULID, base64url
-without padding: opaque to clients, `^[A-Za-z0-9_-]+$`, 72 characters.
+A sessions cursor is the walk's start (the time of the last write when its
+first page was read), and the last session's `updated_at` (as of then) and
+ULID, base64url without padding: opaque to clients, `^[A-Za-z0-9_-]+$`, 110
+characters. The 72-character cursors of earlier servers (no start) are still
+taken: such a walk reads each page as of its own time, as those servers did.
 """
 
 from __future__ import annotations
@@ -22,15 +25,16 @@ from .problems import Problem
 MAX_PAGE = 1 << 20
 # The page's bytes besides its records: the envelope, with the longest cursor or IDs.
 _ENVELOPE = 512
-_POSITION = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z) ([0-7][0-9A-HJKMNP-TV-Z]{25})", re.ASCII)
+_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+_POSITION = re.compile(rf"(?:({_TIME}) )?({_TIME}) ([0-7][0-9A-HJKMNP-TV-Z]{{25}})", re.ASCII)
 
 
-def encode_cursor(updated_at: str, ulid: str) -> str:
-    return base64.urlsafe_b64encode(f"{updated_at} {ulid}".encode()).rstrip(b"=").decode()
+def encode_cursor(as_of: str, updated_at: str, ulid: str) -> str:
+    return base64.urlsafe_b64encode(f"{as_of} {updated_at} {ulid}".encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """`(updated_at, ulid)` of a cursor this server gave out; a 400 for anything else."""
+def decode_cursor(cursor: str) -> tuple[str | None, tuple[str, str]]:
+    """The walk's start (None in an earlier server's cursor) and `(updated_at, ulid)`; a 400 for anything else."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, ValueError):
@@ -38,16 +42,16 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     found = _POSITION.fullmatch(text)
     if found is None:
         raise Problem("invalid-parameter", "cursor: not a cursor of this listing; pass a page's next_cursor as it is")
-    return found[1], found[2]
+    return found[1], (found[2], found[3])
 
 
-def session_page(sessions: Iterable[dict[str, Any]], limit: int) -> bytes:
+def session_page(sessions: Iterable[dict[str, Any]], limit: int, as_of: str) -> bytes:
     """A SessionPage: up to `limit` of `sessions` (which may hold one more, to tell that more follow)."""
     items, records, has_more = _fill(sessions, limit)
     cursor = None
     if has_more:
         last = records[-1]
-        cursor = encode_cursor(last["updated_at"], last["id"].partition(":")[2])
+        cursor = encode_cursor(as_of, last["updated_at"], last["id"].partition(":")[2])
     tail = {"has_more": has_more, "next_cursor": cursor}
     return _page(items, tail)
 

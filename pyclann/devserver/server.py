@@ -49,18 +49,21 @@ MAX_HEAD = MAX_TARGET + MAX_HEADER_SECTION + (4 << 10)
 # File descriptors left for the database, the listening socket, the event loop
 # and the standard streams when the connection limit is taken from RLIMIT_NOFILE.
 _SPARE_DESCRIPTORS = 64
+# Room for 1,000 long polls (each holds its connection while it waits) and the clients that
+# write meanwhile: uvicorn answers 503 to any request once this many connections are open.
+_MOST_CONNECTIONS = 2000
 
 
 def default_max_connections() -> int:
-    """The most connections to hold: 1,000, or fewer if this process may not open that many files."""
+    """The most connections to hold: 2,000, or fewer if this process may not open that many files."""
     try:
         import resource
     except ImportError:  # Windows
-        return 1000
+        return _MOST_CONNECTIONS
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
-        return 1000
-    return max(16, min(1000, soft - _SPARE_DESCRIPTORS))
+        return _MOST_CONNECTIONS
+    return max(16, min(_MOST_CONNECTIONS, soft - _SPARE_DESCRIPTORS))
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """Stock uvicorn, which answers the app's long polls as soon as it begins to stop.
+
+    uvicorn's graceful shutdown waits (up to `Limits.graceful_shutdown`) for the
+    requests in progress, and tells the app only after them (lifespan shutdown):
+    a long poll would hold every stop for that long, and then be cancelled.
+    uvicorn offers no public hook at the start of a stop, so this overrides
+    `Server.shutdown` (public, called by `serve` once it is told to exit) to
+    answer them first; tests/devserver/test_waiting.py fails if it stops being called.
+    """
+
+    def __init__(self, config: uvicorn.Config, app: ChatApp) -> None:
+        super().__init__(config)
+        self._chat_app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._chat_app.stop_waiting()
+        await super().shutdown(sockets)
+
+
 def _server(app: ChatApp, limits: Limits) -> uvicorn.Server:
     # Stock uvicorn, through its public Config only. h11, not httptools: h11 holds at most
     # `h11_max_incomplete_event_size` of an unfinished head, where httptools holds a header line
@@ -139,7 +162,7 @@ def _server(app: ChatApp, limits: Limits) -> uvicorn.Server:
         timeout_keep_alive=limits.keep_alive,
         timeout_graceful_shutdown=limits.graceful_shutdown,
     )
-    return uvicorn.Server(config)
+    return _Server(config, app)
 
 
 def _open(db: str | Path, replay_ttl: timedelta = REPLAY_TTL) -> Store:
@@ -228,23 +251,26 @@ def running(
     tokens: Mapping[str, str] = DEV_TOKENS,
     host: str = "127.0.0.1",
     *,
+    port: int = 0,
     replay_ttl: timedelta = REPLAY_TTL,
     limits: Limits | None = None,
     write_delay: float = 0.0,
 ) -> Iterator[RunningServer]:
-    """Run the dev server in a thread on a free port of `host`; stop it on exit.
+    """Run the dev server in a thread on a free port of `host` (or on `port`); stop it on exit.
 
     Args:
         db: The SQLite file; created if missing.
         tokens: Bearer tokens, each with its username.
         host: The address to listen on.
+        port: The port to listen on; 0, the default, picks a free one. A server started again on
+            the port and the file of one stopped is, to its clients, the same server restarted.
         replay_ttl: How long idempotency records are kept; tests pass a short one.
         limits: The deadline for bodies, the stock server's timeouts and the connection limit;
             tests pass short ones.
         write_delay: Seconds each write waits before it is carried out (see `ChatApp.write_delay`).
     """
     limits = limits or Limits()
-    sock = bind(host, 0)
+    sock = bind(host, port)
     port = sock.getsockname()[1]
     try:
         store = _open(db, replay_ttl)

@@ -2,16 +2,20 @@
 
 One connection, used from the event loop only, and no `await` inside a
 transaction, so a check-then-write (an idempotency key, a session's owner)
-cannot interleave with another request. WAL with `synchronous=NORMAL`: a
-commit is not flushed to disk on its own, so a power cut may lose the last
-writes but never corrupts the file, which is the right trade for a dev server.
+cannot interleave with another request. Every write's time comes from `_next`,
+strictly after every time issued before it, whatever the clock does (it may
+step back, or read the same microsecond twice), and across restarts.
+
+WAL with `synchronous=NORMAL`: a commit is not flushed to disk on its own, so a
+power cut may lose the last writes but never corrupts the file, which is the
+right trade for a dev server.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,14 +24,22 @@ from typing import Any
 
 from ulid import ULID
 
-# Layout 1. Both tables are keyed WITHOUT ROWID on what they are looked up and
-# listed by, so an append writes two B-trees (the message's, and the session's
-# with its owner index) instead of six: measured, 70 us a commit became 40.
+# Layout 2 is `_SCHEMA` (layout 1) and `_LAYOUT_2`. Sessions and messages are
+# keyed WITHOUT ROWID on what they are looked up and listed by, so an append
+# writes two B-trees (the message's, and the session's with its owner index)
+# instead of six: measured, 70 us a commit became 40.
 # Messages are keyed (session, ulid): `_next` issues ULIDs in the order of their
 # times, so ULID order within a session is `created_at` order, ties included.
 # Listing by tree filters the owner's sessions instead of keeping an index on
 # tree that every append would also have to update.
-_LAYOUT_VERSION = 1
+# A session walk reads the sessions as they were when it began (`Store.sessions`):
+# a session changed since is rebuilt from what it was. Its `updated_at` then was
+# its latest bump at or before that time: its creation, a message (whose times
+# are in chat_message already, so an append writes nothing more) or a rename,
+# kept in chat_session_was with the title and tree the rename replaced.
+# `issued` keeps the greatest ULID and time issued, written when a delete or a
+# clear takes them out of the tables, so that a restart resumes after them.
+_LAYOUT_VERSION = 2
 _SCHEMA = """
 CREATE TABLE chat_session (
     ulid TEXT PRIMARY KEY,
@@ -66,6 +78,25 @@ CREATE TABLE replay (
 CREATE INDEX replay_session ON replay (session);
 CREATE INDEX replay_first_seen ON replay (first_seen);
 """
+# What layout 2 adds to layout 1. A session renamed before it was laid out gets one
+# row at its `updated_at` (its title and tree before that are not known, and no walk
+# begun since needs them), so that its `updated_at` as of a later walk's start is known.
+_LAYOUT_2 = """
+CREATE TABLE chat_session_was (
+    session TEXT NOT NULL REFERENCES chat_session (ulid) ON DELETE CASCADE,
+    -- The `updated_at` the rename gave the session: the title and tree held until then.
+    until TEXT NOT NULL,
+    title TEXT NOT NULL,
+    tree TEXT,
+    PRIMARY KEY (session, until)
+) WITHOUT ROWID;
+CREATE TABLE issued (
+    only INTEGER PRIMARY KEY CHECK (only = 0),
+    last_ulid TEXT NOT NULL,
+    last_time TEXT NOT NULL
+);
+INSERT INTO chat_session_was SELECT ulid, updated_at, title, tree FROM chat_session WHERE updated_at > created_at;
+"""
 # A database of layout 0 (v0 of the contract) keeps its sessions and messages.
 # Its idempotency records never expired and named no session to purge them by:
 # they are dropped, as if they had expired.
@@ -82,6 +113,35 @@ DROP TABLE chat_message_0;
 DROP TABLE chat_session_0;
 """
 
+# A user's sessions changed since `as_of`, as they were then, in walk order after a position.
+# Title and tree: those the first rename after `as_of` replaced, else today's. `updated_at`:
+# the latest of the creation, the renames and the messages at or before `as_of` (the messages
+# scanned newest first by ULID, which is their time order within a session).
+_AS_OF = """
+SELECT ulid, title, created_by, tree, created_at, updated_at FROM (
+    SELECT c.ulid,
+        CASE WHEN c.next_rename IS NULL THEN c.title ELSE w.title END AS title,
+        c.created_by,
+        CASE WHEN c.next_rename IS NULL THEN c.tree ELSE w.tree END AS tree,
+        c.created_at,
+        c.updated_at
+    FROM (
+        SELECT s.ulid, s.title, s.created_by, s.tree, s.created_at,
+            (SELECT min(until) FROM chat_session_was WHERE session = s.ulid AND until > :as_of) AS next_rename,
+            max(
+                s.created_at,
+                coalesce((SELECT max(until) FROM chat_session_was WHERE session = s.ulid AND until <= :as_of), ''),
+                coalesce((SELECT created_at FROM chat_message WHERE session = s.ulid AND created_at <= :as_of
+                    ORDER BY ulid DESC LIMIT 1), '')
+            ) AS updated_at
+        FROM chat_session s
+        WHERE s.created_by = :owner AND s.updated_at > :as_of AND s.created_at <= :created
+    ) c
+    LEFT JOIN chat_session_was w ON w.session = c.ulid AND w.until = c.next_rename
+)
+WHERE (:tree IS NULL OR tree = :tree) AND (:after_time IS NULL OR (updated_at, ulid) < (:after_time, :after_ulid))
+ORDER BY updated_at DESC, ulid DESC LIMIT :limit
+"""
 REPLAY_TTL = timedelta(hours=24)
 _UNSET: Any = object()
 
@@ -102,6 +162,11 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def utc_now() -> datetime:
+    """The system clock, in UTC: what a store reads its time from unless told otherwise."""
+    return datetime.now(UTC)
+
+
 class Store:
     """The dev server's data, in one SQLite file that survives a restart.
 
@@ -109,10 +174,19 @@ class Store:
         path: The SQLite file; created if missing.
         replay_ttl: How long the record of an idempotent write is kept after its
             first request; openapi.yaml says 24 hours. Tests pass a short one.
+        clock: Where the store reads the time, in UTC.
+
+    Attributes:
+        clock: Settable from any thread: tests give the store a clock that steps
+            back or stands still, as a system clock may, to show that no time
+            issued goes back.
     """
 
-    def __init__(self, path: str | Path, *, replay_ttl: timedelta = REPLAY_TTL) -> None:
+    def __init__(
+        self, path: str | Path, *, replay_ttl: timedelta = REPLAY_TTL, clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self.replay_ttl = replay_ttl
+        self.clock = clock
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
@@ -142,15 +216,23 @@ class Store:
         with self.atomic():
             # Messages first: deleting sessions would otherwise cascade to them row by row.
             self._db.execute("DELETE FROM chat_message")
+            self._db.execute("DELETE FROM chat_session_was")
             self._db.execute("DELETE FROM chat_session")
             self._db.execute("DELETE FROM replay")
+            self._keep_issued()
 
     def _lay_out(self) -> None:
         """Create the tables, or bring a database of an older layout up to this one."""
-        if self._db.execute("PRAGMA user_version").fetchone()[0] >= _LAYOUT_VERSION:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version >= _LAYOUT_VERSION:
             return
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        script = _FROM_LAYOUT_0.format(schema=_SCHEMA) if "chat_session" in tables else _SCHEMA
+        if version == 1:
+            script = _LAYOUT_2
+        elif "chat_session" in tables:
+            script = _FROM_LAYOUT_0.format(schema=_SCHEMA) + _LAYOUT_2
+        else:
+            script = _SCHEMA + _LAYOUT_2
         # executescript commits any open transaction first, so the script brings its own. Foreign keys
         # are off while it runs: renaming a table would otherwise rewrite the references to it.
         self._db.execute("PRAGMA foreign_keys = OFF")
@@ -169,22 +251,45 @@ class Store:
         self._db.execute("COMMIT")
 
     def _resume(self) -> tuple[int, datetime]:
-        """The greatest ULID and time already stored, so that new ones sort after them after a restart."""
+        """The greatest ULID and time ever issued, so that new ones sort after them after a restart.
+
+        Those of deleted sessions too: a reader may have seen them, and a walk begun
+        then holds its start time (see `sessions`), which every later write must pass
+        even if the clock stepped back while the server was down.
+        """
         ulids = [
             self._db.execute("SELECT max(ulid) FROM chat_session").fetchone()[0],
             self._db.execute("SELECT max(ulid) FROM chat_message").fetchone()[0],
         ]
-        latest = self._db.execute("SELECT max(updated_at) FROM chat_session").fetchone()[0]
-        last_time = datetime.fromisoformat(latest) if latest else datetime.fromtimestamp(0, UTC)
+        # A message's time is its session's `updated_at` or earlier, a rename's is its session's or earlier.
+        times = [self._db.execute("SELECT max(updated_at) FROM chat_session").fetchone()[0]]
+        issued = self._db.execute("SELECT last_ulid, last_time FROM issued").fetchone()
+        if issued is not None:
+            ulids.append(issued[0])
+            times.append(issued[1])
+        last_time = max((datetime.fromisoformat(t) for t in times if t), default=datetime.fromtimestamp(0, UTC))
         return max((int(ULID.from_str(u)) for u in ulids if u is not None), default=0), last_time
+
+    def _keep_issued(self) -> None:
+        """Write down the greatest ULID and time issued, before a delete takes them out of the tables."""
+        self._db.execute(
+            "INSERT INTO issued VALUES (0, ?, ?) ON CONFLICT (only) DO UPDATE "
+            "SET last_ulid = excluded.last_ulid, last_time = excluded.last_time",
+            (str(ULID.from_int(self._last_ulid)), format_time(self._last_time)),
+        )
+
+    def latest(self) -> str:
+        """The time of the last write: every write so far is at or before it, every later one after it."""
+        return format_time(self._last_time)
 
     def _next(self) -> tuple[str, str]:
         """A fresh ULID and time, each strictly greater than the last one issued.
 
         Strictly increasing, so that "oldest first" and "most recently updated
-        first" never depend on two writes falling in the same millisecond.
+        first" never depend on two writes falling in the same microsecond, and a
+        session's `updated_at` never goes back, even when the clock steps back.
         """
-        now = max(datetime.now(UTC), self._last_time + timedelta(microseconds=1))
+        now = max(self.clock(), self._last_time + timedelta(microseconds=1))
         candidate = int(ULID.from_datetime(now))
         if candidate <= self._last_ulid:
             candidate = self._last_ulid + 1
@@ -217,6 +322,9 @@ class Store:
         if changed == found:
             return found
         changed["updated_at"] = self._next()[1]
+        # What it was until now, for the walks begun before (see `sessions`).
+        was = (ulid, changed["updated_at"], found["title"], found["tree"])
+        self._db.execute("INSERT INTO chat_session_was VALUES (?, ?, ?, ?)", was)
         self._db.execute(
             "UPDATE chat_session SET title = ?, tree = ?, updated_at = ? WHERE ulid = ?",
             (changed["title"], changed["tree"], changed["updated_at"], ulid),
@@ -226,6 +334,7 @@ class Store:
     def delete_session(self, ulid: str) -> None:
         """Delete a session with its messages, and purge what the records of its writes held."""
         self._db.execute("DELETE FROM chat_session WHERE ulid = ?", (ulid,))
+        self._keep_issued()
         # The DELETE's own record is written after this, and kept: see `Idempotency`.
         self._db.execute(
             "UPDATE replay SET body_digest = NULL, response = NULL, location = NULL, purged = 1 WHERE session = ?",
@@ -233,18 +342,27 @@ class Store:
         )
 
     def sessions(
-        self, created_by: str, tree: str | None, after: tuple[str, str] | None, limit: int
-    ) -> Iterator[dict[str, Any]]:
-        """At most `limit` of a user's sessions, most recently updated first, after a keyset position.
+        self, created_by: str, tree: str | None, after: tuple[str, str] | None, limit: int, as_of: str
+    ) -> list[dict[str, Any]]:
+        """At most `limit` of a user's sessions as they were at `as_of`, most recently updated first, after a position.
+
+        A walk reads every page as of the time its first page was read, so that a
+        session changed during the walk keeps its place, and is returned exactly once,
+        as it was then. One created since is not returned; one deleted since is not
+        returned either, as nothing of it is left.
 
         Args:
             created_by: The owner.
-            tree: Only the sessions of this tree, if not None.
-            after: `(updated_at, ulid)` of the last session already seen, or None from the start.
+            tree: Only the sessions of this tree (as of `as_of`), if not None.
+            after: `(updated_at, ulid)` as of `as_of` of the last session already seen, or None from the start.
             limit: The most sessions to return.
+            as_of: The walk's start: `latest()` when its first page was read.
         """
-        query = "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session WHERE created_by = ?"
-        args: list[Any] = [created_by]
+        query = (
+            "SELECT ulid, title, created_by, tree, created_at, updated_at FROM chat_session "
+            "WHERE created_by = ? AND updated_at <= ?"
+        )
+        args: list[Any] = [created_by, as_of]
         if tree is not None:
             query += " AND tree = ?"
             args.append(tree)
@@ -252,7 +370,24 @@ class Store:
             query += " AND (updated_at, ulid) < (?, ?)"
             args += after
         query += " ORDER BY updated_at DESC, ulid DESC LIMIT ?"
-        return map(_session, self._db.execute(query, (*args, limit)))
+        found = self._db.execute(query, (*args, limit)).fetchall()
+        # Those changed since the walk began (few, unless the walk is old), each rebuilt as it was then.
+        # One created after the position was then at or before it (updated_at >= created_at): returned already.
+        changed = self._db.execute(
+            _AS_OF,
+            {
+                "owner": created_by,
+                "as_of": as_of,
+                "created": min(as_of, after[0]) if after is not None else as_of,
+                "tree": tree,
+                "after_time": after[0] if after is not None else None,
+                "after_ulid": after[1] if after is not None else None,
+                "limit": limit,
+            },
+        ).fetchall()
+        if changed:
+            found = sorted(found + changed, key=lambda row: (row[5], row[0]), reverse=True)
+        return [_session(row) for row in found[:limit]]
 
     # -- messages -------------------------------------------------------------
 

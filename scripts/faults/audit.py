@@ -8,8 +8,10 @@ write, and checks each call against the states before and after it:
     lost                told stored (a session created, a message appended), and not there
     doubled             stored more than once
     phantom deletes     told deleted, yet still there (or never there); told not found, yet it was there
-    wrong listings      a listing or walk that is not what the server held when each page was
-                        fetched, as openapi.yaml's keyset pages define it
+    wrong listings      a listing or walk that is not what the server held, as openapi.yaml's
+                        walks define it: a session walk, the sessions as they were when its first
+                        page was fetched, less those deleted before each page; a message walk,
+                        the messages when each page was fetched
     wrong renames       told renamed, and the server holds another title or tree (or the answer differs)
     unflagged landings  a write that raised saying it had not been carried out (not `may_have_landed`),
                         and the caller gave up on it; yet it was carried out
@@ -341,14 +343,18 @@ class Audit:
     ) -> None:
         """A walk of `iter_sessions`, `fetched[j]` the server's state when its page j was fetched.
 
+        Every page lists the sessions as they were when the walk began (page 0), in that
+        order, each as it was then, less the sessions deleted since.
+
         `whole`: the walk ran to its end (else it stopped, or raised, part way, and only what it yielded is checked).
         """
         self.checked["iter_sessions"] += 1
         expected: list[SessionRow] = []
         cursor: tuple[datetime, str] | None = None
+        began = fetched[0].listing(tree) if fetched else []
         for j in range(max(len(fetched), 1)):
             state = fetched[min(j, len(fetched) - 1)] if fetched else State()
-            rest = [s for s in state.listing(tree) if cursor is None or s.position < cursor]
+            rest = [s for s in began if s.id in state.sessions and (cursor is None or s.position < cursor)]
             expected += rest[:page_size]
             if len(rest) <= page_size:
                 break

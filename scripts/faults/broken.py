@@ -42,19 +42,32 @@ class AsyncDeleteDoesNothing(AsyncChatClient):
 
 
 class SyncListingsEmpty(ChatClient):
-    def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+    def list_sessions(
+        self, created_by: str, tree: str | None = None, *, max_items: int | None = None
+    ) -> list[ChatSession]:
         return []
 
-    def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+    def list_messages(self, session_id: str | ChatSession, *, max_items: int | None = None) -> list[ChatMessage]:
         return []
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
     ) -> Generator[ChatSession, None, None]:
         yield from ()
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> Generator[ChatMessage, None, None]:
         yield from ()
 
@@ -65,19 +78,32 @@ async def _nothing() -> AsyncGenerator[Any, None]:
 
 
 class AsyncListingsEmpty(AsyncChatClient):
-    async def list_sessions(self, created_by: str, tree: str | None = None) -> list[ChatSession]:
+    async def list_sessions(
+        self, created_by: str, tree: str | None = None, *, max_items: int | None = None
+    ) -> list[ChatSession]:
         return []
 
-    async def list_messages(self, session_id: str | ChatSession) -> list[ChatMessage]:
+    async def list_messages(self, session_id: str | ChatSession, *, max_items: int | None = None) -> list[ChatMessage]:
         return []
 
     def iter_sessions(
-        self, created_by: str, tree: str | None = None, *, page_size: int | None = None
+        self,
+        created_by: str,
+        tree: str | None = None,
+        *,
+        page_size: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatSession, None]:
         return _nothing()
 
     def iter_messages(
-        self, session_id: str | ChatSession, *, after: str | ChatMessage | None = None, page_size: int | None = None
+        self,
+        session_id: str | ChatSession,
+        *,
+        after: str | ChatMessage | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
     ) -> AsyncGenerator[ChatMessage, None]:
         return _nothing()
 
@@ -115,18 +141,18 @@ class AsyncFreshKeyAppend(AsyncChatClient):
 
 
 class SyncIgnoresMayHaveLanded(ChatClient):
-    def _call(self, op: Operation[T]) -> Answer[T]:
+    def _call(self, op: Operation[T], deadline: float | None = None) -> Answer[T]:
         try:
-            return super()._call(op)
+            return super()._call(op, deadline)
         except ClannError as error:
             error.may_have_landed = False
             raise
 
 
 class AsyncIgnoresMayHaveLanded(AsyncChatClient):
-    async def _call(self, op: Operation[T]) -> Answer[T]:
+    async def _call(self, op: Operation[T], deadline: float | None = None) -> Answer[T]:
         try:
-            return await super()._call(op)
+            return await super()._call(op, deadline)
         except ClannError as error:
             error.may_have_landed = False
             raise

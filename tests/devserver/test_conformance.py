@@ -11,7 +11,9 @@ value to be valid, the hooks below replace it with one the server accepts:
 (else 422), a `cursor` is one this server could have given out (else 400), a
 random `after` is dropped (it names no message of the session: 400; a real one
 comes through the links), and each Idempotency-Key is made unique to its case
-(cases share a database, and a key sent again with another body is 422).
+(cases share a database, and a key sent again with another body is 422). A valid
+`wait` becomes 0: a listing held for up to 30 s a case would take the run hours;
+long polling is tested in test_waiting.py.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}")
 AFTER = re.compile(r"(chat_message:)?[0-7][0-9A-HJKMNP-TV-Z]{25}")
 KEY = re.compile(r"[!-~]{1,255}")
+MAX_WAIT = 30
 CASES = itertools.count()
 
 
@@ -116,12 +119,16 @@ def _acceptable_body(body: dict[str, Any]) -> dict[str, Any]:
 def _acceptable_query(query: dict[str, Any]) -> dict[str, Any]:
     cursor = query.get("cursor")
     if isinstance(cursor, str) and CURSOR.fullmatch(cursor):
-        # A position anywhere in the listing: a time, and a ULID drawn from the generated value.
+        # A position anywhere in the listing: a walk's start, a time, and a ULID drawn from the generated value.
         ulid = "0" + "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[ord(c) % 32] for c in (cursor * 25)[:25])
-        query = {**query, "cursor": encode_cursor("2026-11-26T12:00:00.000000Z", ulid)}
+        time = "2026-11-26T12:00:00.000000Z"
+        query = {**query, "cursor": encode_cursor(time, time, ulid)}
     after = query.get("after")
     if isinstance(after, str) and AFTER.fullmatch(after):
         query = {key: value for key, value in query.items() if key != "after"}
+    wait = query.get("wait")
+    if isinstance(wait, int) and not isinstance(wait, bool) and 0 < wait <= MAX_WAIT:
+        query = {**query, "wait": 0}
     return query
 
 

@@ -424,7 +424,7 @@ def test_the_connection_limit_follows_the_limit_on_open_files(monkeypatch: pytes
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
     assert server_module.default_max_connections() == 1024 - 64
     monkeypatch.setattr(resource, "getrlimit", lambda _: (1 << 20, 1 << 20))
-    assert server_module.default_max_connections() == 1000
+    assert server_module.default_max_connections() == 2000
 
 
 def test_a_stop_cancels_a_request_still_reading_its_body_with_a_503(db: Path) -> None:

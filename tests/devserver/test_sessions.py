@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import sqlite3
 from pathlib import Path
@@ -126,19 +127,100 @@ def test_a_page_holds_20_sessions_unless_told_otherwise(http: TestClient) -> Non
     assert (len(page["data"]), page["has_more"], page["next_cursor"]) == (21, False, None)
 
 
-def test_a_session_changed_during_a_walk_moves_ahead_of_the_cursor(http: TestClient) -> None:
-    made = [new_session(http, f"s{i}") for i in range(6)]
+def test_a_session_changed_during_a_walk_keeps_its_place_and_is_returned_once_as_it_was(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}", tree="oak") for i in range(6)]
     newest_first = made[::-1]
+    before = {
+        s["id"].split(":")[1]: s
+        for s in http.get(f"{SESSIONS}?created_by=alice&limit=100", headers=ALICE).json()["data"]
+    }
 
     def change(pages_read: int) -> None:
         if pages_read == 1:
-            # One already returned, one not yet returned: both move to the top, behind the cursor.
+            # One already returned, and three not yet returned: each would move to the top, ahead of the cursor.
             http.patch(f"{SESSIONS}/{newest_first[0]}", json={"title": "seen, then renamed"}, headers=ALICE)
             append(http, newest_first[4])
+            http.patch(f"{SESSIONS}/{newest_first[3]}", json={"title": "renamed", "tree": "elm"}, headers=ALICE)
+            append(http, newest_first[3])
+            http.patch(f"{SESSIONS}/{newest_first[5]}", json={"title": "renamed twice"}, headers=ALICE)
+            http.patch(f"{SESSIONS}/{newest_first[5]}", json={"tree": None}, headers=ALICE)
 
-    seen, _ = walk(http, 2, change)
-    assert seen == [newest_first[i] for i in (0, 1, 2, 3, 5)]
-    assert listed(http)[:2] == [newest_first[4], newest_first[0]]
+    seen, pages = walk(http, 2, change)
+    assert seen == newest_first
+    returned = [record for page in pages for record in page["data"]]
+    assert returned == [before[ulid] for ulid in newest_first]
+    # A new walk sees the changes.
+    assert listed(http)[:4] == [newest_first[i] for i in (5, 3, 4, 0)]
+
+
+def test_a_session_changed_before_a_walk_and_again_during_it_keeps_the_place_of_its_change_before(
+    http: TestClient,
+) -> None:
+    a, b, c = new_session(http, "a"), new_session(http, "b"), new_session(http, "c")
+    renamed = http.patch(f"{SESSIONS}/{a}", json={"title": "a, renamed"}, headers=ALICE).json()
+    append(http, b)
+    given_a_message = http.get(f"{SESSIONS}/{b}", headers=ALICE).json()
+    d = new_session(http, "d")
+
+    def change(pages_read: int) -> None:
+        if pages_read == 1:
+            append(http, a)
+            http.patch(f"{SESSIONS}/{b}", json={"title": "b, renamed"}, headers=ALICE)
+
+    seen, pages = walk(http, 1, change)
+    assert seen == [d, b, a, c]
+    assert [pages[1]["data"], pages[2]["data"]] == [[given_a_message], [renamed]]
+
+
+def test_a_walk_by_tree_keeps_a_session_whose_tree_changed_during_it(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}", tree="oak") for i in range(4)]
+    newest_first = made[::-1]
+
+    def change(pages_read: int) -> None:
+        http.patch(f"{SESSIONS}/{newest_first[3]}", json={"tree": "elm"}, headers=ALICE)
+
+    seen: list[str] = []
+    query = "created_by=alice&tree=oak&limit=2"
+    while True:
+        page = http.get(f"{SESSIONS}?{query}", headers=ALICE).json()
+        seen += [s["id"].split(":")[1] for s in page["data"]]
+        assert all(s["tree"] == "oak" for s in page["data"])
+        if not page["has_more"]:
+            break
+        change(1)
+        query = f"created_by=alice&tree=oak&limit=2&cursor={page['next_cursor']}"
+    assert seen == newest_first
+
+
+def test_a_session_created_during_a_walk_is_left_to_the_next_walk(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}") for i in range(5)]
+    added: list[str] = []
+    seen, _ = walk(http, 2, lambda pages_read: added.append(new_session(http, f"new{pages_read}")))
+    assert seen == made[::-1]
+    assert listed(http)[:2] == added[::-1]
+
+
+def test_a_session_deleted_during_a_walk_is_not_returned_after_its_deletion(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}") for i in range(6)]
+    newest_first = made[::-1]
+
+    def delete(pages_read: int) -> None:
+        if pages_read == 1:
+            append(http, newest_first[3])
+            assert http.delete(f"{SESSIONS}/{newest_first[3]}", headers=ALICE).status_code == 204
+            assert http.delete(f"{SESSIONS}/{newest_first[0]}", headers=ALICE).status_code == 204
+
+    seen, _ = walk(http, 2, delete)
+    assert seen == [newest_first[i] for i in (0, 1, 2, 4, 5)]
+
+
+def test_a_cursor_of_an_earlier_server_still_walks_on(http: TestClient) -> None:
+    made = [new_session(http, f"s{i}") for i in range(3)]
+    first = http.get(f"{SESSIONS}?created_by=alice&limit=1", headers=ALICE).json()["data"][0]
+    # Before walks read as of their start, a cursor was the last session's updated_at and ULID alone.
+    old = base64.urlsafe_b64encode(f"{first['updated_at']} {made[2]}".encode()).rstrip(b"=").decode()
+    assert len(old) == 72
+    assert listed(http, f"created_by=alice&cursor={old}") == [made[1], made[0]]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ def request_kwargs(
     *,
     limit: int | Unset = 20,
     after: str | Unset = UNSET,
+    wait: int | Unset = 0,
 ) -> dict[str, Any]:
     """The keyword arguments of `httpx2.Client.request` for this operation, with a relative URL."""
 
@@ -23,6 +24,8 @@ def request_kwargs(
     params["limit"] = limit
 
     params["after"] = after
+
+    params["wait"] = wait
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -92,6 +95,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     after: str | Unset = UNSET,
+    wait: int | Unset = 0,
 ) -> Response[MessagePage | Problem]:
     """List a session's messages, oldest first.
 
@@ -105,10 +109,50 @@ def sync_detailed(
     `after` set to the last message you have, and an empty page means nothing
     new.
 
+    **Long polling (`wait`).** With `wait` (seconds, 0 to 30; default 0, which
+    answers at once), a request whose page would be empty is held instead of
+    answered empty. If the page the request would get holds at least one
+    message, the answer comes at once, exactly as without `wait`. Otherwise the
+    server holds the request until the first of:
+
+    * a message is appended to this session: the answer is the page after
+      `after` (from the start, without `after`), as a request sent at that
+      moment would get it;
+    * `wait` runs out: an empty page, `has_more` false;
+    * the session is deleted: 404 (`not-found`), as any later request gets;
+    * the server shuts down: it answers at once with the empty page, so that
+      a stopping server does not keep its clients for up to 30 seconds, and
+      they ask again elsewhere or later.
+
+    So a follower loops: ask with `after` set to the last message it has and
+    `wait` set, take what comes, ask again. It learns of a new message within
+    a round trip of its append, and while the session is idle it sends one
+    request per `wait`, not one per poll tick. A `wait` that is not an integer,
+    or is outside 0 to 30, is 400 (`invalid-parameter`), and the problem's
+    detail names `wait`. Clients should allow the request `wait` seconds more
+    than their usual timeout.
+
+    Why long polling, and not server-sent events or WebSockets: each answer is
+    an ordinary JSON page of this same listing, decoded by the same code, so
+    there is no second wire format or framing to implement; a long poll is a
+    plain request and response, so it is recorded and replayed in cassettes,
+    retried and resumed like any other GET (the cursor is `after`, held by the
+    client: a lost answer costs nothing, as the next request asks from the
+    same place); and proxies, load balancers and corporate gateways pass it
+    unchanged, where they buffer or cut event streams and many refuse upgrades.
+    What was weighed: an event stream delivers several messages on one
+    connection without a new request each, and a WebSocket would carry writes
+    too; but messages arrive at human pace, a request per wake-up is cheap on a
+    kept-alive connection, and a page carries every message that arrived in
+    the meantime. The 30-second ceiling stays below common proxy and load
+    balancer idle timeouts (often 60 seconds), so a held request is not cut
+    by the path to the server.
+
     Args:
         session_ulid (str): A bare ULID, upper case.
         limit (int | Unset):  Default: 20.
         after (str | Unset):
+        wait (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,6 +166,7 @@ def sync_detailed(
         session_ulid=session_ulid,
         limit=limit,
         after=after,
+        wait=wait,
     )
 
     response = client.get_httpx_client().request(
@@ -137,6 +182,7 @@ def sync(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     after: str | Unset = UNSET,
+    wait: int | Unset = 0,
 ) -> MessagePage | Problem | None:
     """List a session's messages, oldest first.
 
@@ -150,10 +196,50 @@ def sync(
     `after` set to the last message you have, and an empty page means nothing
     new.
 
+    **Long polling (`wait`).** With `wait` (seconds, 0 to 30; default 0, which
+    answers at once), a request whose page would be empty is held instead of
+    answered empty. If the page the request would get holds at least one
+    message, the answer comes at once, exactly as without `wait`. Otherwise the
+    server holds the request until the first of:
+
+    * a message is appended to this session: the answer is the page after
+      `after` (from the start, without `after`), as a request sent at that
+      moment would get it;
+    * `wait` runs out: an empty page, `has_more` false;
+    * the session is deleted: 404 (`not-found`), as any later request gets;
+    * the server shuts down: it answers at once with the empty page, so that
+      a stopping server does not keep its clients for up to 30 seconds, and
+      they ask again elsewhere or later.
+
+    So a follower loops: ask with `after` set to the last message it has and
+    `wait` set, take what comes, ask again. It learns of a new message within
+    a round trip of its append, and while the session is idle it sends one
+    request per `wait`, not one per poll tick. A `wait` that is not an integer,
+    or is outside 0 to 30, is 400 (`invalid-parameter`), and the problem's
+    detail names `wait`. Clients should allow the request `wait` seconds more
+    than their usual timeout.
+
+    Why long polling, and not server-sent events or WebSockets: each answer is
+    an ordinary JSON page of this same listing, decoded by the same code, so
+    there is no second wire format or framing to implement; a long poll is a
+    plain request and response, so it is recorded and replayed in cassettes,
+    retried and resumed like any other GET (the cursor is `after`, held by the
+    client: a lost answer costs nothing, as the next request asks from the
+    same place); and proxies, load balancers and corporate gateways pass it
+    unchanged, where they buffer or cut event streams and many refuse upgrades.
+    What was weighed: an event stream delivers several messages on one
+    connection without a new request each, and a WebSocket would carry writes
+    too; but messages arrive at human pace, a request per wake-up is cheap on a
+    kept-alive connection, and a page carries every message that arrived in
+    the meantime. The 30-second ceiling stays below common proxy and load
+    balancer idle timeouts (often 60 seconds), so a held request is not cut
+    by the path to the server.
+
     Args:
         session_ulid (str): A bare ULID, upper case.
         limit (int | Unset):  Default: 20.
         after (str | Unset):
+        wait (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -168,6 +254,7 @@ def sync(
         client=client,
         limit=limit,
         after=after,
+        wait=wait,
     ).parsed
 
 
@@ -177,6 +264,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     after: str | Unset = UNSET,
+    wait: int | Unset = 0,
 ) -> Response[MessagePage | Problem]:
     """List a session's messages, oldest first.
 
@@ -190,10 +278,50 @@ async def asyncio_detailed(
     `after` set to the last message you have, and an empty page means nothing
     new.
 
+    **Long polling (`wait`).** With `wait` (seconds, 0 to 30; default 0, which
+    answers at once), a request whose page would be empty is held instead of
+    answered empty. If the page the request would get holds at least one
+    message, the answer comes at once, exactly as without `wait`. Otherwise the
+    server holds the request until the first of:
+
+    * a message is appended to this session: the answer is the page after
+      `after` (from the start, without `after`), as a request sent at that
+      moment would get it;
+    * `wait` runs out: an empty page, `has_more` false;
+    * the session is deleted: 404 (`not-found`), as any later request gets;
+    * the server shuts down: it answers at once with the empty page, so that
+      a stopping server does not keep its clients for up to 30 seconds, and
+      they ask again elsewhere or later.
+
+    So a follower loops: ask with `after` set to the last message it has and
+    `wait` set, take what comes, ask again. It learns of a new message within
+    a round trip of its append, and while the session is idle it sends one
+    request per `wait`, not one per poll tick. A `wait` that is not an integer,
+    or is outside 0 to 30, is 400 (`invalid-parameter`), and the problem's
+    detail names `wait`. Clients should allow the request `wait` seconds more
+    than their usual timeout.
+
+    Why long polling, and not server-sent events or WebSockets: each answer is
+    an ordinary JSON page of this same listing, decoded by the same code, so
+    there is no second wire format or framing to implement; a long poll is a
+    plain request and response, so it is recorded and replayed in cassettes,
+    retried and resumed like any other GET (the cursor is `after`, held by the
+    client: a lost answer costs nothing, as the next request asks from the
+    same place); and proxies, load balancers and corporate gateways pass it
+    unchanged, where they buffer or cut event streams and many refuse upgrades.
+    What was weighed: an event stream delivers several messages on one
+    connection without a new request each, and a WebSocket would carry writes
+    too; but messages arrive at human pace, a request per wake-up is cheap on a
+    kept-alive connection, and a page carries every message that arrived in
+    the meantime. The 30-second ceiling stays below common proxy and load
+    balancer idle timeouts (often 60 seconds), so a held request is not cut
+    by the path to the server.
+
     Args:
         session_ulid (str): A bare ULID, upper case.
         limit (int | Unset):  Default: 20.
         after (str | Unset):
+        wait (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -207,6 +335,7 @@ async def asyncio_detailed(
         session_ulid=session_ulid,
         limit=limit,
         after=after,
+        wait=wait,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -220,6 +349,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     limit: int | Unset = 20,
     after: str | Unset = UNSET,
+    wait: int | Unset = 0,
 ) -> MessagePage | Problem | None:
     """List a session's messages, oldest first.
 
@@ -233,10 +363,50 @@ async def asyncio(
     `after` set to the last message you have, and an empty page means nothing
     new.
 
+    **Long polling (`wait`).** With `wait` (seconds, 0 to 30; default 0, which
+    answers at once), a request whose page would be empty is held instead of
+    answered empty. If the page the request would get holds at least one
+    message, the answer comes at once, exactly as without `wait`. Otherwise the
+    server holds the request until the first of:
+
+    * a message is appended to this session: the answer is the page after
+      `after` (from the start, without `after`), as a request sent at that
+      moment would get it;
+    * `wait` runs out: an empty page, `has_more` false;
+    * the session is deleted: 404 (`not-found`), as any later request gets;
+    * the server shuts down: it answers at once with the empty page, so that
+      a stopping server does not keep its clients for up to 30 seconds, and
+      they ask again elsewhere or later.
+
+    So a follower loops: ask with `after` set to the last message it has and
+    `wait` set, take what comes, ask again. It learns of a new message within
+    a round trip of its append, and while the session is idle it sends one
+    request per `wait`, not one per poll tick. A `wait` that is not an integer,
+    or is outside 0 to 30, is 400 (`invalid-parameter`), and the problem's
+    detail names `wait`. Clients should allow the request `wait` seconds more
+    than their usual timeout.
+
+    Why long polling, and not server-sent events or WebSockets: each answer is
+    an ordinary JSON page of this same listing, decoded by the same code, so
+    there is no second wire format or framing to implement; a long poll is a
+    plain request and response, so it is recorded and replayed in cassettes,
+    retried and resumed like any other GET (the cursor is `after`, held by the
+    client: a lost answer costs nothing, as the next request asks from the
+    same place); and proxies, load balancers and corporate gateways pass it
+    unchanged, where they buffer or cut event streams and many refuse upgrades.
+    What was weighed: an event stream delivers several messages on one
+    connection without a new request each, and a WebSocket would carry writes
+    too; but messages arrive at human pace, a request per wake-up is cheap on a
+    kept-alive connection, and a page carries every message that arrived in
+    the meantime. The 30-second ceiling stays below common proxy and load
+    balancer idle timeouts (often 60 seconds), so a held request is not cut
+    by the path to the server.
+
     Args:
         session_ulid (str): A bare ULID, upper case.
         limit (int | Unset):  Default: 20.
         after (str | Unset):
+        wait (int | Unset):  Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -252,5 +422,6 @@ async def asyncio(
             client=client,
             limit=limit,
             after=after,
+            wait=wait,
         )
     ).parsed

@@ -102,14 +102,24 @@ def sync_detailed(
     tree), most recently updated first, ties broken on the ID (descending).
     Pass `next_cursor` as `cursor` for the next page.
 
-    The cursor is a keyset (the last session's `updated_at` and ID), not an
-    offset. A walk from the first page to the last therefore returns every
-    session that exists throughout the walk and is not changed during it
-    exactly once, in order, and never returns a session twice. A session
-    created, renamed or given a message during the walk moves ahead of the
-    cursor: the walk does not return it again (if it had already) or at all
-    (if it had not). A session deleted during the walk is not returned after
-    its deletion. Start a new walk to see such changes.
+    The cursor is a keyset, not an offset: the time the walk began (when its
+    first page was read), and the last session's `updated_at` and ID as of
+    then. Every page of a walk lists the sessions as they were when the walk
+    began, so a walk from the first page to the last returns every session
+    that exists throughout it exactly once, in the order of that moment, and
+    never returns a session twice. A session renamed, moved to another tree
+    or given a message during the walk keeps its place and is returned as it
+    was when the walk began (its title, tree and `updated_at` then; get it to
+    see it as it is now); with `tree`, a walk lists the sessions that were of
+    that tree when it began. A session created during the walk is not
+    returned; one deleted during the walk is not returned after its
+    deletion. Start a new walk to see such changes.
+
+    (In version 2.0.0 of this contract each page was read as of its own
+    time: a session changed during a walk moved ahead of the cursor, and a
+    walk missed a session that existed throughout it if it changed before
+    the walk reached it. A cursor of that form, 72 characters, is still
+    taken, and walks on as then.)
 
     Args:
         created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
@@ -154,14 +164,24 @@ def sync(
     tree), most recently updated first, ties broken on the ID (descending).
     Pass `next_cursor` as `cursor` for the next page.
 
-    The cursor is a keyset (the last session's `updated_at` and ID), not an
-    offset. A walk from the first page to the last therefore returns every
-    session that exists throughout the walk and is not changed during it
-    exactly once, in order, and never returns a session twice. A session
-    created, renamed or given a message during the walk moves ahead of the
-    cursor: the walk does not return it again (if it had already) or at all
-    (if it had not). A session deleted during the walk is not returned after
-    its deletion. Start a new walk to see such changes.
+    The cursor is a keyset, not an offset: the time the walk began (when its
+    first page was read), and the last session's `updated_at` and ID as of
+    then. Every page of a walk lists the sessions as they were when the walk
+    began, so a walk from the first page to the last returns every session
+    that exists throughout it exactly once, in the order of that moment, and
+    never returns a session twice. A session renamed, moved to another tree
+    or given a message during the walk keeps its place and is returned as it
+    was when the walk began (its title, tree and `updated_at` then; get it to
+    see it as it is now); with `tree`, a walk lists the sessions that were of
+    that tree when it began. A session created during the walk is not
+    returned; one deleted during the walk is not returned after its
+    deletion. Start a new walk to see such changes.
+
+    (In version 2.0.0 of this contract each page was read as of its own
+    time: a session changed during a walk moved ahead of the cursor, and a
+    walk missed a session that existed throughout it if it changed before
+    the walk reached it. A cursor of that form, 72 characters, is still
+    taken, and walks on as then.)
 
     Args:
         created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
@@ -201,14 +221,24 @@ async def asyncio_detailed(
     tree), most recently updated first, ties broken on the ID (descending).
     Pass `next_cursor` as `cursor` for the next page.
 
-    The cursor is a keyset (the last session's `updated_at` and ID), not an
-    offset. A walk from the first page to the last therefore returns every
-    session that exists throughout the walk and is not changed during it
-    exactly once, in order, and never returns a session twice. A session
-    created, renamed or given a message during the walk moves ahead of the
-    cursor: the walk does not return it again (if it had already) or at all
-    (if it had not). A session deleted during the walk is not returned after
-    its deletion. Start a new walk to see such changes.
+    The cursor is a keyset, not an offset: the time the walk began (when its
+    first page was read), and the last session's `updated_at` and ID as of
+    then. Every page of a walk lists the sessions as they were when the walk
+    began, so a walk from the first page to the last returns every session
+    that exists throughout it exactly once, in the order of that moment, and
+    never returns a session twice. A session renamed, moved to another tree
+    or given a message during the walk keeps its place and is returned as it
+    was when the walk began (its title, tree and `updated_at` then; get it to
+    see it as it is now); with `tree`, a walk lists the sessions that were of
+    that tree when it began. A session created during the walk is not
+    returned; one deleted during the walk is not returned after its
+    deletion. Start a new walk to see such changes.
+
+    (In version 2.0.0 of this contract each page was read as of its own
+    time: a session changed during a walk moved ahead of the cursor, and a
+    walk missed a session that existed throughout it if it changed before
+    the walk reached it. A cursor of that form, 72 characters, is still
+    taken, and walks on as then.)
 
     Args:
         created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.
@@ -251,14 +281,24 @@ async def asyncio(
     tree), most recently updated first, ties broken on the ID (descending).
     Pass `next_cursor` as `cursor` for the next page.
 
-    The cursor is a keyset (the last session's `updated_at` and ID), not an
-    offset. A walk from the first page to the last therefore returns every
-    session that exists throughout the walk and is not changed during it
-    exactly once, in order, and never returns a session twice. A session
-    created, renamed or given a message during the walk moves ahead of the
-    cursor: the walk does not return it again (if it had already) or at all
-    (if it had not). A session deleted during the walk is not returned after
-    its deletion. Start a new walk to see such changes.
+    The cursor is a keyset, not an offset: the time the walk began (when its
+    first page was read), and the last session's `updated_at` and ID as of
+    then. Every page of a walk lists the sessions as they were when the walk
+    began, so a walk from the first page to the last returns every session
+    that exists throughout it exactly once, in the order of that moment, and
+    never returns a session twice. A session renamed, moved to another tree
+    or given a message during the walk keeps its place and is returned as it
+    was when the walk began (its title, tree and `updated_at` then; get it to
+    see it as it is now); with `tree`, a walk lists the sessions that were of
+    that tree when it began. A session created during the walk is not
+    returned; one deleted during the walk is not returned after its
+    deletion. Start a new walk to see such changes.
+
+    (In version 2.0.0 of this contract each page was read as of its own
+    time: a session changed during a walk moved ahead of the cursor, and a
+    walk missed a session that existed throughout it if it changed before
+    the walk reached it. A cursor of that form, 72 characters, is still
+    taken, and walks on as then.)
 
     Args:
         created_by (str): A user's name; a letter or digit, then letters, digits, `_`, `.` or `-`.

@@ -118,7 +118,8 @@ def sync_detailed(
      Changes the fields the body names and leaves the others as they are: an
     absent `tree` keeps the session's tree, `"tree": null` clears it. The body
     names at least one field. Any change sets `updated_at`, so the session
-    moves to the top of its owner's listing. Safe to retry with the same
+    moves to the top of its owner's listing (a walk begun before keeps it
+    where it was: see list_sessions). Safe to retry with the same
     `Idempotency-Key`.
 
     Args:
@@ -159,7 +160,8 @@ def sync(
      Changes the fields the body names and leaves the others as they are: an
     absent `tree` keeps the session's tree, `"tree": null` clears it. The body
     names at least one field. Any change sets `updated_at`, so the session
-    moves to the top of its owner's listing. Safe to retry with the same
+    moves to the top of its owner's listing (a walk begun before keeps it
+    where it was: see list_sessions). Safe to retry with the same
     `Idempotency-Key`.
 
     Args:
@@ -195,7 +197,8 @@ async def asyncio_detailed(
      Changes the fields the body names and leaves the others as they are: an
     absent `tree` keeps the session's tree, `"tree": null` clears it. The body
     names at least one field. Any change sets `updated_at`, so the session
-    moves to the top of its owner's listing. Safe to retry with the same
+    moves to the top of its owner's listing (a walk begun before keeps it
+    where it was: see list_sessions). Safe to retry with the same
     `Idempotency-Key`.
 
     Args:
@@ -234,7 +237,8 @@ async def asyncio(
      Changes the fields the body names and leaves the others as they are: an
     absent `tree` keeps the session's tree, `"tree": null` clears it. The body
     names at least one field. Any change sets `updated_at`, so the session
-    moves to the top of its owner's listing. Safe to retry with the same
+    moves to the top of its owner's listing (a walk begun before keeps it
+    where it was: see list_sessions). Safe to retry with the same
     `Idempotency-Key`.
 
     Args:
