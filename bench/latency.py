@@ -11,6 +11,12 @@ Figures (issues 14 and 19), with no extra installed: the default AsyncChatClient
 at least 25x the throughput of sequential ChatClient calls, and takes at most
 1.1x the time of raw httpx2.AsyncClient sending the same requests over its own
 pool. The two are measured interleaved, round by round, in one run.
+
+Reported beside them, from the same rounds: the CPU time this process spends per
+request, pyclann's against raw httpx2's, and raw httpx2's CPU per request against
+a sequential call's time. Fifty tasks share one thread, so a round can go no
+faster than its CPU time: a sequential call's time over the CPU per request is
+the most throughput any client on that stack can reach on this machine.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import json
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
@@ -115,8 +122,20 @@ def figures(calls: int, sequential_calls: int, rounds: int) -> list[Figure]:
         def run(make: Callable[[], AbstractAsyncContextManager[Call]]) -> Callable[[], None]:
             return lambda: asyncio.run(_gather(calls, make))
 
+        cpu: dict[str, list[float]] = {"ours": [], "raw": []}
+
+        def timed(name: str, round_: Callable[[], None]) -> Callable[[], None]:
+            """`round_`, noting its CPU time per call (this process's: the server runs in another)."""
+
+            def measured() -> None:
+                started = time.process_time()
+                round_()
+                cpu[name].append((time.process_time() - started) / calls)
+
+            return measured
+
         ours = run(lambda: _Ours(url))
-        raw = run(lambda: _Raw(url))
+        raw = timed("raw", run(lambda: _Raw(url)))
         chat = ChatClient(url, token=TOKEN)
 
         def sequential() -> None:
@@ -127,7 +146,7 @@ def figures(calls: int, sequential_calls: int, rounds: int) -> list[Figure]:
             return [s / n for s in seconds]
 
         concurrent, seq = interleaved(ours, sequential, rounds, 1)
-        ours_vs_raw, raw_vs_ours = interleaved(ours, raw, rounds, 1)
+        ours_vs_raw, raw_vs_ours = interleaved(timed("ours", ours), raw, rounds, 1)
         chat.close()
     name = f"{calls:,} append_message at concurrency {CONCURRENCY}, 20 ms server"
     throughput = f">= {THROUGHPUT_GOAL:g}x throughput (<= {1 / THROUGHPUT_GOAL:g}x per call)"
@@ -151,6 +170,26 @@ def figures(calls: int, sequential_calls: int, rounds: int) -> list[Figure]:
             "raw httpx2.AsyncClient, its own pool",
             f"<= {RAW_GOAL}x",
             RAW_GOAL,
+        ),
+        Figure(
+            "  CPU per request, AsyncChatClient (this process)",
+            "ms",
+            1e3,
+            cpu["ours"],
+            cpu["raw"],
+            "raw httpx2.AsyncClient",
+            "report",
+            None,
+        ),
+        Figure(
+            "  CPU per request of raw httpx2.AsyncClient: 1 / ratio is the most throughput it can reach",
+            "ms",
+            1e3,
+            cpu["raw"],
+            per_call(seq, sequential_calls),
+            "sequential ChatClient calls",
+            "report",
+            None,
         ),
     ]
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx2
 
 from . import _failures, _follow, _io, _operations
 from . import _operations as ops
+from ._answer import Answer, araw
 from ._base_client import _BaseClient, kept
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
-from ._raw import Answer, RawResponse, araw
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
 from .models import ChatMessage, ChatSession, MessageRole
 from .pages import MessagePage, SessionPage
+
+if TYPE_CHECKING:
+    from ._raw import RawResponse
 
 __all__ = ["AsyncChatClient", "AsyncRawChatClient"]
 

@@ -8,14 +8,15 @@ string that a repr, a log record, a pickle or a traceback's locals would show.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
-import attrs
 import httpx2
 
 from ._printable import printable
@@ -35,10 +36,11 @@ MAX_SECONDS: Final = 365 * 24 * 3600.0
 MAX_BASE_URL: Final = 2000
 """The longest base URL: it leaves room for the longest path under httpx2's limit on a URL."""
 
-_VISIBLE = re.compile(r"[!-~]+", re.ASCII)
-_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?", re.ASCII)
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
-_HEADER_VALUE = re.compile(r"[\t -~]*", re.ASCII)
+# Compiled when a client is first made (re's cache keeps them), not with pyclann. All ASCII-only.
+_VISIBLE = r"[!-~]+"
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HEADER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_HEADER_VALUE = r"[\t -~]*"
 # Headers that frame the message: set from the request itself, never by hand.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "host", "connection", "upgrade", "te", "trailer"})
 
@@ -56,7 +58,7 @@ class Secret:
 
     def is_well_formed(self) -> bool:
         # Checked here and reported by the caller, so that no frame that raises holds the value.
-        return _VISIBLE.fullmatch(self._value) is not None
+        return re.fullmatch(_VISIBLE, self._value, re.ASCII) is not None
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -65,7 +67,7 @@ class Secret:
         raise TypeError("a pyclann Secret is never pickled")
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Settings:
     """What a client needs to make a call, besides its HTTP client."""
 
@@ -80,6 +82,11 @@ class Settings:
     headers: httpx2.Headers
     # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
     bearer: bool = False
+    # `headers` as (name, value) pairs, read once: each request sets them over its HTTP client's.
+    header_items: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header_items", tuple(self.headers.items()))
 
 
 def settings(
@@ -146,7 +153,7 @@ def evolve(
     sent = httpx2.Headers(current.headers)
     _add(sent, _headers(headers), bearer=current.bearer)
     checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
-    return attrs.evolve(
+    return dataclasses.replace(
         current,
         timeout=checked,
         attempt_timeout=_largest(checked),
@@ -207,7 +214,7 @@ def _valid_host(host: str) -> bool:
     else:
         return True
     name = host[:-1] if host.endswith(".") else host
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+    if len(name) > 253 or not all(re.fullmatch(_LABEL, label, re.ASCII) for label in name.split(".")):
         return False
     import idna  # here: only a client's construction needs it, and httpx2 has it imported by then
 
@@ -290,11 +297,11 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError("headers must be a mapping of str to str")
-        if not _HEADER_NAME.fullmatch(name):
+        if not re.fullmatch(_HEADER_NAME, name, re.ASCII):
             raise ClannConfigError(f"header name {_clip(name)} is not a valid HTTP header name")
         if name.lower() in _FRAMING:
             raise ClannConfigError(f"header {name!r} is set by httpx2 for each request; headers= may not set it")
-        if not _HEADER_VALUE.fullmatch(value):
+        if not re.fullmatch(_HEADER_VALUE, value, re.ASCII):
             # The value is not echoed: it may be a credential.
             raise ClannConfigError(f"header {name!r} has a value with characters HTTP does not allow (not shown)")
     return dict(headers)

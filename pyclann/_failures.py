@@ -20,14 +20,12 @@ import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import attrs
 import httpx2
 
 from . import _parse
 from ._printable import DETAIL, SHORT, printable
-from ._raw import ErrorResponse
 from ._retry import Attempts, Failure
 from .errors import (
     ClannAPIError,
@@ -46,6 +44,9 @@ from .errors import (
     ClannUsageError,
 )
 
+if TYPE_CHECKING:
+    from ._raw import ErrorResponse
+
 _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     400: ClannBadRequestError,
     401: ClannAuthError,
@@ -58,7 +59,7 @@ _STATUS_ERRORS: dict[int, type[ClannAPIError]] = {
     429: ClannRateLimitError,
 }
 # RFC 9110's delay-seconds is ASCII digits; float() would also take "1_000", "1e3" or other scripts' digits.
-_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_DELTA_SECONDS = r"[0-9]+(?:\.[0-9]+)?"  # compiled when first used (by re's cache), not with pyclann
 _MAX_BODY = 64 * 1024
 # Headers whose values are credentials: an error's `response` never shows them.
 _CREDENTIAL_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
@@ -207,6 +208,8 @@ def stuck_cursor(page: httpx2.Response) -> ClannError:
 
 def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
     """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB), no credential."""
+    from ._raw import ErrorResponse  # here: an attrs class, which `import pyclann` need not import
+
     secrets = _secrets(response)
     headers = []
     for name, value in response.headers.raw:  # as sent, bytes: a value need not be ASCII
@@ -258,7 +261,7 @@ def attempt_error(
     error = inner if isinstance(inner, Exception) else error
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
-        failure = attrs.evolve(failure, in_doubt=False)
+        failure = failure._replace(in_doubt=False)
     return found, failure
 
 
@@ -404,7 +407,7 @@ def parse_retry_after(value: str | None) -> float | None:
     """`Retry-After` as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
-    if _DELTA_SECONDS.fullmatch(value.strip()):
+    if re.fullmatch(_DELTA_SECONDS, value.strip(), re.ASCII):
         seconds = float(value)  # inf for a number too large for a float: longer than any cap, as it says
     else:
         try:

@@ -31,11 +31,19 @@ R = TypeVar("R", bound=_Record)
 
 _ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
 _ID_SIZE = 13 + 26  # both tables' names are 12 characters long, then a colon and the ULID
-# A column of IDs joined by newlines, which no ID may hold: one match checks them all.
-_IDS = {
-    table: (re.compile(rf"{table}:{_ULID}", re.ASCII), re.compile(rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}", re.ASCII))
-    for table in ("chat_session", "chat_message")
-}
+# By table: one ID, and a column of IDs joined by newlines, which no ID may hold (one match checks them
+# all). Compiled on first use, as the decoders below are made: a program that makes no call never needs them.
+_IDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _id_patterns(table: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    found = _IDS.get(table)
+    if found is None:
+        one, column = rf"{table}:{_ULID}", rf"(?:{table}:{_ULID}\n)*+{table}:{_ULID}"
+        found = _IDS[table] = (re.compile(one, re.ASCII), re.compile(column, re.ASCII))
+    return found
+
+
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}", re.ASCII)  # openapi.yaml's Cursor
 _force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
@@ -56,10 +64,7 @@ class _SessionPage(msgspec.Struct, gc=False):
     next_cursor: str | None = None
 
 
-_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
-    kind: msgspec.json.Decoder(kind) for kind in (ChatSession, ChatMessage, _SessionPage, _MessagePage)
-}
-_PROBLEM = msgspec.json.Decoder(dict[str, Any])
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}  # by what each decodes, made on first use
 # What each decodes, and what each item of its `data` is, for errors
 _WHAT: dict[type[Any], tuple[str, str]] = {
     ChatSession: ("chat session", ""),
@@ -69,11 +74,18 @@ _WHAT: dict[type[Any], tuple[str, str]] = {
 }
 
 
+def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
+    found = _DECODERS.get(kind)
+    if found is None:
+        found = _DECODERS[kind] = msgspec.json.Decoder(kind)
+    return found
+
+
 def _decoded(kind: type[Any], body: bytes) -> Any:
     """`body` decoded into `kind`, unchecked beyond its types; FieldError if it is not one, ValueError if cut."""
     models._checking.on = False  # records are checked a column at a time once decoded, not one by one
     try:
-        return _DECODERS[kind].decode(body)
+        return _decoder(kind).decode(body)
     except msgspec.ValidationError as error:
         raise FieldError(_named(str(error), _WHAT[kind])) from None
     except msgspec.DecodeError as error:
@@ -106,7 +118,8 @@ def converted(value: object, kind: type[R]) -> R:
 def problem(body: bytes) -> dict[str, Any] | None:
     """An error's problem document, as a dict; None if the body is not a JSON object."""
     try:
-        return _PROBLEM.decode(body)
+        found: dict[str, Any] = _decoder(dict[str, Any]).decode(body)
+        return found
     except (ValueError, RecursionError):  # msgspec's errors, and UnicodeDecodeError, are ValueErrors
         return None
 
@@ -115,15 +128,16 @@ def problem(body: bytes) -> dict[str, Any] | None:
 _KINDS = {"array": "list", "object": "dict", "str": "str", "int": "int", "float": "float", "bool": "bool"}
 _EXPECTED = {"str": "a string", "str | null": "a string or null", "bool": "a boolean", "array": "an array"}
 _EXPECTED |= {"datetime": "an RFC 3339 time", "object": "an object", "object | null": "an object or null"}
-_MESSAGE = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
-_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+# Compiled when an error is first said (re's cache keeps them), not with pyclann.
+_MESSAGE = r"(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?"
+_STEP = r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]"
 
 
 def _named(text: str, what: tuple[str, str]) -> str:
     """msgspec's error, said as pyclann says it: the item and the field first."""
-    match = _MESSAGE.fullmatch(text)
+    match = re.fullmatch(_MESSAGE, text, re.DOTALL)
     assert match is not None  # every string matches
-    said, steps = match["what"], [(s[1], s[2]) for s in _STEP.finditer(match["path"] or "")]
+    said, steps = match["what"], [(s[1], s[2]) for s in re.finditer(_STEP, match["path"] or "")]
     missing = re.fullmatch(r"Object missing required field `(\w+)`", said)
     if missing:
         steps.append((missing[1], ""))
@@ -166,10 +180,11 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
     """
     if not records:
         return {}
-    fields, columns = _fields_of(type(records[0])), {}
-    for name, of in fields.ids.items():
-        column = columns[name] = list(map(attrgetter(name), records))
-        must = (belongs or {}).get(name)
+    ids, times = _columns_of(type(records[0]))
+    columns: dict[str, list[Any]] = {}
+    for name, table, get in ids:
+        column = columns[name] = list(map(get, records))
+        must = belongs.get(name) if belongs else None
         if must is not None:
             if column.count(must) != len(column):  # the ID asked for, valid: nothing more to check
                 index = next(i for i, value in enumerate(column) if value != must)
@@ -177,13 +192,13 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
                     f"{_where(where, index, name)}: a message of {_echo(column[index])}, not of {must!r},"
                     " the session asked for"
                 )
-        elif not _all_ids(column, of.table):
-            index = next(i for i, value in enumerate(column) if not is_id(value, of.table))
-            said = f"field {name!r} must be a {of.table} ID, got {_echo(column[index])}"
+        elif not _all_ids(column, table):
+            index = next(i for i, value in enumerate(column) if not is_id(value, table))
+            said = f"field {name!r} must be a {table} ID, got {_echo(column[index])}"
             raise FieldError(f"{_where(where, index)}{said}")
-    for name in fields.times:
-        column = columns[name] = list(map(attrgetter(name), records))
-        if set(map(attrgetter("tzinfo"), column)) != {UTC}:  # a time written with another offset than Z
+    for name, get in times:
+        column = columns[name] = list(map(get, records))
+        if set(map(_TZINFO, column)) != _UTC_ONLY:  # a time written with another offset than Z
             for index, (record, moment) in enumerate(zip(records, column, strict=True)):
                 try:
                     column[index] = moment.astimezone(UTC)
@@ -195,6 +210,23 @@ def _checked(records: list[R], where: str, belongs: dict[str, str] | None = None
     return columns
 
 
+_Getter: TypeAlias = Callable[[Any], Any]
+_Columns: TypeAlias = tuple[tuple[tuple[str, str, _Getter], ...], tuple[tuple[str, _Getter], ...]]
+_COLUMNS: dict[type[Any], _Columns] = {}
+_TZINFO = attrgetter("tzinfo")
+_UTC_ONLY = {UTC}
+
+
+def _columns_of(kind: type[_Record]) -> _Columns:
+    """A record class's ID fields (with their table) and time fields, each with its getter; read once a class."""
+    found = _COLUMNS.get(kind)
+    if found is None:
+        fields = _fields_of(kind)
+        ids = tuple((name, of.table, attrgetter(name)) for name, of in fields.ids.items())
+        found = _COLUMNS[kind] = (ids, tuple((name, attrgetter(name)) for name in fields.times))
+    return found
+
+
 def _where(where: str, index: int, field: str | None = None) -> str:
     if not where:
         return f"field {field!r}" if field else ""
@@ -203,12 +235,12 @@ def _where(where: str, index: int, field: str | None = None) -> str:
 
 def _all_ids(column: list[str], table: str) -> bool:
     joined = "\n".join(column)
-    return len(joined) == len(column) * (_ID_SIZE + 1) - 1 and _IDS[table][1].fullmatch(joined) is not None
+    return len(joined) == len(column) * (_ID_SIZE + 1) - 1 and _id_patterns(table)[1].fullmatch(joined) is not None
 
 
 def is_id(value: str, table: str) -> bool:
     """Whether `value` is a full ID of `table` as records carry it (its ULID upper case)."""
-    return _IDS[table][0].fullmatch(value) is not None
+    return _id_patterns(table)[0].fullmatch(value) is not None
 
 
 def is_cursor(value: str) -> bool:

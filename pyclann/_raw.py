@@ -1,43 +1,22 @@
 """Responses as users see them: a success's with its result (`RawResponse`), an error's (`ErrorResponse`).
 
-`client.with_raw_response.get_session(...)` runs the same method and returns a
-`RawResponse` around its result. The method's answer is caught on its way out
-of the client (a context variable, so that threads and tasks never see each
-other's), which keeps the raw view free of a second copy of every method. The
-views themselves, `RawChatClient` and `AsyncRawChatClient`, stand beside their
-clients, in `_sync_client` and `_async_client`.
+What a raw view returns (`client.with_raw_response.get_session(...)`), and what an error
+carries as `error.response`; how a raw view catches a call's answer is in `_answer`.
+Imported when first needed (a raw view, an error with a response, or naming
+`pyclann.RawResponse`), not with pyclann: both are attrs classes, and attrs alone costs
+`import pyclann` about a sixth of what httpx2 does.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx2
 
 T = TypeVar("T")
 U = TypeVar("U")
-P = ParamSpec("P")
-
-_SINK: ContextVar[list[httpx2.Response] | None] = ContextVar("pyclann_raw_sink", default=None)
-
-
-class Answer(NamedTuple, Generic[T]):
-    """A successful call, inside the client: its result and its response (a named tuple: one per call).
-
-    The public `RawResponse` is made from it only for a raw view, which most calls are not.
-    """
-
-    parsed: T
-    response: httpx2.Response
-
-    def raw(self) -> RawResponse[T]:
-        headers = self.response.headers
-        return RawResponse(self.parsed, self.response.status_code, headers, headers.get("x-request-id"))
 
 
 @attrs.frozen
@@ -106,42 +85,3 @@ class ErrorResponse:
             ValueError: If the body is not JSON (or was cut at the limit).
         """
         return json.loads(self.content)
-
-
-def record(response: httpx2.Response) -> None:
-    """Hand a successful response to the raw view that asked for it, if one did."""
-    sink = _SINK.get()
-    if sink is not None:
-        sink.append(response)
-
-
-def raw(method: Callable[P, T]) -> Callable[P, RawResponse[T]]:
-    """`method`, returning a `RawResponse` around its result."""
-
-    @functools.wraps(method)
-    def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[httpx2.Response] = []
-        token = _SINK.set(sink)
-        try:
-            result = method(*args, **kwargs)
-        finally:
-            _SINK.reset(token)
-        return Answer(result, sink[-1]).raw()
-
-    return call
-
-
-def araw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
-    """The async `method`, returning a `RawResponse` around its result."""
-
-    @functools.wraps(method)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        sink: list[httpx2.Response] = []
-        token = _SINK.set(sink)
-        try:
-            result = await method(*args, **kwargs)
-        finally:
-            _SINK.reset(token)
-        return Answer(result, sink[-1]).raw()
-
-    return call

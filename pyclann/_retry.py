@@ -28,8 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-import attrs
+from typing import NamedTuple
 
 # 409: a request with the same key is still being carried out; asked again later, the server replays it.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -48,8 +47,7 @@ if hasattr(os, "register_at_fork"):
 _WAITS: ContextVar[Waits | None] = ContextVar("pyclann_retry_waits", default=None)
 
 
-@attrs.frozen
-class Failure:
+class Failure(NamedTuple):
     """One attempt that did not succeed, as the retry rules need to know it.
 
     Attributes:
@@ -67,37 +65,75 @@ class Failure:
     in_doubt: bool = False
 
 
-@attrs.define
 class Attempts:
     """One call across its attempts: what happened so far, and what comes next.
 
-    Pure but for the clock and the random jitter, both injectable.
+    Pure but for the clock and the random jitter, both injectable. A plain class (one is made per
+    call): a dataclass would cost `import pyclann` a millisecond to write its methods.
+
+    Attributes:
+        max_retries: The most retries after the first attempt.
+        attempt_timeout: The seconds an attempt may take, or None for no bound.
+        total_timeout: The seconds the call may take across its attempts and waits, or None.
+        rng: The jitter's generator.
+        clock: The clock deadlines are read on.
+        retries: The retries made so far.
+        may_have_landed: Whether any attempt so far may have been carried out.
+        why_not: Why the last failure was not retried, when the rules had a reason beyond
+            "out of retries".
+        earlier_in_doubt: An earlier call with this write's key raised saying it may have been
+            carried out, and the server has not answered the key since: until it does, so may
+            this call's write have been.
+        earlier_seen: This client itself saw an earlier call with the key end (raise, or be
+            cancelled) once it may have been sent.
+        deadline: When the call must end (a `clock()` value), or None.
     """
 
-    max_retries: int
-    attempt_timeout: float | None = None
-    total_timeout: float | None = None
-    # Shared by default: a Random() per call would seed itself from os.urandom, the dearest step of a
-    # call that is never retried. pyclann's own, so that a program's seeded `random` is never drawn from.
-    rng: random.Random = attrs.field(factory=lambda: _JITTER, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
-    retries: int = 0
-    may_have_landed: bool = False
-    # Why the last failure was not retried, when the rules above had a reason beyond "out of retries".
-    why_not: str | None = None
-    # An earlier call with this write's key raised saying it may have been carried out, and the server
-    # has not answered the key since: until it does, so may this call's write have been.
-    earlier_in_doubt: bool = False
-    # This client itself saw an earlier call with the key end (raise, or be cancelled) once it may have
-    # been sent: the error can say so, rather than only that it cannot rule it out.
-    earlier_seen: bool = False
-    # When the call must end (a `clock()` value): given for each page of a walk, which shares one
-    # deadline; else `total_timeout` from now.
-    deadline: float | None = None
+    __slots__ = (
+        "attempt_timeout",
+        "clock",
+        "deadline",
+        "earlier_in_doubt",
+        "earlier_seen",
+        "max_retries",
+        "may_have_landed",
+        "retries",
+        "rng",
+        "total_timeout",
+        "why_not",
+    )
 
-    def __attrs_post_init__(self) -> None:
-        if self.deadline is None and self.total_timeout is not None:
-            self.deadline = self.clock() + self.total_timeout
+    def __init__(
+        self,
+        max_retries: int,
+        attempt_timeout: float | None = None,
+        total_timeout: float | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        earlier_in_doubt: bool = False,
+        earlier_seen: bool = False,
+        deadline: float | None = None,
+    ) -> None:
+        self.max_retries = max_retries
+        self.attempt_timeout = attempt_timeout
+        self.total_timeout = total_timeout
+        # Shared by default: a Random() per call would seed itself from os.urandom, the dearest step of a
+        # call that is never retried. pyclann's own, so that a program's seeded `random` is never drawn from.
+        self.rng = _JITTER if rng is None else rng
+        self.clock = clock
+        self.retries = 0
+        self.may_have_landed = False
+        self.why_not: str | None = None
+        self.earlier_in_doubt = earlier_in_doubt
+        # This client itself saw an earlier call with the key end (raise, or be cancelled) once it may have
+        # been sent: the error can say so, rather than only that it cannot rule it out.
+        self.earlier_seen = earlier_seen
+        # When the call must end (a `clock()` value): given for each page of a walk, which shares one
+        # deadline; else `total_timeout` from now.
+        if deadline is None and total_timeout is not None:
+            deadline = clock() + total_timeout
+        self.deadline = deadline
 
     @property
     def out_of_time(self) -> bool:
@@ -159,12 +195,14 @@ def _retried_status(failure: Failure) -> bool:
     return failure.status in RETRY_STATUSES or (failure.status is not None and 200 <= failure.status < 300)
 
 
-@attrs.frozen
 class Waits:
     """The waits between attempts, as tests shape them: each is noted, and slept `scale` times as long."""
 
-    scale: float
-    noted: list[float] = attrs.field(factory=list)
+    __slots__ = ("noted", "scale")
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.noted: list[float] = []
 
     def take(self, wait: float) -> float:
         """Note `wait`; the seconds to sleep instead."""

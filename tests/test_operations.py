@@ -416,7 +416,8 @@ async def test_without_a_key_each_call_makes_a_new_one(method: str) -> None:
     assert first is not None
     assert second is not None
     assert first != second
-    assert uuid.UUID(first).version == 4
+    made = uuid.UUID(first)
+    assert (made.version, made.variant, str(made)) == (4, uuid.RFC_4122, first)
 
 
 @pytest.mark.parametrize("key", ["", "has space", "tab\t", "é", "\ud800", "x" * 256])

@@ -23,8 +23,8 @@ from pyclann import (
     ClannServerError,
     MessageRole,
 )
+from pyclann._answer import Answer
 from pyclann._operations import Operation
-from pyclann._raw import Answer
 
 T = TypeVar("T")
 _RETRIED = (ClannConnectionError, ClannServerError, ClannResponseError)
