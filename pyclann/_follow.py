@@ -6,8 +6,8 @@ timeout outlasts the wait (the server holds the request that long before it answ
 an empty page), failures that may heal are retried for as long as the follow runs
 (the retry policy of `pyclann._retry`: capped exponential backoff with jitter,
 `Retry-After` honoured), and `total_timeout` does not apply, as a follow has no end.
-An answer that is empty and early (a server that does not hold requests, or one
-shutting down) is followed by a pause, so that an idle follow sends at most one
+An answer that is empty and early (a server that does not hold requests) is
+followed by a pause, so that an idle follow sends at most one
 request per wait.
 """
 

@@ -262,6 +262,31 @@ def test_the_follow_rides_out_a_restart_of_the_dev_server_resuming_after_the_las
     chat.close()
 
 
+@slow
+def test_a_follow_whose_request_is_held_when_the_server_stops_resumes_soon_after_the_restart(tmp_path: Path) -> None:
+    # The stopping server answers the held request 503 with Retry-After: 1, not an empty page, which
+    # would have the follow wait out a whole `wait` (30 s) before asking again.
+    database = tmp_path / "chat.sqlite3"
+    stack = contextlib.ExitStack()
+    server = stack.enter_context(dev_server(database=database))
+    chat = server.client("alice")
+    session = chat.create_session("Held", "alice")
+    follow = chat.follow_messages(session, wait=30)
+    got: list[ChatMessage] = []
+    reader = threading.Thread(target=lambda: got.append(next(follow)), daemon=True)
+    reader.start()
+    port = server.port
+    time.sleep(1.0)  # the follow's first request is sent at once, and held: the session is quiet
+    stack.close()
+    assert not got, "answered by the stop: a 503 is retried, not yielded"
+    with dev_server(database=database, port=port) as again, again.client("alice") as writer:
+        sent = writer.append_message(session, "assistant", "after the restart")
+        reader.join(20)  # well under the 30 s an empty answer would have cost
+        assert [m.id for m in got] == [sent.id]
+    follow.close()
+    chat.close()
+
+
 # Stopping it ------------------------------------------------------------------------------------------------
 
 
@@ -377,7 +402,7 @@ def test_the_read_timeout_outlasts_the_wait_so_a_held_request_is_not_taken_for_a
 
 @slow
 def test_an_idle_follow_sends_at_most_one_request_per_wait_even_when_answered_at_once() -> None:
-    # A server that does not hold requests (one without `wait`, or one shutting down) answers empty at once.
+    # A server that does not hold requests (one without `wait`) answers empty at once.
     answered: list[float] = []
 
     def empty(exchange: Exchange) -> None:

@@ -42,6 +42,8 @@ WRITES = frozenset({"POST", "PATCH", "DELETE"})
 # The writes that wake a long poll on their session, once committed: an append (its page
 # has a message now) and a delete (its answer is a 404 now).
 _RINGING = frozenset({"append_message", "delete_session"})
+# What a long poll held when the server stops is answered with: ask again in a second, on a new connection.
+_STOPPING = {"Connection": "close", "Retry-After": "1"}
 _MAX_LOGGED_PATH = 200
 # How long `reset` waits for the server's event loop to carry it out.
 _RESET_PATIENCE = 30.0
@@ -197,6 +199,10 @@ class ChatApp:
             held = await self.bell.hold(
                 route.path["session_ulid"], seconds, lambda: handler(call), lambda r: r.empty, receive, share
             )
+            if self.bell.stopping and held.empty:
+                # Not an empty page: that would tell a follower the session is quiet, and it would wait a
+                # whole `wait` before asking again, past the restart. A 503 it retries, a second later.
+                raise Problem("unavailable", "the server is stopping: ask again shortly", headers=_STOPPING)
             answered = answer(held)
             if self.bell.stopping:
                 # The connection ends with the server: the client asks again elsewhere, or later.

@@ -120,9 +120,12 @@ def sync_detailed(
       moment would get it;
     * `wait` runs out: an empty page, `has_more` false;
     * the session is deleted: 404 (`not-found`), as any later request gets;
-    * the server shuts down: it answers at once with the empty page, so that
-      a stopping server does not keep its clients for up to 30 seconds, and
-      they ask again elsewhere or later.
+    * the server shuts down: it answers at once, 503 (`unavailable`) with
+      `Retry-After: 1` and `Connection: close`, so that a stopping server
+      does not keep its clients for up to 30 seconds, and they ask again
+      (elsewhere, or once it is back) a second later. Not an empty page:
+      that would say the session was quiet, and a follower would wait a
+      whole `wait` before asking again, well past a restart.
 
     So a follower loops: ask with `after` set to the last message it has and
     `wait` set, take what comes, ask again. It learns of a new message within
@@ -207,9 +210,12 @@ def sync(
       moment would get it;
     * `wait` runs out: an empty page, `has_more` false;
     * the session is deleted: 404 (`not-found`), as any later request gets;
-    * the server shuts down: it answers at once with the empty page, so that
-      a stopping server does not keep its clients for up to 30 seconds, and
-      they ask again elsewhere or later.
+    * the server shuts down: it answers at once, 503 (`unavailable`) with
+      `Retry-After: 1` and `Connection: close`, so that a stopping server
+      does not keep its clients for up to 30 seconds, and they ask again
+      (elsewhere, or once it is back) a second later. Not an empty page:
+      that would say the session was quiet, and a follower would wait a
+      whole `wait` before asking again, well past a restart.
 
     So a follower loops: ask with `after` set to the last message it has and
     `wait` set, take what comes, ask again. It learns of a new message within
@@ -289,9 +295,12 @@ async def asyncio_detailed(
       moment would get it;
     * `wait` runs out: an empty page, `has_more` false;
     * the session is deleted: 404 (`not-found`), as any later request gets;
-    * the server shuts down: it answers at once with the empty page, so that
-      a stopping server does not keep its clients for up to 30 seconds, and
-      they ask again elsewhere or later.
+    * the server shuts down: it answers at once, 503 (`unavailable`) with
+      `Retry-After: 1` and `Connection: close`, so that a stopping server
+      does not keep its clients for up to 30 seconds, and they ask again
+      (elsewhere, or once it is back) a second later. Not an empty page:
+      that would say the session was quiet, and a follower would wait a
+      whole `wait` before asking again, well past a restart.
 
     So a follower loops: ask with `after` set to the last message it has and
     `wait` set, take what comes, ask again. It learns of a new message within
@@ -374,9 +383,12 @@ async def asyncio(
       moment would get it;
     * `wait` runs out: an empty page, `has_more` false;
     * the session is deleted: 404 (`not-found`), as any later request gets;
-    * the server shuts down: it answers at once with the empty page, so that
-      a stopping server does not keep its clients for up to 30 seconds, and
-      they ask again elsewhere or later.
+    * the server shuts down: it answers at once, 503 (`unavailable`) with
+      `Retry-After: 1` and `Connection: close`, so that a stopping server
+      does not keep its clients for up to 30 seconds, and they ask again
+      (elsewhere, or once it is back) a second later. Not an empty page:
+      that would say the session was quiet, and a follower would wait a
+      whole `wait` before asking again, well past a restart.
 
     So a follower loops: ask with `after` set to the last message it has and
     `wait` set, take what comes, ask again. It learns of a new message within
