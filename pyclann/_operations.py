@@ -234,6 +234,9 @@ def list_messages(
     return page
 
 
+FOLLOW_MEMORY = 10_000
+"""How many of the latest message IDs a follow remembers, to refuse a server's repeat (about 1.5 MB at most)."""
+
 MAX_WAIT = 30
 """The longest a server holds a messages listing waiting for a new message, in seconds (the contract's `wait`)."""
 
@@ -254,7 +257,7 @@ def follow_messages(
         start = None if after is None else message_ulid(after, "after")
         limit = _page_size(page_size)
         held = _wait(wait)
-    walk = _parse.MessageWalk(ulid, start)
+    walk = _parse.MessageWalk(ulid, start, remember=FOLLOW_MEMORY)
 
     def poll(last: str | None) -> Operation[MessagePage]:
         if not _loaded:

@@ -306,16 +306,19 @@ class MessageWalk:
     every such server keeps: times never go back, no message comes twice, and no page
     holds the message the walk started after. So a server that repeats or goes back
     cannot make a walk loop or yield a message twice. A walk remembers the ID of each
-    message it has read (about 100 bytes each) to know.
+    message it has read (about 150 bytes each) to know; given `remember`, only the IDs of
+    that many of the latest (a follow reads for days: its memory must not grow with them).
     """
 
-    __slots__ = ("_latest", "_seen", "_session")
+    __slots__ = ("_latest", "_remember", "_seen", "_session")
 
-    def __init__(self, session_ulid: str, after: str | None) -> None:
+    def __init__(self, session_ulid: str, after: str | None, remember: int | None = None) -> None:
         self._session = f"chat_session:{session_ulid}"
         self._latest: datetime | None = None
+        self._remember = remember
         # The message the walk starts after counts as read: a page must not hold it either.
-        self._seen = set[str]() if after is None else {f"chat_message:{after}"}
+        # A dict, not a set: its order is the order read, so the oldest can be forgotten first.
+        self._seen = dict[str, None]() if after is None else {f"chat_message:{after}": None}
 
     def read(self, body: bytes) -> tuple[list[ChatMessage], str | None]:
         items, ids, times, cursor = message_page(body, self._session)
@@ -332,12 +335,15 @@ class MessageWalk:
         if self._latest is not None and times[0] < self._latest:
             raise FieldError(f"item 0 of 'data' is older than the previous page's last: {ids[0]!r}")
         read = len(seen)
-        if not seen.isdisjoint(ids):
+        if not seen.keys().isdisjoint(ids):
             index = next(i for i, each in enumerate(ids) if each in seen or each in ids[:i])
         else:
-            seen.update(ids)
+            seen.update(dict.fromkeys(ids))
             if len(seen) == read + len(ids):
                 self._latest = times[-1]
+                if self._remember is not None:
+                    for _ in range(len(seen) - self._remember):
+                        del seen[next(iter(seen))]
                 return
             index = next(i for i, each in enumerate(ids) if each in ids[:i])  # the walk ends: `seen` is past use
         raise FieldError(f"item {index} of 'data' repeats a message the walk has read: {ids[index]!r}")

@@ -418,3 +418,40 @@ def test_an_idle_follow_sends_at_most_one_request_per_wait_even_when_answered_at
     gaps = [later - earlier for earlier, later in itertools.pairwise(answered)]
     assert len(gaps) == 2
     assert all(gap >= 0.9 for gap in gaps), gaps
+
+
+@slow
+def test_a_long_follow_remembers_a_bounded_number_of_messages() -> None:
+    # A bot follows for days: what the follow keeps to refuse a server's repeats must not grow with it.
+    import json
+    import tracemalloc
+    from datetime import UTC, datetime, timedelta
+
+    import httpx2
+
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        after = request.url.params.get("after")
+        first = 0 if after is None else int(after[-8:]) + 1
+        page = [
+            {**message(n), "created_at": (start + timedelta(seconds=n)).isoformat().replace("+00:00", "Z")}
+            for n in range(first, first + 100)
+        ]
+        return httpx2.Response(200, content=json.dumps(message_page(page)).encode())
+
+    http = httpx2.Client(transport=httpx2.MockTransport(answer))
+    with ChatClient("http://127.0.0.1:9", token="t", http_client=http) as chat:
+        follow = chat.follow_messages(SESSION_ID)
+        tracemalloc.start()  # from the start: what is kept, then forgotten, is counted both ways
+        try:
+            for _ in range(12_000):
+                next(follow)
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(12_000):
+                next(follow)
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        follow.close()
+    assert grown < 400_000, f"12,000 more messages kept {grown:,} bytes"
