@@ -178,10 +178,11 @@ class _BaseClient:
         self._conn.note(op, attempts.seen_in_doubt or (error.may_have_landed and not op.callers_key))
         return error
 
-    def _closed(self, op: _operations.Operation[Any]) -> ClannError:
+    def _closed(self, op: _operations.Operation[Any], attempts: Attempts | None = None) -> ClannError:
+        """The error for a call on a closed client; `attempts`: the call's so far, when it was closed under it."""
         what = f"this {type(self).__name__}, or the client it was copied from, is closed"
-        # Nothing is sent; but a write left in doubt by an earlier call stays in doubt.
-        return self._give_up(op, ClannUsageError(f"{op.name}: {what}"), None, self._attempts(op))
+        # Nothing more is sent; but a write left in doubt, by this call or an earlier one, stays in doubt.
+        return self._give_up(op, ClannUsageError(f"{op.name}: {what}"), None, attempts or self._attempts(op))
 
     def _request(self, op: _operations.Operation[Any], left: float | None, watched: _failures.Watch) -> httpx2.Request:
         settings = self._settings

@@ -175,6 +175,9 @@ class ChatClient(_BaseClient):
                 if isinstance(outcome, Answer):
                     return outcome
                 failed, failure = outcome
+            if self._conn.closed:  # closed under the call (a follow's held request, say): not a network failure
+                attempts.may_have_landed |= failure.in_doubt
+                raise self._closed(op, attempts)
             wait = attempts.wait_after(failure)
             if wait is None:
                 raise self._give_up(op, failed, cause, attempts)

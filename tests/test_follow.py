@@ -27,6 +27,7 @@ from pyclann import (
     ClannInvalidIdError,
     ClannNotFoundError,
     ClannPermissionError,
+    ClannUsageError,
 )
 from pyclann.testing import DevServer, dev_server, instant_retries
 from tests.helpers import (
@@ -351,7 +352,35 @@ def test_closing_the_client_from_another_thread_ends_a_sync_follow_at_its_next_r
         chat.close()
         thread.join(10)
         assert [type(error).__name__ for error in ended] == ["ClannUsageError"]
+        assert "ChatClient, or the client it was copied from, is closed" in str(ended[0])
+        assert "attempts" not in str(ended[0]), "a close is not a network failure to retry"
         assert server.connections == 1, "no request after the close"
+
+
+async def test_an_async_follow_whose_client_is_closed_under_its_held_request_ends_saying_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asked = threading.Event()
+
+    def held(exchange: Exchange) -> None:
+        exchange.read_request()
+        asked.set()
+        exchange.wait(5)  # held: the close comes first
+        exchange.send(response(200, message_page([])))
+
+    with Server(held) as server:
+        chat = AsyncChatClient(server.url, token="t")
+
+        async def follow() -> None:
+            async for _ in chat.follow_messages(SESSION_ID, wait=10):
+                pass
+
+        task = asyncio.create_task(follow())
+        assert await asyncio.to_thread(asked.wait, 10)
+        await chat.aclose()
+        with pytest.raises(ClannUsageError, match="AsyncChatClient, or the client it was copied from, is closed"):
+            await asyncio.wait_for(task, 10)
+    assert not [r for r in caplog.records if ": retry " in r.getMessage()], "a close is not retried"
 
 
 @slow
