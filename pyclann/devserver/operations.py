@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .pages import decode_cursor, message_page, session_page
+from .pages import decode_cursor, listing_tag, message_page, session_page
 from .problems import Problem, echo, invalid_fields
 from .store import Store
 
@@ -80,13 +80,14 @@ class Operations:
     def list_sessions(self, call: Call) -> Result:
         created_by = call.params["created_by"]
         self._require_self(call, created_by)
-        cursor = call.params.get("cursor")
-        # A walk reads every page as of its first: its cursors carry that time.
-        as_of, after = decode_cursor(cursor) if cursor is not None else (None, None)
+        cursor, tree = call.params.get("cursor"), call.params.get("tree")
+        tag = listing_tag(created_by, tree)
+        # A walk reads every page as of its first: its cursors carry that time, and their listing.
+        as_of, after = decode_cursor(cursor, tag) if cursor is not None else (None, None)
         as_of = as_of or self.store.latest()
         limit = call.params["limit"]
-        sessions = self.store.sessions(created_by, call.params.get("tree"), after, limit + 1, as_of)
-        return Result(200, session_page(sessions, limit, as_of))
+        sessions = self.store.sessions(created_by, tree, after, limit + 1, as_of)
+        return Result(200, session_page(sessions, limit, as_of, tag))
 
     def create_session(self, call: Call) -> Result:
         body = call.body

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, settings
 
 from pyclann.devserver.app import ChatApp
 from pyclann.devserver.operations import KNOWN_ROLES
-from pyclann.devserver.pages import encode_cursor
+from pyclann.devserver.pages import encode_cursor, listing_tag
 from pyclann.devserver.problems import Problem
 from pyclann.devserver.store import Store
 
@@ -122,7 +122,8 @@ def _acceptable_query(query: dict[str, Any]) -> dict[str, Any]:
         # A position anywhere in the listing: a walk's start, a time, and a ULID drawn from the generated value.
         ulid = "0" + "".join("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[ord(c) % 32] for c in (cursor * 25)[:25])
         time = "2026-11-26T12:00:00.000000Z"
-        query = {**query, "cursor": encode_cursor(time, time, ulid)}
+        tag = listing_tag(str(query.get("created_by")), query.get("tree"))
+        query = {**query, "cursor": encode_cursor(time, time, ulid, tag)}
     after = query.get("after")
     if isinstance(after, str) and AFTER.fullmatch(after):
         query = {key: value for key, value in query.items() if key != "after"}

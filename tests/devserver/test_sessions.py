@@ -223,6 +223,21 @@ def test_a_cursor_of_an_earlier_server_still_walks_on(http: TestClient) -> None:
     assert listed(http, f"created_by=alice&cursor={old}") == [made[1], made[0]]
 
 
+@pytest.mark.parametrize("other", ["tree=oak", "tree=elm"], ids=["the tree's", "another tree's"])
+def test_a_cursor_is_taken_only_by_the_listing_that_gave_it(http: TestClient, other: str) -> None:
+    for tree in ("oak", "oak", "oak", None):
+        new_session(http, tree=tree)
+    given = http.get(f"{SESSIONS}?created_by=alice&limit=1", headers=ALICE).json()["next_cursor"]
+    # The whole listing's cursor, given to the listing of one tree (or the other way), would walk on
+    # from a position the listing never gave: it is refused, as its words say.
+    response = http.get(f"{SESSIONS}?created_by=alice&{other}&cursor={given}", headers=ALICE)
+    assert response.status_code == 400
+    assert "cursor: not a cursor of this listing" in response.json()["detail"]
+    scoped = http.get(f"{SESSIONS}?created_by=alice&tree=oak&limit=1", headers=ALICE).json()["next_cursor"]
+    assert http.get(f"{SESSIONS}?created_by=alice&tree=oak&cursor={scoped}", headers=ALICE).status_code == 200
+    assert http.get(f"{SESSIONS}?created_by=alice&cursor={scoped}", headers=ALICE).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("query", "says"),
     [
