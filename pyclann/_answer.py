@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Generic, NamedTuple, ParamSpec, TypeVar
 
 import httpx2
 
+from ._failures import request_id
+
 if TYPE_CHECKING:
     from ._raw import RawResponse
 
@@ -39,8 +41,8 @@ class Answer(NamedTuple, Generic[T]):
     def raw(self) -> RawResponse[T]:
         from ._raw import RawResponse
 
-        headers = self.response.headers
-        return RawResponse(self.parsed, self.response.status_code, headers, headers.get("x-request-id"))
+        response = self.response
+        return RawResponse(self.parsed, response.status_code, response.headers, request_id(response))
 
 
 def record(response: httpx2.Response) -> None:

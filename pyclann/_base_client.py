@@ -225,10 +225,10 @@ class _BaseClient:
     def _outcome(
         self, op: _operations.Operation[T], response: httpx2.Response, body: bytes
     ) -> Answer[T] | tuple[ClannError, Failure]:
-        status, headers = response.status_code, response.headers
-        request_id = headers.get("x-request-id")
+        status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
             target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
+            request_id = _failures.request_id(response)
             shown = None if request_id is None else printable(request_id, SHORT)  # the server's: escaped, clipped
             logger.debug("%s %s -> %d (request id %s)", op.method, target, status, shown)
         if status != op.success:

@@ -14,7 +14,7 @@ import zlib
 import httpx2
 
 from ._failures import BodyError, Late
-from ._printable import SHORT, printable
+from ._printable import SHORT, quoted
 
 ERROR_BODY_LIMIT = 64 * 1024
 """An error response's body is read up to 64 KiB; a problem document is far smaller."""
@@ -55,7 +55,7 @@ class Body:
             self._raw_fallback = True
         else:
             self._decoder = None
-            self._fail(f"the response's Content-Encoding {printable(repr(encoding), SHORT)} is not one pyclann reads")
+            self._fail(f"the response's Content-Encoding {quoted(encoding, SHORT)} is not one pyclann reads")
 
     def feed(self, chunk: bytes) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:

@@ -19,7 +19,7 @@ from typing import Final
 
 import httpx2
 
-from ._printable import printable
+from ._printable import quoted
 from ._types import NotGiven
 from ._version import __version__
 from .errors import ClannConfigError
@@ -308,4 +308,4 @@ def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _clip(text: str) -> str:
-    return printable(repr(text), 80)
+    return quoted(text, 80)

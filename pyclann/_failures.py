@@ -166,8 +166,10 @@ def answer_error(
 ) -> tuple[ClannError, Failure]:
     """The error a non-2xx response stands for, carrying it as `.response`, with no credential in it."""
     body = without_secrets(response, body)
-    found = status_error(response.status_code, response.headers, body, base_url=base_url, path=path)
-    found[0].response = kept(response, body)
+    answer = kept(response, body)
+    # Its headers, with any credential the server echoed redacted: a request ID is shown in the message.
+    found = status_error(response.status_code, answer.headers, body, base_url=base_url, path=path)
+    found[0].response = answer
     return found
 
 
@@ -188,7 +190,7 @@ def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: boo
     body = without_secrets(response, body[:_MAX_BODY])
     detail = _text(without_secrets(response, detail.encode()))  # it may quote the body
     # The message clips the detail itself, saying how long it was; the attribute keeps its first characters.
-    error = ClannResponseError(status, detail, request_id=response.headers.get("x-request-id"), body=_text(body))
+    error = ClannResponseError(status, detail, request_id=request_id(response), body=_text(body))
     error.detail = _clip(detail)
     error.response = kept(response, body)
     # A 2xx means the server did the work, whatever happened to the body on the way.
@@ -200,7 +202,7 @@ def stuck_cursor(page: httpx2.Response) -> ClannError:
     error = ClannResponseError(
         page.status_code,
         "the listing's cursor did not advance; the walk was stopped",
-        request_id=page.headers.get("x-request-id"),
+        request_id=request_id(page),
     )
     error.response = kept(page, b"")
     return error
@@ -220,6 +222,16 @@ def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
                 value = value.replace(secret, _REDACTED)
         headers.append((name, value))
     return ErrorResponse(response.status_code, httpx2.Headers(headers), without_secrets(response, body[:_MAX_BODY]))
+
+
+def request_id(response: httpx2.Response) -> str | None:
+    """The response's `X-Request-Id`, with any credential of its request that the server echoed in it redacted."""
+    found = response.headers.get("x-request-id")
+    if found is not None:
+        # A token and cookies are ASCII (pyclann sends no other), so they read the same however the value decoded.
+        for secret in _secrets(response):
+            found = found.replace(secret.decode("ascii", "replace"), _REDACTED.decode())
+    return found
 
 
 def without_secrets(response: httpx2.Response, body: bytes) -> bytes:

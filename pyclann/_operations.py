@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, TypeVar
 import msgspec
 
 from . import _parse
-from ._printable import printable
+from ._printable import quoted
 from ._types import NotGiven
 from .errors import ClannError, ClannInvalidArgumentError
 from .models import ChatMessage, ChatSession, MessageRole
@@ -490,7 +490,7 @@ def _unset(value: T | None) -> T | Unset:
 
 
 def _parse_echo(value: str) -> str:
-    return printable(repr(value), 60)
+    return quoted(value, 60)
 
 
 def _wait(wait: int) -> int:

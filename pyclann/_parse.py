@@ -24,7 +24,7 @@ from typing import Any, TypeAlias, TypeVar
 import msgspec
 
 from . import models
-from ._printable import printable
+from ._printable import quoted
 from .models import ChatMessage, ChatSession, _fields_of, _Record
 
 R = TypeVar("R", bound=_Record)
@@ -449,4 +449,4 @@ def nothing(body: bytes) -> None:
 
 
 def _echo(value: object) -> str:
-    return printable(repr(value), 60)
+    return quoted(value, 60)

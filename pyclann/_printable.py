@@ -57,6 +57,20 @@ def printable(text: str, limit: int = DETAIL) -> str:
     return "".join(kept) + said
 
 
+def quoted(value: object, limit: int = DETAIL) -> str:
+    """`value` as `repr` writes it, made printable, for an error that echoes what it was given.
+
+    A string longer than `limit` is cut to its first `limit` characters, then says its whole
+    length: the value's own, not its repr's, which adds quotes and escapes. Anything else is
+    clipped as `printable` clips it.
+    """
+    if not isinstance(value, str):
+        return printable(repr(value), limit)
+    if len(value) <= limit:
+        return escaped(repr(value))
+    return f"{escaped(repr(value[:limit]))}{_ELLIPSIS} ({len(value)} characters)"
+
+
 def escaped(text: str) -> str:
     """`text`, each character outside printable ASCII escaped, whole: for a repr, which shows all it has."""
     return text if text.isascii() and text.isprintable() else _escaped(text)

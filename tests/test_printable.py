@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx2
 import pytest
@@ -194,3 +194,26 @@ async def test_a_long_detail_of_escapes_is_clipped_between_escapes(char: str) ->
     shown = said[said.index(": ") + 2 : said.index("... (5001 characters)")]
     assert eval(f'"{shown}"') == "a" + char * (len(eval(f'"{shown}"')) - 1)  # noqa: S307 - whole escapes only
     assert len(shown) <= 500
+
+
+# An argument pyclann refuses is echoed back: cut, and its length is the value's own, not its repr's.
+LONG_ARGUMENTS = {
+    "cursor": lambda chat, value: chat.list_sessions_page("alice", cursor=value),
+    "idempotency_key": lambda chat, value: chat.create_session("t", created_by="alice", idempotency_key=value),
+}
+
+
+@pytest.mark.parametrize("refuse", LONG_ARGUMENTS.values(), ids=LONG_ARGUMENTS.keys())
+@pytest.mark.parametrize("value", ["a" * 300 + "!", "\u00e9" * 300, "\n" * 1000])
+def test_a_long_refused_argument_is_echoed_in_part_with_its_own_length(
+    refuse: Callable[[ChatClient, str], object], value: str
+) -> None:
+    recorder = Recorder(respond(500))
+    with pytest.raises(ClannError) as caught:
+        refuse(sync_client(recorder), value)
+    message = str(caught.value)
+    assert f"... ({len(value)} characters)" in message
+    assert message.isascii()
+    assert message.isprintable()
+    assert len(message) < 1000
+    assert recorder.requests == []

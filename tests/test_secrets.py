@@ -18,13 +18,14 @@ from typing import Any
 import httpx2
 import pytest
 
-from pyclann import AsyncChatClient, ChatClient, ClannError
+from pyclann import AsyncChatClient, ChatClient, ClannError, ClannResponseError
 from pyclann.testing import dev_server, instant_retries
 from tests.helpers import (
     BASE,
     METHODS,
     PATHS,
     SESSION,
+    SESSION_ID,
     TOKEN,
     Recorder,
     async_client,
@@ -33,6 +34,10 @@ from tests.helpers import (
     invoke,
     problem,
     respond,
+    session,
+    session_page,
+    success,
+    sync_client,
 )
 from tests.servers import Exchange, Server, answering, head, refused_url, response
 
@@ -83,6 +88,20 @@ ANSWERS: dict[str, Callable[[], Any]] = {
     "broken json": lambda: respond(200, b"{broken"),
     "connect": lambda: httpx2.ConnectError("refused"),
     "timeout": lambda: httpx2.ReadTimeout("slow"),
+    # A server or a proxy that echoes the request's token: in the request ID an error's message shows,
+    # in every header an error reads, and in a body that is not JSON.
+    "404 echoing the token in its request id": lambda: respond(
+        404, problem(404, "no such session"), {"X-Request-Id": f"req-{TOKEN}"}
+    ),
+    "503 echoing the token in every header": lambda: respond(
+        503,
+        problem(503, "busy"),
+        {"X-Request-Id": TOKEN, "Retry-After": TOKEN, "X-Should-Retry": TOKEN, "Content-Language": TOKEN},
+    ),
+    "2xx broken json echoing the token": lambda: respond(200, b"{" + TOKEN.encode(), {"X-Request-Id": TOKEN}),
+    "2xx gzip that is not, echoing the token": lambda: respond(
+        200, b"{}", {"X-Request-Id": TOKEN, "Content-Encoding": f"br, {TOKEN}"}
+    ),
 }
 
 
@@ -97,6 +116,22 @@ async def test_errors_and_debug_logs_never_hold_the_token(
     assert TOKEN not in rendered(caught.value)
     assert TOKEN not in caplog.text
     assert all(TOKEN not in repr(record.__dict__) for record in caplog.records)
+
+
+def test_a_raw_views_request_id_never_holds_an_echoed_token() -> None:
+    chat = sync_client(Recorder(success("get_session", {"X-Request-Id": f"req-{TOKEN}"})))
+    raw = chat.with_raw_response.get_session(SESSION_ID)
+    assert raw.request_id == "req-[redacted]"
+    assert TOKEN not in repr(raw)
+
+
+def test_a_stuck_walks_error_never_holds_an_echoed_token() -> None:
+    stuck = respond(200, session_page([session(2)], "stuck"), {"X-Request-Id": TOKEN})
+    chat = sync_client(Recorder(respond(200, session_page([session(1)], "stuck")), stuck))
+    with pytest.raises(ClannResponseError, match="did not advance") as caught:
+        chat.list_sessions("alice")
+    assert caught.value.request_id == "[redacted]"
+    assert TOKEN not in rendered(caught.value)
 
 
 # Tracebacks with locals, at every phase of a real exchange -------------------------------------------
