@@ -35,7 +35,7 @@ from typing import Any
 
 from .explain import MAX_FIELDS, field_errors, message
 from .problems import Problem, echo, invalid_fields, some
-from .spec import Operation, Spec
+from .spec import Operation, Spec, shared_spec
 
 # An integer parameter has at most 18 digits, so that `int()` always takes it: it
 # refuses more than 4,300 with a ValueError, and no parameter's range needs more.
@@ -49,7 +49,7 @@ class Contract:
     """Checks requests and responses against openapi.yaml."""
 
     def __init__(self, spec: Spec | None = None) -> None:
-        self.spec = spec or Spec()
+        self.spec = spec or shared_spec()
         self._problem = self.spec.validator("#/components/schemas/Problem")
 
     def check_parameters(
