@@ -19,6 +19,7 @@ from . import _failures, _follow, _io, _operations
 from . import _operations as ops
 from ._answer import Answer, araw
 from ._base_client import _BaseClient, kept
+from ._body import Body
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
@@ -151,14 +152,7 @@ class AsyncChatClient(_BaseClient):
                 with scope:
                     response = await self._http.send(self._request(op, left, watched), stream=True)
                     try:
-                        body = self._body(response, ends)
-                        if response.is_stream_consumed:  # a mock transport's, read and decoded already
-                            body.feed(response.content)
-                        else:
-                            async for chunk in response.aiter_raw():
-                                body.feed(chunk)
-                                if body.full:  # an error's body, read as far as it is kept
-                                    break
+                        body = await self._read(response, ends)
                     finally:
                         await response.aclose()
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
@@ -187,6 +181,22 @@ class AsyncChatClient(_BaseClient):
                 except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
                     self._stopped(op, attempts, None)
                     raise
+
+    async def _read(self, response: httpx2.Response, ends: float | None) -> Body:
+        """The response's body, as far as it is kept.
+
+        A frame of its own, gone once it returns: a chunk as it came off the wire (a server may
+        echo the request's token in it) is never among the locals of a frame an error is raised in.
+        """
+        body = self._body(response, ends)
+        if response.is_stream_consumed:  # a mock transport's, read and decoded already
+            body.feed(response.content)
+        else:
+            async for chunk in response.aiter_raw():
+                body.feed(chunk)
+                if body.full:  # an error's body, read as far as it is kept
+                    break
+        return body
 
     async def _pages(
         self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False

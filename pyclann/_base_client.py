@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx2
 import msgspec
 
-from . import _config, _failures, _operations, _parse
+from . import _config, _failures, _operations, _parse, _redact
 from ._answer import Answer, record
 from ._body import ERROR_BODY_LIMIT, Body
 from ._config import Secret, Settings
@@ -227,7 +227,8 @@ class _BaseClient:
     ) -> Answer[T] | tuple[ClannError, Failure]:
         status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
-            target = response.request.url.raw_path.decode("ascii", "replace")  # the path and the query: which page
+            # The path and the query: which page. A cursor is the server's, and may echo what it was sent.
+            target = _redact.text(response.request.url.raw_path.decode("ascii", "replace"), _redact.secrets(response))
             request_id = _failures.request_id(response)
             shown = None if request_id is None else printable(request_id, SHORT)  # the server's: escaped, clipped
             logger.debug("%s %s -> %d (request id %s)", op.method, target, status, shown)

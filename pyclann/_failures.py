@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx2
 
-from . import _parse
+from . import _parse, _redact
 from ._printable import DETAIL, SHORT, printable
 from ._retry import Attempts, Failure
 from .errors import (
@@ -63,7 +63,6 @@ _DELTA_SECONDS = r"[0-9]+(?:\.[0-9]+)?"  # compiled when first used (by re's cac
 _MAX_BODY = 64 * 1024
 # Headers whose values are credentials: an error's `response` never shows them.
 _CREDENTIAL_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie", b"set-cookie"})
-_REDACTED = b"[redacted]"
 # The longest message an error carries: a detail, a request ID, and what pyclann says about the call.
 _MESSAGE = 4 * DETAIL
 
@@ -133,7 +132,7 @@ def status_error(
     status: int, headers: Mapping[str, str], body: bytes, *, base_url: str | None = None, path: str | None = None
 ) -> tuple[ClannError, Failure]:
     """The error a non-2xx response stands for; given the base URL and the path, a 404 says if the path doubled."""
-    cls = _STATUS_ERRORS.get(status) or (ClannServerError if status >= 500 else ClannAPIError)
+    cls = _STATUS_ERRORS.get(status) or (ClannServerError if 500 <= status < 600 else ClannAPIError)
     problem = _parse.problem(body)  # the decoder every body goes through
     detail = problem.get("detail") if problem else None
     if not isinstance(detail, str) or not detail:
@@ -212,50 +211,27 @@ def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
     """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB), no credential."""
     from ._raw import ErrorResponse  # here: an attrs class, which `import pyclann` need not import
 
-    secrets = _secrets(response)
+    secrets = _redact.secrets(response)
     headers = []
     for name, value in response.headers.raw:  # as sent, bytes: a value need not be ASCII
         if name.lower() in _CREDENTIAL_HEADERS:
-            value = _REDACTED
+            value = _redact.REDACTED
         else:
             for secret in secrets:
-                value = value.replace(secret, _REDACTED)
+                value = value.replace(secret, _redact.REDACTED)
         headers.append((name, value))
     return ErrorResponse(response.status_code, httpx2.Headers(headers), without_secrets(response, body[:_MAX_BODY]))
 
 
 def request_id(response: httpx2.Response) -> str | None:
-    """The response's `X-Request-Id`, with any credential of its request that the server echoed in it redacted."""
+    """The response's `X-Request-Id`, with any credential of its exchange that the server echoed in it redacted."""
     found = response.headers.get("x-request-id")
-    if found is not None:
-        # A token and cookies are ASCII (pyclann sends no other), so they read the same however the value decoded.
-        for secret in _secrets(response):
-            found = found.replace(secret.decode("ascii", "replace"), _REDACTED.decode())
-    return found
+    return None if found is None else _redact.text(found, _redact.secrets(response))
 
 
 def without_secrets(response: httpx2.Response, body: bytes) -> bytes:
-    """`body`, with each credential the request carried replaced wherever the server echoed it."""
-    for secret in _secrets(response):
-        body = body.replace(secret, _REDACTED)
-    return body
-
-
-def _secrets(response: httpx2.Response) -> list[bytes]:
-    """The credentials the request that `response` answers carried, longest first: its token, its cookies."""
-    try:
-        sent = response.request.headers.raw
-    except RuntimeError:  # a response made by hand, answering no request
-        return []
-    found: set[bytes] = set()
-    for name, value in sent:
-        name = name.lower()
-        if name in (b"authorization", b"proxy-authorization"):
-            found.update((value, value.partition(b" ")[2].strip()))  # "Bearer <token>", and the token
-        elif name == b"cookie":
-            found.update(part.partition(b"=")[2].strip() for part in value.split(b";"))
-    found.discard(b"")
-    return sorted(found, key=len, reverse=True)
+    """`body`, with each credential the exchange carried replaced wherever the server echoed it."""
+    return _redact.body(body, _redact.secrets(response))
 
 
 def attempt_error(
@@ -271,6 +247,8 @@ def attempt_error(
     """
     inner = _unwrapped(error)
     error = inner if isinstance(inner, Exception) else error
+    # httpx2's parser quotes a malformed answer's bytes, which may echo the request's token.
+    _redact.chain(error, _redact.secrets_of_error(error))
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
         failure = failure._replace(in_doubt=False)

@@ -20,6 +20,7 @@ from . import _failures, _follow, _io, _operations
 from . import _operations as ops
 from ._answer import Answer, raw
 from ._base_client import _BaseClient, kept
+from ._body import Body
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_RETRIES, Secret
 from ._retry import sleep_for
 from ._types import NOT_GIVEN, NotGiven
@@ -152,14 +153,7 @@ class ChatClient(_BaseClient):
                 with scope:
                     response = self._http.send(self._request(op, left, watched), stream=True)
                     try:
-                        body = self._body(response, ends)
-                        if response.is_stream_consumed:  # a mock transport's, read and decoded already
-                            body.feed(response.content)
-                        else:
-                            for chunk in response.iter_raw():
-                                body.feed(chunk)
-                                if body.full:  # an error's body, read as far as it is kept
-                                    break
+                        body = self._read(response, ends)
                     finally:
                         response.close()
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
@@ -188,6 +182,22 @@ class ChatClient(_BaseClient):
                 except BaseException:  # stopped between attempts: in doubt if an attempt so far may have landed
                     self._stopped(op, attempts, None)
                     raise
+
+    def _read(self, response: httpx2.Response, ends: float | None) -> Body:
+        """The response's body, as far as it is kept.
+
+        A frame of its own, gone once it returns: a chunk as it came off the wire (a server may
+        echo the request's token in it) is never among the locals of a frame an error is raised in.
+        """
+        body = self._body(response, ends)
+        if response.is_stream_consumed:  # a mock transport's, read and decoded already
+            body.feed(response.content)
+        else:
+            for chunk in response.iter_raw():
+                body.feed(chunk)
+                if body.full:  # an error's body, read as far as it is kept
+                    break
+        return body
 
     def _pages(
         self, page: ops.Pages[ops.P], most: int | None = None, *, whole: bool = False

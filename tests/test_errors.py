@@ -20,6 +20,7 @@ from pyclann.errors import (
     ClannUnprocessableError,
     ClannUsageError,
 )
+from tests.helpers import SESSION_ID, Recorder, problem, respond, sync_client
 
 CLASSES: list[type[ClannError]] = [getattr(errors, name) for name in errors.__all__]
 API_CLASSES = [cls for cls in CLASSES if issubclass(cls, ClannAPIError)]
@@ -178,3 +179,11 @@ def test_a_write_error_has_no_key_until_a_write_raises_it() -> None:
         error = cls("x")
         assert (error.idempotency_key, error.may_have_landed) == (None, False)
     assert ClannRateLimitError(429, "x").retry_after is None
+
+
+@pytest.mark.parametrize("status", [418, 600, 999])
+def test_a_status_outside_the_known_ones_and_5xx_is_a_plain_api_error(status: int) -> None:
+    with pytest.raises(ClannAPIError) as caught:
+        sync_client(Recorder(respond(status, problem(status, "odd"))), max_retries=0).get_session(SESSION_ID)
+    assert type(caught.value) is ClannAPIError
+    assert caught.value.status_code == status
