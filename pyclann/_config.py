@@ -182,9 +182,13 @@ def _base_url(given: Secret) -> str:
     if len(given.reveal()) > MAX_BASE_URL:
         raise ClannConfigError(f"base_url must be at most {MAX_BASE_URL} characters, got {len(given.reveal())}")
     try:
-        url = httpx2.URL(given.reveal())
+        url: httpx2.URL | None = httpx2.URL(given.reveal())
     except (httpx2.InvalidURL, ValueError, UnicodeError) as error:
-        raise ClannConfigError(f"base_url is not a URL: {error}") from None
+        url, reason = None, str(error)
+    if url is None:
+        # Raised here, not in the except clause, so it has no context: httpx2's frames hold a URL built
+        # in part, whose repr fails, and a traceback rendered with locals (pytest -l, rich, Sentry) would too.
+        raise ClannConfigError(f"base_url is not a URL: {reason}")
     shown = _clip(given.reveal())
     if url.scheme not in ("http", "https") or not url.raw_host:
         raise ClannConfigError(f"base_url must be an http:// or https:// URL with a host, got {shown}")

@@ -281,6 +281,7 @@ async def test_a_traceback_with_locals_never_shows_the_token(
 
 BAD_SETTINGS: dict[str, dict[str, Any]] = {
     "bad base URL": {"base_url": "http://a..b/"},
+    "base URL httpx2 cannot parse": {"base_url": "http://host:abc/"},
     "base URL with a query": {"base_url": "http://clann.test/?x=1"},
     "negative timeout": {"timeout": -1},
     "NaN total timeout": {"total_timeout": float("nan")},
