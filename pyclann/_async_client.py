@@ -148,9 +148,11 @@ class AsyncChatClient(_BaseClient):
             cause: BaseException | None = None
             scope, ends = _io.async_attempt(left, self._conn.shaped)
             watched = _failures.AsyncWatch()
+            request: httpx2.Request | None = None
             try:
                 with scope:
-                    response = await self._http.send(self._request(op, left, watched), stream=True)
+                    request = self._request(op, left, watched)
+                    response = await self._http.send(request, stream=True)
                     try:
                         body = await self._read(response, ends)
                     finally:
@@ -158,7 +160,13 @@ class AsyncChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
+                    op.name,
+                    self._settings.base_url,
+                    error,
+                    left,
+                    closed=self._http.is_closed,
+                    sent=request,
+                    watched=watched,
                 )
             except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
                 self._stopped(op, attempts, watched)

@@ -235,7 +235,14 @@ def without_secrets(response: httpx2.Response, body: bytes) -> bytes:
 
 
 def attempt_error(
-    name: str, url: str, error: Exception, timeout: float | None, *, closed: bool, watched: Watch | None = None
+    name: str,
+    url: str,
+    error: Exception,
+    timeout: float | None,
+    *,
+    closed: bool,
+    sent: httpx2.Request | None,
+    watched: Watch | None = None,
 ) -> tuple[ClannError, Failure]:
     """The error for an attempt to `url` that got no whole, readable response.
 
@@ -248,7 +255,7 @@ def attempt_error(
     inner = _unwrapped(error)
     error = inner if isinstance(inner, Exception) else error
     # httpx2's parser quotes a malformed answer's bytes, which may echo the request's token.
-    _redact.chain(error, _redact.secrets_of_error(error))
+    _redact.chain(error, _redact.secrets_of_error(error, sent))
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
         failure = failure._replace(in_doubt=False)

@@ -115,16 +115,6 @@ def converted(value: object, kind: type[R]) -> R:
     return record
 
 
-def document(body: bytes) -> Any:
-    """Any JSON document; ValueError (msgspec's) if `body` is not one."""
-    return _decoder(Any).decode(body)
-
-
-def encoded(value: Any) -> bytes:
-    """`value` as JSON."""
-    return msgspec.json.encode(value)
-
-
 def problem(body: bytes) -> dict[str, Any] | None:
     """An error's problem document, as a dict; None if the body is not a JSON object."""
     try:

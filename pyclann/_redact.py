@@ -4,24 +4,31 @@ A server or a proxy may quote the request it got: in a header, in a problem's wo
 in a body that is not JSON, in a malformed response that httpx2's parser then quotes
 in its error. The token and cookies the request carried are replaced by `[redacted]`
 wherever they appear: as sent, written with JSON escapes (`\\u0073k-...`), or cut
-short at the end of a body kept only in part. The credentials are those of every
-request of the exchange, redirects included: a cross-origin hop drops the token, but
-the server may still quote it from the first.
+short at the end of a body kept only in part, percent-encoded (a URL quoting it), or
+in UTF-16 or UTF-32 (which `json.loads`, and so `ErrorResponse.json()`, reads too).
+The credentials are those of every request of the exchange, redirects included: a
+cross-origin hop drops the token, but the server may still quote it from the first.
+Base64 and other encodings a server might apply are not looked for.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
+from urllib.parse import quote
 
 import httpx2
-
-from . import _parse
 
 REDACTED: Final = b"[redacted]"
 _REDACTED_TEXT: Final = REDACTED.decode()
 # The shortest start of a credential redacted where a body was cut: shorter ones are too common to mean it.
 _SHORTEST_CUT: Final = 4
+_SHORTEST_COOKIE: Final = 8
+# A JSON string, escapes and all: read one at a time, so no depth of nesting and no error elsewhere in
+# the body (NaN, a BOM, a lone surrogate) keeps a credential written with escapes from being found.
+_STRING: Final = rb'"(?:[^"\\]|\\.)*"'
 
 
 def secrets(response: httpx2.Response) -> list[bytes]:
@@ -33,13 +40,13 @@ def secrets(response: httpx2.Response) -> list[bytes]:
     return _carried(requests)
 
 
-def secrets_of_error(error: BaseException) -> list[bytes]:
-    """The credentials of the request an httpx2 error is about; none if it names no request."""
+def secrets_of_error(error: BaseException, sent: httpx2.Request | None) -> list[bytes]:
+    """The credentials of the request pyclann `sent`, and of the one an httpx2 error is about (a redirect's)."""
     try:
         request = error.request if isinstance(error, httpx2.RequestError) else None
     except RuntimeError:  # raised without its request
         request = None
-    return [] if request is None else _carried([request])
+    return _carried(found for found in (sent, request) if found is not None)
 
 
 def _carried(requests: Iterable[httpx2.Request]) -> list[bytes]:
@@ -50,9 +57,13 @@ def _carried(requests: Iterable[httpx2.Request]) -> list[bytes]:
             if name in (b"authorization", b"proxy-authorization"):
                 found.update((value, value.partition(b" ")[2].strip()))  # "Bearer <token>", and the token
             elif name == b"cookie":
-                for part in value.split(b";"):
-                    cookie = part.partition(b"=")[2].strip()
-                    found.update((cookie, cookie.strip(b'"')))  # a quoted value is echoed with or without quotes
+                # "a=1; b=2", the older "a=1, b=2", and a cookie without a name: each value on its own.
+                for part in re.split(rb"[;,]", value):
+                    name_, equals, cookie = part.partition(b"=")
+                    cookie = (cookie if equals else name_).strip()
+                    # A quoted value is echoed with or without quotes. A short one (`lang=en`, `a=1`) is no
+                    # credential, and redacting it would blank every "1" or "en" of an answer.
+                    found.update(form for form in (cookie, cookie.strip(b'"')) if len(form) >= _SHORTEST_COOKIE)
     found.discard(b"")
     return sorted(found, key=len, reverse=True)
 
@@ -65,18 +76,35 @@ def text(value: str, found: list[bytes]) -> str:
 
 
 def body(value: bytes, found: list[bytes]) -> bytes:
-    """`value` with each credential replaced: as sent, written with JSON escapes, or cut short at its end."""
+    """`value` with each credential replaced: as sent, in the forms the module names, or cut short at its end."""
     if not found:
         return value
     for secret in found:
-        value = value.replace(secret, REDACTED)
+        for form in _forms(secret):
+            value = value.replace(form, REDACTED)
     if b"\\" in value:  # JSON may write a credential with escapes, which decoding it would undo
-        value = _json(value, found)
+        value = re.sub(_STRING, lambda string: _string(string[0], found), value, flags=re.DOTALL)
     for secret in found:
         for size in range(len(secret) - 1, _SHORTEST_CUT - 1, -1):
             if value.endswith(secret[:size]):
                 return value[:-size] + REDACTED
     return value
+
+
+def _forms(secret: bytes) -> set[bytes]:
+    text_ = secret.decode("ascii", "replace")
+    wide = {text_.encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")}
+    return {secret, quote(secret, safe="").encode(), quote(secret).encode(), *wide}
+
+
+def _string(string: bytes, found: list[bytes]) -> bytes:
+    """A JSON string with a credential in what it decodes to, written again with it redacted."""
+    try:
+        decoded = json.loads(string)  # as `ErrorResponse.json()` would read it
+    except ValueError:
+        return string
+    cleaned = text(decoded, found)
+    return string if cleaned == decoded else json.dumps(cleaned).encode()
 
 
 def chain(error: BaseException, found: list[bytes]) -> None:
@@ -97,22 +125,3 @@ def _arg(arg: object, found: list[bytes]) -> object:
     if isinstance(arg, bytes | bytearray):
         return body(bytes(arg), found)
     return arg
-
-
-def _json(value: bytes, found: list[bytes]) -> bytes:
-    try:
-        document = _parse.document(value)
-        cleaned = _cleaned(document, found)
-    except (ValueError, RecursionError):
-        return value  # not JSON (or cut short, or nested past reading): its escapes mean nothing to a reader
-    return value if cleaned == document else _parse.encoded(cleaned)
-
-
-def _cleaned(node: Any, found: list[bytes]) -> Any:
-    if isinstance(node, str):
-        return text(node, found)
-    if isinstance(node, list):
-        return [_cleaned(item, found) for item in node]
-    if isinstance(node, dict):
-        return {text(key, found): _cleaned(item, found) for key, item in node.items()}
-    return node

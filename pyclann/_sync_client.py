@@ -149,9 +149,11 @@ class ChatClient(_BaseClient):
             cause: BaseException | None = None
             scope, ends = _io.attempt(left, self._conn.shaped)
             watched = _failures.Watch()
+            request: httpx2.Request | None = None
             try:
                 with scope:
-                    response = self._http.send(self._request(op, left, watched), stream=True)
+                    request = self._request(op, left, watched)
+                    response = self._http.send(request, stream=True)
                     try:
                         body = self._read(response, ends)
                     finally:
@@ -159,7 +161,13 @@ class ChatClient(_BaseClient):
             except Exception as error:  # every failure below pyclann, mapped in _failures; BaseException passes
                 cause = error
                 failed, failure = _failures.attempt_error(
-                    op.name, self._settings.base_url, error, left, closed=self._http.is_closed, watched=watched
+                    op.name,
+                    self._settings.base_url,
+                    error,
+                    left,
+                    closed=self._http.is_closed,
+                    sent=request,
+                    watched=watched,
                 )
             except BaseException:  # cancelled, interrupted: a write's key stays in doubt once it may have been sent
                 self._stopped(op, attempts, watched)

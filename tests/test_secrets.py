@@ -9,9 +9,12 @@ module constant here: the test's own frames hold no copy of it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import pickle
 import traceback
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -184,6 +187,68 @@ def test_a_cursor_echoing_the_token_is_redacted_in_the_debug_log(caplog: pytest.
     assert len(sync_client(pages).list_sessions("alice")) == 2
     assert "cursor=[redacted]" in caplog.text
     assert TOKEN not in caplog.text
+
+
+NESTED = "[" * 600 + "]" * 600
+# Bodies a strict JSON reader refuses or a recursive one cannot walk, where `ErrorResponse.json()` (the
+# standard library's reader) would still decode the escapes.
+ESCAPING_BODIES: dict[str, bytes] = {
+    "nested 600 deep": f'{{"detail": "bad {ESCAPED}", "d": {NESTED}}}'.encode(),
+    "with NaN": f'{{"detail": "bad {ESCAPED}", "n": NaN}}'.encode(),
+    "with a lone surrogate": f'{{"detail": "bad {ESCAPED}", "s": "\\ud800"}}'.encode(),
+    "after a BOM": f'\ufeff{{"detail": "bad {ESCAPED}"}}'.encode(),
+    "in UTF-16": json.dumps({"detail": f"bad {TOKEN}"}).encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("content", ESCAPING_BODIES.values(), ids=ESCAPING_BODIES.keys())
+def test_a_token_written_with_escapes_is_redacted_whatever_else_the_body_holds(content: bytes) -> None:
+    with pytest.raises(ClannAPIError) as caught:
+        sync_client(Recorder(respond(401, content))).get_session(SESSION_ID)
+    error = caught.value
+    assert error.response is not None
+    # Not `rendered`: pickle recurses once per level of the problem it keeps, and gives up at 600.
+    text = str(error) + repr(error) + error.detail + error.response.text + error.body
+    with contextlib.suppress(ValueError, RecursionError):
+        text += repr(error.response.json())
+    assert TOKEN not in text
+
+
+def test_a_percent_encoded_token_is_redacted() -> None:
+    token = "abc+/=DEF/ghi+jk=="
+    echoed = respond(400, problem(400, f"bad {urllib.parse.quote(token, safe='')}"))
+    chat = ChatClient(
+        BASE, token=token, max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(Recorder(echoed)))
+    )
+    with pytest.raises(ClannError) as caught:
+        chat.get_session(SESSION_ID)
+    assert "abc%2B" not in str(caught.value)
+    assert "[redacted]" in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", ["{}", "a=1, b={}", "lang=en; {}"])
+def test_a_cookie_of_any_shape_echoed_is_redacted_and_a_short_one_is_no_secret(shape: str) -> None:
+    echoed = respond(400, problem(400, f"bad cookie {COOKIE} in 1 of 1, en"))
+    chat = sync_client(Recorder(echoed), headers={"Cookie": shape.format(COOKIE)})  # no local holds the cookie
+    with pytest.raises(ClannError) as caught:
+        chat.get_session(SESSION_ID)
+    text = rendered(caught.value)
+    assert COOKIE not in text
+    assert "in 1 of 1, en" in str(caught.value)
+
+
+def test_a_transport_error_after_a_redirect_that_dropped_the_token_is_redacted() -> None:
+    def server(request: httpx2.Request) -> httpx2.Response:
+        if request.url.host == "clann.test":
+            return httpx2.Response(302, headers={"Location": "http://elsewhere.test/x"})
+        # The second hop carries no token; a parser quoting what the server sent still may.
+        raise httpx2.RemoteProtocolError(f"illegal header line: b'X-Echo: Bearer {TOKEN}'", request=request)
+
+    own = httpx2.Client(transport=httpx2.MockTransport(server), follow_redirects=True)
+    with pytest.raises(ClannError) as caught:
+        ChatClient(BASE, token=TOKEN, http_client=own, max_retries=0).get_session(SESSION_ID)
+    text = rendered(caught.value)
+    assert TOKEN not in text
 
 
 # Tracebacks with locals, at every phase of a real exchange -------------------------------------------
