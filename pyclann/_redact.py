@@ -25,7 +25,7 @@ REDACTED: Final = b"[redacted]"
 _REDACTED_TEXT: Final = REDACTED.decode()
 # The shortest start of a credential redacted where a body was cut: shorter ones are too common to mean it.
 _SHORTEST_CUT: Final = 4
-_SHORTEST_COOKIE: Final = 8
+_SHORTEST_SECRET: Final = 8
 # A JSON string, escapes and all: read one at a time, so no depth of nesting and no error elsewhere in
 # the body (NaN, a BOM, a lone surrogate) keeps a credential written with escapes from being found.
 _STRING: Final = rb'"(?:[^"\\]|\\.)*"'
@@ -61,11 +61,10 @@ def _carried(requests: Iterable[httpx2.Request]) -> list[bytes]:
                 for part in re.split(rb"[;,]", value):
                     name_, equals, cookie = part.partition(b"=")
                     cookie = (cookie if equals else name_).strip()
-                    # A quoted value is echoed with or without quotes. A short one (`lang=en`, `a=1`) is no
-                    # credential, and redacting it would blank every "1" or "en" of an answer.
-                    found.update(form for form in (cookie, cookie.strip(b'"')) if len(form) >= _SHORTEST_COOKIE)
-    found.discard(b"")
-    return sorted(found, key=len, reverse=True)
+                    found.update((cookie, cookie.strip(b'"')))  # a quoted value is echoed with or without quotes
+    # A value shorter than 8 characters (a cookie `lang=en`, a test's token "t") is no credential worth the
+    # name, and looking for it would blank every "t" or "en" of what a server or httpx2 says.
+    return sorted((secret for secret in found if len(secret) >= _SHORTEST_SECRET), key=len, reverse=True)
 
 
 def text(value: str, found: list[bytes]) -> str:
