@@ -22,10 +22,9 @@ _UNSHAPED = contextlib.nullcontext()
 
 def async_http_client() -> tuple[httpx2.AsyncClient, bool]:
     """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (never, here)."""
-    from ._http import ssl_context  # here: it imports httpcore2, which `import pyclann` need not
+    from ._http import async_client  # here: it imports httpcore2, which `import pyclann` need not
 
-    # The process's one TLS context, as the sync client's: making one costs about 60 ms.
-    return httpx2.AsyncClient(verify=ssl_context()), False
+    return async_client(), False
 
 
 def http_client() -> tuple[httpx2.Client, bool]:

@@ -1,12 +1,14 @@
-"""The httpx2 client a ChatClient makes for itself (pyclann._http): what httpx2.Client() would do, over its own sockets.
+"""The httpx2 clients pyclann's clients make for themselves (pyclann._http): what httpx2's own would do.
 
-Its deadline on every socket operation is tested in test_timeouts (a dripping answer
-is cut off on time); here, what it must keep of httpx2's own transport: the
-environment's proxies, httpx2's exceptions, and sending and reading as usual.
+The sync client's deadline on every socket operation is tested in test_timeouts (a
+dripping answer is cut off on time), and both clients' sockets on servers of their
+own in test_sockets; here, what they must keep of httpx2's own transports: the
+environment's NO_PROXY, httpx2's exceptions, and VCR.py's recording and replaying.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import httpcore2
 import httpx2
 import pytest
 
-from pyclann import ChatClient, ClannConnectionError
+from pyclann import AsyncChatClient, ChatClient, ChatSession, ClannConnectionError
 from pyclann.testing import DevServer
 from tests.helpers import SESSION, SESSION_ID, TOKEN
 from tests.servers import Exchange, Server, refused_url, response
@@ -41,16 +43,6 @@ def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-def test_a_call_goes_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    proxy = Recording()
-    with Server(proxy) as server:
-        monkeypatch.setenv("HTTP_PROXY", server.url)
-        with ChatClient("http://clann.test", token=TOKEN, max_retries=0) as chat:
-            assert chat.get_session(SESSION_ID).id == SESSION["id"]
-    # A proxy is sent the whole URL in the request line.
-    assert proxy.heads[0].startswith(f"GET http://clann.test/api/chat/sessions/{SESSION_ID[13:]} ".encode())
-
-
 def test_no_proxy_names_the_hosts_reached_directly(monkeypatch: pytest.MonkeyPatch) -> None:
     direct = Recording()
     with Server(direct) as server:
@@ -61,21 +53,26 @@ def test_no_proxy_names_the_hosts_reached_directly(monkeypatch: pytest.MonkeyPat
     assert direct.heads[0].startswith(b"GET /api/chat/sessions/")
 
 
-def test_a_refused_connection_is_httpx2s_connect_error() -> None:
-    with ChatClient(refused_url(), token=TOKEN, max_retries=0) as chat, pytest.raises(ClannConnectionError) as caught:
-        chat.get_session(SESSION_ID)
-    # Mapped as httpx2's own transport maps it: httpx2's exception, httpcore2's as its cause.
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_refused_connection_is_httpx2s_connect_error(kind: str) -> None:
+    def call() -> None:
+        if kind == "sync":
+            with ChatClient(refused_url(), token=TOKEN, max_retries=0) as chat:
+                chat.get_session(SESSION_ID)
+            return
+
+        async def run() -> None:
+            async with AsyncChatClient(refused_url(), token=TOKEN, max_retries=0) as chat:
+                await chat.get_session(SESSION_ID)
+
+        asyncio.run(run())
+
+    with pytest.raises(ClannConnectionError) as caught:
+        call()
+    # Mapped as httpx2's own transport maps it: httpx2's exception, httpcore2's as its cause, and the OS's as its.
     assert type(caught.value.__cause__) is httpx2.ConnectError
     assert isinstance(caught.value.__cause__.__cause__, httpcore2.ConnectError)
-
-
-def test_keep_alive_serves_one_call_after_another() -> None:
-    server_side = Recording()
-    with Server(server_side) as server, ChatClient(server.url, token=TOKEN) as chat:
-        for _ in range(3):
-            assert chat.get_session(SESSION_ID).id == SESSION["id"]
-        assert server.connections == 1
-    assert len(server_side.heads) == 3
+    assert isinstance(caught.value.__cause__.__cause__.__cause__, ConnectionRefusedError)
 
 
 def test_a_default_sync_client_is_recorded_and_replayed_by_vcr(clann_server: DevServer, tmp_path: Path) -> None:
@@ -89,3 +86,20 @@ def test_a_default_sync_client_is_recorded_and_replayed_by_vcr(clann_server: Dev
     assert made.id in Path(cassette).read_text(encoding="utf-8")
     with vcr.use_cassette(cassette, record_mode="none"), ChatClient(clann_server.url, token=token) as chat:
         assert chat.create_session("Recorded", "alice") == made  # replayed: a second create would be another
+
+
+def test_a_default_async_client_is_recorded_and_replayed_by_vcr(clann_server: DevServer, tmp_path: Path) -> None:
+    import vcr
+
+    cassette = str(tmp_path / "listing.yaml")
+    token = clann_server.tokens["alice"]
+
+    async def create() -> ChatSession:
+        async with AsyncChatClient(clann_server.url, token=token) as chat:
+            return await chat.create_session("Recorded", "alice")
+
+    with vcr.use_cassette(cassette, record_mode="all"):
+        made = asyncio.run(create())
+    assert made.id in Path(cassette).read_text(encoding="utf-8")
+    with vcr.use_cassette(cassette, record_mode="none"):
+        assert asyncio.run(create()) == made  # replayed: a second create would be another

@@ -1,0 +1,213 @@
+"""The sockets of the clients pyclann makes for itself, on raw servers on 127.0.0.1.
+
+A sync client's sockets keep the attempt's deadline (test_timeouts); an async
+client's are asyncio's own transports (`pyclann._asyncio_backend`). Both must do
+what httpx2's own transport does: reuse a kept-alive connection only while the
+server has neither closed it nor sent bytes nobody asked for, read a body of any
+size, go through the environment's proxies, and speak TLS, directly and through a
+proxy's CONNECT tunnel, trusting what `SSL_CERT_FILE` names, as httpx2 does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pyclann import AsyncChatClient, ChatClient, ChatMessage
+from tests.helpers import SESSION, SESSION_ID, TOKEN, message, message_page
+from tests.servers import Exchange, Server, response
+
+pytestmark = pytest.mark.slow
+
+TLS = Path(__file__).parent / "tls"
+
+
+def _kept_alive(status: int, body: dict[str, object]) -> bytes:
+    return response(status, body).replace(b"Connection: close", b"Connection: keep-alive")
+
+
+def _get_session(kind: str, url: str, pause: float = 0) -> list[str]:
+    """Three `get_session` calls through one client of `kind`, `pause` seconds apart, with no retries; their IDs."""
+    if kind == "sync":
+        with ChatClient(url, token=TOKEN, max_retries=0) as chat:
+            found = []
+            for _ in range(3):
+                found.append(chat.get_session(SESSION_ID).id)
+                time.sleep(pause)
+            return found
+
+    async def run() -> list[str]:
+        async with AsyncChatClient(url, token=TOKEN, max_retries=0) as chat:
+            found = []
+            for _ in range(3):
+                found.append((await chat.get_session(SESSION_ID)).id)
+                await asyncio.sleep(pause)
+            return found
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(autouse=True)
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_kept_alive_connection_serves_call_after_call(kind: str) -> None:
+    def handle(exchange: Exchange) -> None:
+        while exchange.read_request():
+            exchange.send(_kept_alive(200, SESSION))
+
+    with Server(handle) as server:
+        assert _get_session(kind, server.url) == [SESSION_ID] * 3
+        assert server.connections == 1
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("then", ["closes it", "sends bytes nobody asked for"])
+def test_an_idle_connection_the_server_has_spoken_on_is_not_reused(kind: str, then: str) -> None:
+    # With no retry: a reused connection would fail the next call, or give it the stray bytes as its answer.
+    def handle(exchange: Exchange) -> None:
+        if exchange.read_request():
+            exchange.send(_kept_alive(200, SESSION))
+            if then == "sends bytes nobody asked for":
+                exchange.wait(0.1)  # after the client has read its answer: bytes arriving on an idle connection
+                exchange.send(_kept_alive(408, {"detail": "idle too long"}))
+                exchange.wait(5)  # the connection held open, until the server stops
+
+    with Server(handle) as server:
+        assert _get_session(kind, server.url, pause=0.3) == [SESSION_ID] * 3
+        assert server.connections == 3
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_body_of_megabytes_is_read_whole(kind: str) -> None:
+    # Over four times what the async client holds unread before it stops reading.
+    page = message_page([message(n, content="x" * 100_000) for n in range(12)])
+
+    def handle(exchange: Exchange) -> None:
+        exchange.read_request()
+        exchange.send(response(200, page))
+
+    with Server(handle) as server:
+        if kind == "sync":
+            with ChatClient(server.url, token=TOKEN, max_retries=0) as chat:
+                found = list(chat.list_messages_page(SESSION_ID).data)
+        else:
+
+            async def run() -> list[ChatMessage]:
+                async with AsyncChatClient(server.url, token=TOKEN, max_retries=0) as chat:
+                    return list((await chat.list_messages_page(SESSION_ID)).data)
+
+            found = asyncio.run(run())
+    assert [len(item.content) for item in found] == [100_000] * 12
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_call_goes_through_the_proxy_the_environment_names(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    heads: list[bytes] = []
+
+    def proxy(exchange: Exchange) -> None:
+        while request := exchange.read_request():
+            heads.append(request.split(b"\r\n", 1)[0])
+            exchange.send(_kept_alive(200, SESSION))
+
+    with Server(proxy) as server:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        assert _get_session(kind, "http://clann.test") == [SESSION_ID] * 3
+    # A proxy is sent the whole URL in the request line.
+    assert heads == [f"GET http://clann.test/api/chat/sessions/{SESSION_ID[13:]} HTTP/1.1".encode()] * 3
+
+
+# TLS -----------------------------------------------------------------------------------------------
+
+
+def _tls_session(exchange: Exchange) -> None:
+    """Speak TLS on the connection (as 127.0.0.1), answering each request with the session."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
+    try:
+        sock = context.wrap_socket(exchange.sock, server_side=True)
+    except (ssl.SSLError, OSError):
+        return
+    with sock:
+        exchange.sock = sock
+        while exchange.read_request():
+            exchange.send(_kept_alive(200, SESSION))
+
+
+def _tunnel(exchange: Exchange) -> None:
+    """A proxy's CONNECT tunnel that ends here: the proxy itself speaks TLS as the server asked for."""
+    request = exchange.read_request()
+    if request.startswith(b"CONNECT 127.0.0.1:"):
+        exchange.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        _tls_session(exchange)
+
+
+_CLIENT = """
+import asyncio, json, sys
+from pyclann import AsyncChatClient, ChatClient, ChatMessage
+
+url, token, session = sys.argv[1:]
+
+async def run():
+    async with AsyncChatClient(url, token=token, max_retries=0) as chat:
+        return [(await chat.get_session(session)).id for _ in range(2)]
+
+with ChatClient(url, token=token, max_retries=0) as chat:
+    found = {"sync": [chat.get_session(session).id for _ in range(2)]}
+found["async"] = asyncio.run(run())
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("route", ["direct", "through a proxy's CONNECT tunnel"])
+def test_tls_trusts_what_ssl_cert_file_names(route: str) -> None:
+    # In a process of its own: a client's TLS context is made once a process, from its environment.
+    handle = _tls_session if route == "direct" else _tunnel
+    with Server(handle) as server:
+        environment = {**os.environ, "SSL_CERT_FILE": str(TLS / "server.pem")}
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+            environment.pop(name, None)
+        if route == "direct":
+            url = server.url.replace("http://", "https://")
+        else:
+            environment["HTTPS_PROXY"] = server.url
+            url = "https://127.0.0.1:9"  # never reached but through the tunnel
+        ran = subprocess.run(
+            [sys.executable, "-c", _CLIENT, url, TOKEN, SESSION_ID],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout) == {"sync": [SESSION_ID] * 2, "async": [SESSION_ID] * 2}
+        assert server.connections == 2  # one a client: each kept its connection alive
+
+
+def test_without_ssl_cert_file_the_test_certificate_is_not_trusted() -> None:
+    # So that the test above shows the variable's doing, not a client that trusts anything.
+    with Server(_tls_session) as server:
+        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SSL_CERT", "HTTP"))}
+        ran = subprocess.run(
+            [sys.executable, "-c", _CLIENT, server.url.replace("http://", "https://"), TOKEN, SESSION_ID],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+            check=False,
+        )
+    assert ran.returncode != 0
+    assert "TLS certificate verification failed" in ran.stderr
