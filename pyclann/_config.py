@@ -8,13 +8,11 @@ string that a repr, a log record, a pickle or a traceback's locals would show.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Final
 
 import httpx2
@@ -67,26 +65,49 @@ class Secret:
         raise TypeError("a pyclann Secret is never pickled")
 
 
-@dataclass(frozen=True, slots=True)
 class Settings:
-    """What a client needs to make a call, besides its HTTP client."""
+    """What a client needs to make a call, besides its HTTP client; never changed once made (`evolve` makes another).
 
-    base_url: str
-    timeout: httpx2.Timeout
-    # The bound on an attempt as a whole; the largest of `timeout`'s parts, or None for none.
-    attempt_timeout: float | None
-    total_timeout: float | None
-    max_retries: int
-    max_response_size: int
-    # Sent with every request; httpx2.Headers masks Authorization in its repr.
-    headers: httpx2.Headers
-    # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
-    bearer: bool = False
-    # `headers` as (name, value) pairs, read once: each request sets them over its HTTP client's.
-    header_items: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+    A plain class: a dataclass would cost `import pyclann` most of a millisecond to write its methods.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "header_items", tuple(self.headers.items()))
+    __slots__ = (
+        "attempt_timeout",
+        "base_url",
+        "bearer",
+        "header_items",
+        "headers",
+        "max_response_size",
+        "max_retries",
+        "timeout",
+        "total_timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        timeout: httpx2.Timeout,
+        attempt_timeout: float | None,
+        total_timeout: float | None,
+        max_retries: int,
+        max_response_size: int,
+        headers: httpx2.Headers,
+        bearer: bool,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        # The bound on an attempt as a whole; the largest of `timeout`'s parts, or None for none.
+        self.attempt_timeout = attempt_timeout
+        self.total_timeout = total_timeout
+        self.max_retries = max_retries
+        self.max_response_size = max_response_size
+        # Sent with every request; httpx2.Headers masks Authorization in its repr.
+        self.headers = headers
+        # Whether pyclann sends the token: then `headers=` may not replace its Authorization.
+        self.bearer = bearer
+        # `headers` as (name, value) pairs, read once: each request sets them over its HTTP client's.
+        self.header_items = tuple(headers.items())
 
 
 def settings(
@@ -153,8 +174,8 @@ def evolve(
     sent = httpx2.Headers(current.headers)
     _add(sent, _headers(headers), bearer=current.bearer)
     checked = current.timeout if isinstance(timeout, NotGiven) else _timeout(timeout)
-    return dataclasses.replace(
-        current,
+    return Settings(
+        base_url=current.base_url,
         timeout=checked,
         attempt_timeout=_largest(checked),
         total_timeout=current.total_timeout
@@ -165,6 +186,7 @@ def evolve(
         if isinstance(max_response_size, NotGiven)
         else _count("max_response_size", max_response_size, least=1, most=MAX_RESPONSE_SIZE),
         headers=sent,
+        bearer=current.bearer,
     )
 
 

@@ -258,7 +258,7 @@ def attempt_error(
     _redact.chain(error, _redact.secrets_of_error(error, sent))
     found, failure = _attempt_error(name, url, error, timeout, closed=closed)
     if failure.in_doubt and watched is not None and watched.unsent:
-        failure = failure._replace(in_doubt=False)
+        failure.in_doubt = False  # made for this attempt just above: no one else holds it
     return found, failure
 
 

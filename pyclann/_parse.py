@@ -44,7 +44,7 @@ def _id_patterns(table: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return found
 
 
-_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}", re.ASCII)  # openapi.yaml's Cursor
+_CURSOR = r"[A-Za-z0-9_-]{1,200}"  # openapi.yaml's Cursor; compiled when first used (by re's cache), not with pyclann
 _force_setattr: Callable[[msgspec.Struct, str, Any], None] = msgspec.structs.force_setattr
 
 
@@ -245,7 +245,7 @@ def is_id(value: str, table: str) -> bool:
 
 def is_cursor(value: str) -> bool:
     """Whether `value` is a cursor as the contract's `Cursor` schema has it: 1 to 200 URL-safe characters."""
-    return _CURSOR.fullmatch(value) is not None
+    return re.fullmatch(_CURSOR, value, re.ASCII) is not None
 
 
 def is_session_id(value: str) -> bool:

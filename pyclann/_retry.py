@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import NamedTuple
 
 # 409: a request with the same key is still being carried out; asked again later, the server replays it.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -47,8 +46,10 @@ if hasattr(os, "register_at_fork"):
 _WAITS: ContextVar[Waits | None] = ContextVar("pyclann_retry_waits", default=None)
 
 
-class Failure(NamedTuple):
+class Failure:
     """One attempt that did not succeed, as the retry rules need to know it.
+
+    A plain class, like `Attempts`: a typed named tuple would cost `import pyclann` a quarter of a millisecond.
 
     Attributes:
         status: The status code, or None when no response came.
@@ -58,11 +59,21 @@ class Failure(NamedTuple):
         in_doubt: Whether this attempt may have been carried out by the server.
     """
 
-    status: int | None
-    retry_after: float | None = None
-    should_retry: bool | None = None
-    retryable: bool = True
-    in_doubt: bool = False
+    __slots__ = ("in_doubt", "retry_after", "retryable", "should_retry", "status")
+
+    def __init__(
+        self,
+        status: int | None,
+        retry_after: float | None = None,
+        should_retry: bool | None = None,
+        retryable: bool = True,
+        in_doubt: bool = False,
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        self.should_retry = should_retry
+        self.retryable = retryable
+        self.in_doubt = in_doubt
 
 
 class Attempts:
