@@ -23,6 +23,7 @@ Under another event loop (trio), httpcore2's anyio backend is used instead.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 from collections.abc import Iterable
@@ -244,7 +245,9 @@ async def _opened(
     except TimeoutError as error:
         _failed(httpcore2.ConnectTimeout, error)
     except OSError as error:
-        _failed(httpcore2.ConnectError, error)
+        # asyncio words a refusal "Connect call failed ('127.0.0.1', 9)"; say what the OS said, as anyio does.
+        said = f"[Errno {error.errno}] {os.strerror(error.errno)}" if error.errno else str(error)
+        raise httpcore2.ConnectError(said or type(error).__name__) from error
     sock = transport.get_extra_info("socket")
     for option in socket_options or ():
         sock.setsockopt(*option)

