@@ -107,7 +107,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
     """One connection, through an asyncio transport and `_Connection`."""
 
     def __init__(self, transport: asyncio.Transport, connection: _Connection) -> None:
-        self._transport = transport
+        self._asyncio_transport = transport
         self._connection = connection
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -126,7 +126,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
                 del connection.received[:max_bytes]
             if connection.reading_paused and len(connection.received) <= _HIGH_WATER // 4:
                 connection.reading_paused = False
-                self._transport.resume_reading()
+                self._asyncio_transport.resume_reading()
             return data
         if connection.lost is not None:
             _failed(httpcore2.ReadError, connection.lost)
@@ -136,21 +136,21 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         if not buffer:
             return
         connection = self._connection
-        if self._transport.is_closing():
+        if self._asyncio_transport.is_closing():
             _failed(httpcore2.WriteError, connection.lost or ConnectionResetError("the connection is closed"))
-        self._transport.write(buffer)
-        while connection.writing_paused and not self._transport.is_closing():
+        self._asyncio_transport.write(buffer)
+        while connection.writing_paused and not self._asyncio_transport.is_closing():
             try:
                 await connection.wait(timeout)
             except TimeoutError as error:
                 _failed(httpcore2.WriteTimeout, error)
-        if self._transport.is_closing():
+        if self._asyncio_transport.is_closing():
             # Only a failed send closes the transport while it is being written to (a server's end of
             # the stream leaves it half-open), and it may have left bytes unsent.
             _failed(httpcore2.WriteError, connection.lost or ConnectionResetError("the connection was lost"))
 
     async def aclose(self) -> None:
-        self._transport.close()
+        self._asyncio_transport.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -159,17 +159,17 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         connection.tls = True
         try:
             transport = await asyncio.get_running_loop().start_tls(
-                self._transport,
+                self._asyncio_transport,
                 connection,
                 ssl_context,
                 server_hostname=server_hostname,
                 ssl_handshake_timeout=timeout,
             )
         except TimeoutError as error:
-            self._transport.close()
+            self._asyncio_transport.close()
             _failed(httpcore2.ConnectTimeout, error)
         except OSError as error:  # ssl.SSLError and ConnectionError are OSErrors
-            self._transport.close()
+            self._asyncio_transport.close()
             _failed(httpcore2.ConnectError, error)
         if transport is None:  # the connection was closed during the handshake
             _failed(httpcore2.ConnectError, connection.lost or ConnectionResetError("closed during the TLS handshake"))
@@ -181,11 +181,11 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         if info == "is_readable":
             return bool(self._connection.received) or self._connection.ended
         if info in ("ssl_object", "socket"):
-            return self._transport.get_extra_info(info)
+            return self._asyncio_transport.get_extra_info(info)
         if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
+            return self._asyncio_transport.get_extra_info("sockname")
         if info == "server_addr":
-            return self._transport.get_extra_info("peername")
+            return self._asyncio_transport.get_extra_info("peername")
         return None
 
 
