@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
+import trio
 
-from pyclann import AsyncChatClient, ChatClient, ChatMessage
+from pyclann import AsyncChatClient, ChatClient, ChatMessage, ClannConnectionError
+from pyclann.testing import DevServer
 from tests.helpers import SESSION, SESSION_ID, TOKEN, message, message_page
-from tests.servers import Exchange, Server, response
+from tests.servers import Exchange, Server, refused_url, response
 
 pytestmark = pytest.mark.slow
 
@@ -211,3 +213,27 @@ def test_without_ssl_cert_file_the_test_certificate_is_not_trusted() -> None:
         )
     assert ran.returncode != 0
     assert "TLS certificate verification failed" in ran.stderr
+
+
+# Another event loop ------------------------------------------------------------------------------
+
+
+def test_under_trio_the_async_client_works_through_anyios_sockets(clann_server: DevServer) -> None:
+    # asyncio's transports need asyncio's loop: under trio, the client's sockets are anyio's, as httpx2's are.
+    token = clann_server.tokens["alice"]
+
+    async def run() -> tuple[int, str]:
+        async with AsyncChatClient(clann_server.url, token=token) as chat:
+            session = await chat.create_session("Under trio", "alice")
+            await chat.append_message(session, "user", "Hello")
+            messages = await chat.list_messages(session)
+        async with AsyncChatClient(refused_url(), token=token, max_retries=0) as chat:
+            try:
+                await chat.get_session(session)
+            except ClannConnectionError as error:
+                return len(messages), str(error)
+        return len(messages), ""
+
+    found, refused = trio.run(run)
+    assert found == 1
+    assert "ConnectError" in refused  # anyio words it "All connection attempts failed"
