@@ -27,7 +27,7 @@ import os
 import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import httpcore2
 
@@ -50,10 +50,10 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are asyncio.Transports in all but name: they do not subclass it.
+        self.transport = cast(asyncio.Transport, transport)
         # No buffer: `write` waits until the kernel has every byte, as a blocking send would.
-        transport.set_write_buffer_limits(high=0)
+        self.transport.set_write_buffer_limits(high=0)
 
     def data_received(self, data: bytes) -> None:
         self.received += data
@@ -82,15 +82,11 @@ class _Connection(asyncio.Protocol):
         self.writing_paused = False
         self._wake()
 
-    async def wait(self, timeout: float | None) -> None:
-        """Until the transport reports anything, or `timeout` seconds pass (TimeoutError)."""
+    async def wait(self) -> None:
+        """Until the transport reports anything (the caller bounds the whole operation's time)."""
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         try:
-            if timeout is None:
-                await waiter
-            else:
-                async with asyncio.timeout(timeout):
-                    await waiter
+            await waiter
         finally:
             self._waiter = None
 
@@ -100,7 +96,9 @@ class _Connection(asyncio.Protocol):
 
 
 def _failed(raised: type[httpcore2.NetworkError | httpcore2.TimeoutException], cause: BaseException) -> NoReturn:
-    raise raised(str(cause) or type(cause).__name__) from cause
+    # A timeout says nothing more than its class, as anyio's does ("WriteTimeout", not "WriteTimeout: TimeoutError").
+    said = "" if type(cause) is TimeoutError else str(cause) or type(cause).__name__
+    raise raised(said) from cause
 
 
 class AsyncioStream(httpcore2.AsyncNetworkStream):
@@ -112,9 +110,11 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         connection = self._connection
-        while not connection.received and not connection.ended:
+        if not connection.received and not connection.ended:
             try:
-                await connection.wait(timeout)
+                async with asyncio.timeout(timeout):  # the read's, as a whole, however often it wakes
+                    while not connection.received and not connection.ended:
+                        await connection.wait()
             except TimeoutError as error:
                 _failed(httpcore2.ReadTimeout, error)
         if connection.received:
@@ -139,9 +139,12 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         if self._asyncio_transport.is_closing():
             _failed(httpcore2.WriteError, connection.lost or ConnectionResetError("the connection is closed"))
         self._asyncio_transport.write(buffer)
-        while connection.writing_paused and not self._asyncio_transport.is_closing():
+        if connection.writing_paused and not self._asyncio_transport.is_closing():
             try:
-                await connection.wait(timeout)
+                # The write's time as a whole: bytes the server sends meanwhile wake the wait, not extend it.
+                async with asyncio.timeout(timeout):
+                    while connection.writing_paused and not self._asyncio_transport.is_closing():
+                        await connection.wait()
             except TimeoutError as error:
                 _failed(httpcore2.WriteTimeout, error)
         if self._asyncio_transport.is_closing():
@@ -150,7 +153,9 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             _failed(httpcore2.WriteError, connection.lost or ConnectionResetError("the connection was lost"))
 
     async def aclose(self) -> None:
-        self._asyncio_transport.close()
+        # As anyio's: at once, discarding what is unsent. close() would keep the socket open until a server
+        # that has stopped reading takes the rest of a write that was cancelled or timed out.
+        self._asyncio_transport.abort()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -158,13 +163,12 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         connection = self._connection
         connection.tls = True
         try:
-            transport = await asyncio.get_running_loop().start_tls(
-                self._asyncio_transport,
-                connection,
-                ssl_context,
-                server_hostname=server_hostname,
-                ssl_handshake_timeout=timeout,
-            )
+            # The timeout is ours, as anyio's is: asyncio's own ssl_handshake_timeout fails the handshake with
+            # ConnectionAbortedError, a ConnectError where anyio's is a ConnectTimeout.
+            async with asyncio.timeout(timeout):
+                transport = await asyncio.get_running_loop().start_tls(
+                    self._asyncio_transport, connection, ssl_context, server_hostname=server_hostname
+                )
         except TimeoutError as error:
             self._asyncio_transport.close()
             _failed(httpcore2.ConnectTimeout, error)
@@ -173,7 +177,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             _failed(httpcore2.ConnectError, error)
         if transport is None:  # the connection was closed during the handshake
             _failed(httpcore2.ConnectError, connection.lost or ConnectionResetError("closed during the TLS handshake"))
-        assert isinstance(transport, asyncio.Transport)
+        # (No isinstance check: uvloop's TLS transport does not subclass asyncio.Transport.)
         transport.set_write_buffer_limits(high=0)  # as the connection's own (`_Connection.connection_made`)
         return AsyncioStream(transport, connection)
 
@@ -246,7 +250,9 @@ async def _opened(
         _failed(httpcore2.ConnectTimeout, error)
     except OSError as error:
         # asyncio words a refusal "Connect call failed ('127.0.0.1', 9)"; say what the OS said, as anyio does.
-        said = f"[Errno {error.errno}] {os.strerror(error.errno)}" if error.errno else str(error)
+        # (A failed name lookup's errno is getaddrinfo's, which os.strerror does not know: its own words are right.)
+        errno = None if isinstance(error, socket.gaierror) else error.errno
+        said = f"[Errno {errno}] {os.strerror(errno)}" if errno else str(error)
         raise httpcore2.ConnectError(said or type(error).__name__) from error
     sock = transport.get_extra_info("socket")
     for option in socket_options or ():
