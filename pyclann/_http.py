@@ -1,16 +1,14 @@
-"""The httpx2 clients pyclann's clients make for themselves: httpcore2's pools over sockets of pyclann's choosing.
+"""What the transports of pyclann's own HTTP clients (`_async_transport`, `_transport`) share.
 
-A sync client's sockets keep the attempt's deadline (`_deadline`); an async
-client's are asyncio's own transports (`_asyncio_backend`), which cost a fifth
-less CPU per request than anyio's. `httpx2.HTTPTransport` (and its async twin)
-builds its connection pool itself and offers no way to give it another network
-backend; these are those transports, built on httpcore2's public
-`ConnectionPool(network_backend=...)` (and its proxies), doing what httpx2's do
-that pyclann relies on: httpx2's exceptions for httpcore2's, TLS verified with
-httpx2's default context, httpx2's default limits, and proxies from the
-environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), which httpx2
-takes from the environment only when it makes its transports itself. Imported
-only when a client makes its HTTP client.
+httpx2's own transports build their connection pools themselves and take no
+other network backend, so pyclann's build httpcore2's public pools
+(`network_backend=`) here, and do what httpx2's do that pyclann relies on:
+httpx2's exceptions for httpcore2's (`mapped`), TLS verified with httpx2's
+default context, httpx2's default limits, and proxies from the environment
+(`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), which httpx2 takes from
+the environment only when it makes its transports itself. Also here, the sync
+client's sockets, which keep the attempt's deadline (`_deadline`). Imported only
+when a client makes its HTTP client.
 """
 
 from __future__ import annotations
@@ -18,19 +16,18 @@ from __future__ import annotations
 import functools
 import ipaddress
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.request import getproxies
 
 import httpcore2
 import httpx2
 
-from ._asyncio_backend import AsyncioBackend
 from ._deadline import left
 
 # httpx2's defaults (httpx2.Client's, as its own transport takes them).
-_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
 
 # Most specific first: an httpcore2.ReadTimeout becomes an httpx2.ReadTimeout, not a TimeoutException.
 _ERRORS: tuple[tuple[type[Exception], type[httpx2.HTTPError]], ...] = (
@@ -58,21 +55,7 @@ def ssl_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
-def client() -> httpx2.Client:
-    """A new `httpx2.Client` as `httpx2.Client()` would make it, its sockets keeping the attempt's deadline."""
-    context = ssl_context()
-    mounts = {pattern: None if url is None else _Transport(context, url) for pattern, url in _proxies().items()}
-    return httpx2.Client(transport=_Transport(context, None), mounts=mounts)
-
-
-def async_client() -> httpx2.AsyncClient:
-    """A new `httpx2.AsyncClient` as `httpx2.AsyncClient()` would make it, over asyncio's own transports."""
-    context = ssl_context()
-    mounts = {pattern: None if url is None else _AsyncTransport(context, url) for pattern, url in _proxies().items()}
-    return httpx2.AsyncClient(transport=_AsyncTransport(context, None), mounts=mounts)
-
-
-def _intercepted(handler: Any) -> bool:
+def intercepted(handler: Any) -> bool:
     """Whether a tool has put its own handler in place of httpx2's transport's, to record or replay.
 
     VCR.py (and pytest-recording, which drives it) patches `httpx2.HTTPTransport.handle_request`
@@ -86,19 +69,14 @@ def _intercepted(handler: Any) -> bool:
     return hasattr(handler, "__wrapped__") or handler.__module__.partition(".")[0] != "httpx2"
 
 
-# httpcore2's pools, sync and async: a direct one, through an HTTP(S) proxy, and through a SOCKS one.
-_SYNC_POOLS = (httpcore2.ConnectionPool, httpcore2.HTTPProxy, httpcore2.SOCKSProxy)
-_ASYNC_POOLS = (httpcore2.AsyncConnectionPool, httpcore2.AsyncHTTPProxy, httpcore2.AsyncSOCKSProxy)
-
-
-def _pool(context: ssl.SSLContext, proxy: str | None, backend: object, kinds: tuple[Any, Any, Any]) -> Any:
-    """httpcore2's pool (of `kinds`) with httpx2's default limits, through `proxy` if given one, over `backend`."""
+def pool(proxy: str | None, backend: object, kinds: tuple[Any, Any, Any]) -> Any:
+    """httpcore2's pool (direct, HTTP proxy, SOCKS proxy: `kinds`) with httpx2's defaults, over `backend`."""
     direct, http_proxy, socks_proxy = kinds
     limits: dict[str, Any] = {
-        "ssl_context": context,
-        "max_connections": _LIMITS.max_connections,
-        "max_keepalive_connections": _LIMITS.max_keepalive_connections,
-        "keepalive_expiry": _LIMITS.keepalive_expiry,
+        "ssl_context": ssl_context(),
+        "max_connections": LIMITS.max_connections,
+        "max_keepalive_connections": LIMITS.max_keepalive_connections,
+        "keepalive_expiry": LIMITS.keepalive_expiry,
         "network_backend": backend,
     }
     if proxy is None:
@@ -118,7 +96,7 @@ def _pool(context: ssl.SSLContext, proxy: str | None, backend: object, kinds: tu
     raise ValueError(f"a proxy's scheme must be http, https, socks5 or socks5h, got {via.url.scheme!r}")
 
 
-def _sent(request: httpx2.Request) -> httpcore2.Request:
+def sent(request: httpx2.Request) -> httpcore2.Request:
     """httpx2's request as httpcore2's, as httpx2's own transport makes it."""
     url = request.url
     return httpcore2.Request(
@@ -130,128 +108,7 @@ def _sent(request: httpx2.Request) -> httpcore2.Request:
     )
 
 
-class _Transport(httpx2.BaseTransport):
-    """httpcore2's connection pool (through a proxy, if given one) over `_Backend`'s sockets."""
-
-    def __init__(self, context: ssl.SSLContext, proxy: str | None) -> None:
-        self._context, self._proxy = context, proxy
-        self._stand_in: httpx2.HTTPTransport | None = None
-        self._connections: httpcore2.ConnectionPool = _pool(context, proxy, _Backend(), _SYNC_POOLS)
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        if _intercepted(httpx2.HTTPTransport.handle_request):
-            return self._stock().handle_request(request)
-        with _mapped():
-            answer = self._connections.handle_request(_sent(request))
-        stream = answer.stream
-        assert isinstance(stream, Iterable)  # a sync pool's answers are iterables of bytes
-        return httpx2.Response(
-            answer.status, headers=answer.headers, stream=_Body(stream), extensions=answer.extensions
-        )
-
-    def _stock(self) -> httpx2.HTTPTransport:
-        # Made on first use, when a tool intercepts httpx2's transport; it takes this transport's place.
-        if self._stand_in is None:
-            self._stand_in = httpx2.HTTPTransport(verify=self._context, limits=_LIMITS, proxy=self._proxy)
-        return self._stand_in
-
-    def close(self) -> None:
-        self._connections.close()
-        if self._stand_in is not None:
-            self._stand_in.close()
-
-    def __enter__(self) -> Self:
-        self._connections.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None = None,
-        error: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
-        with _mapped():
-            self._connections.__exit__(kind, error, tb)
-
-
-class _AsyncTransport(httpx2.AsyncBaseTransport):
-    """httpcore2's async connection pool (through a proxy, if given one) over asyncio's own transports."""
-
-    def __init__(self, context: ssl.SSLContext, proxy: str | None) -> None:
-        self._context, self._proxy = context, proxy
-        self._stand_in: httpx2.AsyncHTTPTransport | None = None
-        self._connections: httpcore2.AsyncConnectionPool = _pool(context, proxy, AsyncioBackend(), _ASYNC_POOLS)
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if _intercepted(httpx2.AsyncHTTPTransport.handle_async_request):
-            return await self._stock().handle_async_request(request)
-        with _mapped():
-            answer = await self._connections.handle_async_request(_sent(request))
-        stream = answer.stream
-        assert isinstance(stream, AsyncIterable)  # an async pool's answers are async iterables of bytes
-        return httpx2.Response(
-            answer.status, headers=answer.headers, stream=_AsyncBody(stream), extensions=answer.extensions
-        )
-
-    def _stock(self) -> httpx2.AsyncHTTPTransport:
-        # Made on first use, when a tool intercepts httpx2's transport; it takes this transport's place.
-        if self._stand_in is None:
-            self._stand_in = httpx2.AsyncHTTPTransport(verify=self._context, limits=_LIMITS, proxy=self._proxy)
-        return self._stand_in
-
-    async def aclose(self) -> None:
-        await self._connections.aclose()
-        if self._stand_in is not None:
-            await self._stand_in.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self._connections.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None = None,
-        error: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
-        with _mapped():
-            await self._connections.__aexit__(kind, error, tb)
-
-
-class _Body(httpx2.SyncByteStream):
-    """A response's body from httpcore2, with httpx2's exceptions for its errors."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _mapped():
-            yield from self._chunks
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-
-
-class _AsyncBody(httpx2.AsyncByteStream):
-    """A response's body from httpcore2's async pool, with httpx2's exceptions for its errors."""
-
-    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped():
-            async for chunk in self._chunks:
-                yield chunk
-
-    async def aclose(self) -> None:
-        close = getattr(self._chunks, "aclose", None)
-        if close is not None:
-            await close()
-
-
-class _mapped:  # lower case: used as `with _mapped():`, as a function would be
+class mapped:  # lower case: used as `with mapped():`, as a function would be
     """Raise httpcore2's exceptions as httpx2's (the cause kept), as httpx2's own transport does."""
 
     def __enter__(self) -> None:
@@ -265,7 +122,7 @@ class _mapped:  # lower case: used as `with _mapped():`, as a function would be
                 raise raised(str(error)) from error
 
 
-class _Stream(httpcore2.NetworkStream):
+class DeadlineStream(httpcore2.NetworkStream):
     """A network stream whose operations end by the attempt's deadline."""
 
     def __init__(self, inner: httpcore2.NetworkStream) -> None:
@@ -282,14 +139,16 @@ class _Stream(httpcore2.NetworkStream):
 
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> _Stream:
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, left(timeout, httpcore2.ConnectTimeout)))
+    ) -> DeadlineStream:
+        return DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, left(timeout, httpcore2.ConnectTimeout))
+        )
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
-class _Backend(httpcore2.NetworkBackend):
+class DeadlineBackend(httpcore2.NetworkBackend):
     """httpcore2's own sync network backend, whose streams end their operations by the attempt's deadline."""
 
     def __init__(self) -> None:
@@ -302,20 +161,22 @@ class _Backend(httpcore2.NetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
-    ) -> _Stream:
+    ) -> DeadlineStream:
         limit = left(timeout, httpcore2.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, limit, local_address, socket_options))
+        return DeadlineStream(self._inner.connect_tcp(host, port, limit, local_address, socket_options))
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None
-    ) -> _Stream:
-        return _Stream(self._inner.connect_unix_socket(path, left(timeout, httpcore2.ConnectTimeout), socket_options))
+    ) -> DeadlineStream:
+        return DeadlineStream(
+            self._inner.connect_unix_socket(path, left(timeout, httpcore2.ConnectTimeout), socket_options)
+        )
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def _proxies() -> dict[str, str | None]:
+def proxies() -> dict[str, str | None]:
     """The environment's proxies as httpx2.Client mounts them (a proxy's URL, or None for no proxy), by URL pattern.
 
     httpx2 reads them this way (with curl's reading of NO_PROXY) only for transports it

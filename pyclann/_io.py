@@ -10,28 +10,45 @@ from __future__ import annotations
 import contextlib
 import time
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from . import _deadline
 from .errors import ClannUsageError
 
+if TYPE_CHECKING:
+    import httpcore2  # not at run time: `import pyclann` need not import it
+
 _UNSHAPED = contextlib.nullcontext()
 
 
 def async_http_client() -> tuple[httpx2.AsyncClient, bool]:
     """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (never, here)."""
-    from ._http import async_client  # here: it imports httpcore2, which `import pyclann` need not
+    from ._async_transport import new_client  # here: it imports httpcore2, which `import pyclann` need not
 
-    return async_client(), False
+    return new_client(), False
 
 
 def http_client() -> tuple[httpx2.Client, bool]:
     """An HTTP client of pyclann's own, and whether its sockets end by an attempt's deadline (always, here)."""
-    from ._http import client  # here: it imports httpcore2, which `import pyclann` need not
+    from ._transport import new_client  # here: it imports httpcore2, which `import pyclann` need not
 
-    return client(), True
+    return new_client(), True
+
+
+def async_network_backend() -> httpcore2.AsyncNetworkBackend:
+    """The sockets of an async client of pyclann's own: asyncio's transports, a fifth cheaper than anyio's."""
+    from ._asyncio_backend import AsyncioBackend
+
+    return AsyncioBackend()
+
+
+def network_backend() -> httpcore2.NetworkBackend:
+    """The sockets of a sync client of pyclann's own: each operation ends by the attempt's deadline."""
+    from ._http import DeadlineBackend
+
+    return DeadlineBackend()
 
 
 def async_attempt(left: float | None, shaped: bool) -> tuple[AbstractContextManager[Any], float | None]:

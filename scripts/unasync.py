@@ -23,7 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # (hand-written async module, generated sync module), relative to ROOT.
-PAIRS = [("pyclann/_async_client.py", "pyclann/_sync_client.py")]
+PAIRS = [
+    ("pyclann/_async_client.py", "pyclann/_sync_client.py"),
+    ("pyclann/_async_transport.py", "pyclann/_transport.py"),
+]
 
 # Applied in order to each line. Docstring phrases first, while their async words are still there.
 RULES: list[tuple[str, str]] = [
@@ -40,6 +43,8 @@ RULES: list[tuple[str, str]] = [
     ),
     # Code. AsyncGenerator[X, None] has no second argument to keep; Generator wants three.
     (r"\bAsyncGenerator\[(.*), None\]", r"Generator[\1, None, None]"),
+    # httpx2's sync byte stream says so in its name.
+    (r"\bAsyncByteStream\b", "SyncByteStream"),
     # AsyncChatClient, AsyncRawChatClient, httpx2.AsyncClient, AsyncIterable, AsyncGenerator.
     (r"\bAsync([A-Z]\w*)", r"\1"),
     # `(await self._call(op)).parsed`: the parentheses go with the await.
@@ -51,6 +56,8 @@ RULES: list[tuple[str, str]] = [
     (r"\baiter_raw\b", "iter_raw"),
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
+    (r"\b__aiter__\b", "__iter__"),
+    (r"\bhandle_async_request\b", "handle_request"),
     (r"\baraw\b", "raw"),
     # The I/O primitives: `_io.async_sleep` -> `_io.sleep`, and so on for each twin.
     (r"\b_io\.async_(\w+)", r"_io.\1"),
@@ -59,8 +66,8 @@ COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in RULES
 
 # Words that must not survive into the sync code: each means a rule is missing.
 LEFTOVERS = re.compile(
-    r"\basync (def|for|with)\b|\bawait\b|\baclose\b|\baiter_\w+|\b__a(enter|exit)__\b|\bAsync[A-Z]\w*"
-    r"|\banyio\b|\b_io\.async_|\baraw\b|\bevent loop\b"
+    r"\basync (def|for|with)\b|\bawait\b|\baclose\b|\baiter_\w+|\b__a(enter|exit|iter)__\b|\bAsync[A-Z]\w*"
+    r"|\bhandle_async|\banyio\b|\b_io\.async_|\baraw\b|\bevent loop\b"
 )
 
 
