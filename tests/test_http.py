@@ -1,4 +1,4 @@
-"""The httpx2 clients pyclann's clients make for themselves (pyclann._http): what httpx2's own would do.
+"""The httpx2 clients pyclann's clients make for themselves (pyclann._transport and its async twin): as httpx2's own.
 
 The sync client's deadline on every socket operation is tested in test_timeouts (a
 dripping answer is cut off on time), and both clients' sockets on servers of their

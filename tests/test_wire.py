@@ -2,7 +2,7 @@
 
 The same malformed answer must give the same error, the same message and the
 same retry decision through each transport pyclann may send through: its own
-sync transport (`pyclann._http`, on httpcore2's pool), a user's `httpx2.Client`
+sync transport (`pyclann._transport`, on httpcore2's pool), a user's `httpx2.Client`
 or `httpx2.AsyncClient`, the async client pyclann makes, and httpx2's stock
 transport, which pyclann sends through while a tool (VCR.py) patches it. And a
 TLS failure that will fail the same way again (a certificate not trusted, an
