@@ -577,8 +577,8 @@ class AsyncChatClient(_BaseClient):
         connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
         exponential backoff for as long as the follow runs, resuming after the last message
         yielded: every message is yielded once, in order. Stop it by leaving the loop,
-        closing the generator or the client, or cancelling its task.
-        The client's `timeout` bounds each request beyond the wait; `max_retries` and
+        closing the generator, or cancelling its task; closing the client ends it with
+        a `ClannUsageError`. The client's `timeout` bounds each request beyond the wait; `max_retries` and
         `total_timeout` do not apply.
         Use it with `async for`.
 

@@ -576,8 +576,8 @@ class ChatClient(_BaseClient):
         connection, a timeout, a 429 or a 5xx (a server restarting) is retried with capped
         exponential backoff for as long as the follow runs, resuming after the last message
         yielded: every message is yielded once, in order. Stop it by leaving the loop,
-        or closing the generator or the client.
-        The client's `timeout` bounds each request beyond the wait; `max_retries` and
+        or closing the generator; closing the client ends it with
+        a `ClannUsageError`. The client's `timeout` bounds each request beyond the wait; `max_retries` and
         `total_timeout` do not apply.
 
         Args:

@@ -36,7 +36,7 @@ RULES: list[tuple[str, str]] = [
     # A line of its own, ending the paragraph: the sync docstring drops it whole.
     (r"^ *Use it with `async for`\.\n", ""),
     # A sync call has no task to cancel.
-    (r"closing the generator or the client, or cancelling its task\.", "or closing the generator or the client."),
+    (r"closing the generator, or cancelling its task;", "or closing the generator;"),
     (
         r"One client serves one event loop: its connections belong to the loop it is first used in\.",
         "One client serves every thread: share it rather than make one per thread.",
