@@ -299,7 +299,8 @@ def _attempt_error(
     # like httpx2's other request errors that are not transport errors, comes from a user's httpx2 client.
     mendable = isinstance(error, httpx2.TransportError | TimeoutError | Late)
     retryable = mendable and not isinstance(error, httpx2.UnsupportedProtocol | httpx2.LocalProtocolError)
-    return found, Failure(None, retryable=retryable, in_doubt=reached)
+    timed_out = isinstance(found, ClannTimeoutError)
+    return found, Failure(None, retryable=retryable, in_doubt=reached, timed_out=timed_out)
 
 
 # What a TLS failure that is the same on every attempt says, by the reason OpenSSL gives, and what to check.

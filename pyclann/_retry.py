@@ -57,9 +57,10 @@ class Failure:
         should_retry: The response's `x-should-retry`, if it said.
         retryable: Whether such a failure may be retried at all (a cut body may; a wrong one may not).
         in_doubt: Whether this attempt may have been carried out by the server.
+        timed_out: Whether the attempt ran out of time (its own, or what was left of the call's).
     """
 
-    __slots__ = ("in_doubt", "retry_after", "retryable", "should_retry", "status")
+    __slots__ = ("in_doubt", "retry_after", "retryable", "should_retry", "status", "timed_out")
 
     def __init__(
         self,
@@ -68,12 +69,14 @@ class Failure:
         should_retry: bool | None = None,
         retryable: bool = True,
         in_doubt: bool = False,
+        timed_out: bool = False,
     ) -> None:
         self.status = status
         self.retry_after = retry_after
         self.should_retry = should_retry
         self.retryable = retryable
         self.in_doubt = in_doubt
+        self.timed_out = timed_out
 
 
 class Attempts:
@@ -98,10 +101,12 @@ class Attempts:
         earlier_seen: This client itself saw an earlier call with the key end (raise, or be
             cancelled) once it may have been sent.
         deadline: When the call must end (a `clock()` value), or None.
+        bounded_by_deadline: Whether the last attempt's time was what was left before `deadline`.
     """
 
     __slots__ = (
         "attempt_timeout",
+        "bounded_by_deadline",
         "clock",
         "deadline",
         "earlier_in_doubt",
@@ -145,6 +150,7 @@ class Attempts:
         if deadline is None and total_timeout is not None:
             deadline = clock() + total_timeout
         self.deadline = deadline
+        self.bounded_by_deadline = False
 
     @property
     def out_of_time(self) -> bool:
@@ -156,6 +162,7 @@ class Attempts:
         if self.deadline is None:
             return self.attempt_timeout
         left = max(self.deadline - self.clock(), 0.0)
+        self.bounded_by_deadline = self.attempt_timeout is None or left <= self.attempt_timeout
         return left if self.attempt_timeout is None else min(left, self.attempt_timeout)
 
     def wait_after(self, failure: Failure) -> float | None:
@@ -165,7 +172,9 @@ class Attempts:
             self.earlier_in_doubt = self.earlier_seen = False
         if not failure.retryable or (failure.status is not None and not _retried_status(failure)):
             return None
-        if self.out_of_time:
+        # An attempt given only what was left of the call's time, and out of it: the call is, though an event
+        # loop's timer (uvloop's, to the millisecond) may have fired a moment before the deadline on this clock.
+        if self.out_of_time or (failure.timed_out and self.bounded_by_deadline):
             self.why_not = f"the call's total_timeout ({self.total_timeout:g} s) ran out"
             return None
         if self.retries >= self.max_retries:

@@ -128,6 +128,26 @@ def test_a_deadline_given_is_kept_for_every_call_that_shares_it() -> None:
     assert later.out_of_time
 
 
+@pytest.mark.parametrize("early", [0.0, 0.001])
+def test_an_attempt_given_only_the_calls_last_time_that_times_out_ends_the_call_saying_why(early: float) -> None:
+    # Its timeout was the deadline, though the event loop's timer (uvloop's) may fire a moment before it.
+    clock = Clock()
+    attempts = Attempts(max_retries=0, attempt_timeout=4.0, total_timeout=2.0, clock=clock)
+    assert attempts.time_left() == 2.0
+    clock.now += 2.0 - early
+    assert attempts.wait_after(Failure(None, timed_out=True)) is None
+    assert attempts.why_not == "the call's total_timeout (2 s) ran out"
+
+
+def test_an_attempt_that_times_out_within_its_own_timeout_is_not_the_calls_deadline() -> None:
+    clock = Clock()
+    attempts = Attempts(max_retries=0, attempt_timeout=1.0, total_timeout=10.0, clock=clock)
+    assert attempts.time_left() == 1.0
+    clock.now += 1.0
+    assert attempts.wait_after(Failure(None, timed_out=True)) is None
+    assert attempts.why_not is None, "out of retries, with time left: the deadline is not why"
+
+
 def test_past_the_deadline_a_failure_is_not_retried_and_says_why() -> None:
     clock = Clock()
     attempts = Attempts(max_retries=0, total_timeout=2.0, clock=clock)
