@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -176,3 +178,27 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         host, port = sock.getsockname()
     return f"http://{host}:{port}"
+
+
+# A certificate for 127.0.0.1, and its key: trusted only by a client told to (SSL_CERT_FILE, or a context of its own).
+TLS = Path(__file__).parent / "tls"
+
+
+def tls_context(required_client_cert: bool = False) -> ssl.SSLContext:
+    """A server's TLS context with the test certificate; asking the client for one of its own, if told to."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
+    if required_client_cert:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(TLS / "server.pem")
+    return context
+
+
+def start_tls(exchange: Exchange, context: ssl.SSLContext) -> ssl.SSLSocket | None:
+    """The connection, its handshake done, as the exchange's socket from now on; None if the handshake failed."""
+    try:
+        sock = context.wrap_socket(exchange.sock, server_side=True)
+    except (ssl.SSLError, OSError):
+        return None
+    exchange.sock = sock
+    return sock

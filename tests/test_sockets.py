@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import ssl
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import trio
@@ -25,11 +23,9 @@ import trio
 from pyclann import AsyncChatClient, ChatClient, ChatMessage, ClannConnectionError
 from pyclann.testing import DevServer
 from tests.helpers import SESSION, SESSION_ID, TOKEN, message, message_page
-from tests.servers import Exchange, Server, refused_url, response
+from tests.servers import TLS, Exchange, Server, refused_url, response, start_tls, tls_context
 
 pytestmark = pytest.mark.slow
-
-TLS = Path(__file__).parent / "tls"
 
 
 def _kept_alive(status: int, body: dict[str, object]) -> bytes:
@@ -136,14 +132,10 @@ def test_a_call_goes_through_the_proxy_the_environment_names(kind: str, monkeypa
 
 def _tls_session(exchange: Exchange) -> None:
     """Speak TLS on the connection (as 127.0.0.1), answering each request with the session."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
-    try:
-        sock = context.wrap_socket(exchange.sock, server_side=True)
-    except (ssl.SSLError, OSError):
+    sock = start_tls(exchange, tls_context())
+    if sock is None:
         return
     with sock:
-        exchange.sock = sock
         while exchange.read_request():
             exchange.send(_kept_alive(200, SESSION))
 

@@ -18,7 +18,6 @@ import functools
 import re
 import ssl
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -27,9 +26,8 @@ import pytest
 from pyclann import AsyncChatClient, ChatClient, ClannConnectionError, ClannError
 from pyclann.testing import instant_retries
 from tests.helpers import SESSION, TOKEN
-from tests.servers import Exchange, Server, head, response
+from tests.servers import TLS, Exchange, Server, head, response, start_tls, tls_context
 
-TLS = Path(__file__).parent / "tls"
 SESSION_ULID = SESSION["id"].removeprefix("chat_session:")
 
 
@@ -146,19 +144,13 @@ def _plain_http(exchange: Exchange) -> None:
 
 
 def _tls(required_client_cert: bool = False) -> Callable[[Exchange], None]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
-    if required_client_cert:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(TLS / "server.pem")
+    context = tls_context(required_client_cert)
 
     def handle(exchange: Exchange) -> None:
-        try:
-            sock = context.wrap_socket(exchange.sock, server_side=True)
-        except (ssl.SSLError, OSError):
+        sock = start_tls(exchange, context)
+        if sock is None:
             return
         with sock:
-            exchange.sock = sock
             exchange.read_request()
             body = b'{"id": "x"}'
             sock.sendall(head(200, {"Content-Length": str(len(body))}) + body)
