@@ -228,8 +228,9 @@ class _BaseClient:
         status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
             # The path and the query: which page. A cursor is the server's, and may echo what it was sent.
-            target = _redact.text(response.request.url.raw_path.decode("ascii", "replace"), _redact.secrets(response))
-            request_id = _failures.request_id(response)
+            secrets = _redact.secrets(response)
+            target = _redact.text(response.request.url.raw_path.decode("ascii", "replace"), secrets)
+            request_id = _failures.request_id(response, secrets)
             shown = None if request_id is None else printable(request_id, SHORT)  # the server's: escaped, clipped
             logger.debug("%s %s -> %d (request id %s)", op.method, target, status, shown)
         if status != op.success:

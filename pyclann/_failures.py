@@ -164,10 +164,9 @@ def answer_error(
     response: httpx2.Response, body: bytes, *, base_url: str | None = None, path: str | None = None
 ) -> tuple[ClannError, Failure]:
     """The error a non-2xx response stands for, carrying it as `.response`, with no credential in it."""
-    body = without_secrets(response, body)
-    answer = kept(response, body)
-    # Its headers, with any credential the server echoed redacted: a request ID is shown in the message.
-    found = status_error(response.status_code, answer.headers, body, base_url=base_url, path=path)
+    answer = kept(response, body, _redact.secrets(response))
+    # Its headers and body, with any credential the server echoed redacted: the message shows its request ID.
+    found = status_error(response.status_code, answer.headers, answer.content, base_url=base_url, path=path)
     found[0].response = answer
     return found
 
@@ -185,53 +184,54 @@ def _doubled(base_url: str, path: str) -> str | None:
 
 def broken_body(response: httpx2.Response, body: bytes, detail: str, *, cut: bool) -> tuple[ClannError, Failure]:
     """The error for a 2xx whose body cannot be read: cut short (worth a retry) or wrong (not)."""
-    status = response.status_code
-    body = without_secrets(response, body[:_MAX_BODY])
-    detail = _text(without_secrets(response, detail.encode()))  # it may quote the body
+    secrets = _redact.secrets(response)
+    answer = kept(response, body, secrets)
+    detail = _text(_redact.body(detail.encode(), secrets))  # it may quote the body
     # The message clips the detail itself, saying how long it was; the attribute keeps its first characters.
-    error = ClannResponseError(status, detail, request_id=request_id(response), body=_text(body))
+    error = ClannResponseError(
+        answer.status_code, detail, request_id=request_id(response, secrets), body=_text(answer.content)
+    )
     error.detail = _clip(detail)
-    error.response = kept(response, body)
+    error.response = answer
     # A 2xx means the server did the work, whatever happened to the body on the way.
-    return error, Failure(status, retryable=cut, in_doubt=True)
+    return error, Failure(answer.status_code, retryable=cut, in_doubt=True)
 
 
 def stuck_cursor(page: httpx2.Response) -> ClannError:
     """A listing whose next page would be the same page again: a server bug, and a walk that would never end."""
+    secrets = _redact.secrets(page)
     error = ClannResponseError(
         page.status_code,
         "the listing's cursor did not advance; the walk was stopped",
-        request_id=request_id(page),
+        request_id=request_id(page, secrets),
     )
-    error.response = kept(page, b"")
+    error.response = kept(page, b"", secrets)
     return error
 
 
-def kept(response: httpx2.Response, body: bytes) -> ErrorResponse:
-    """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB), no credential."""
+def kept(response: httpx2.Response, body: bytes, secrets: list[bytes]) -> ErrorResponse:
+    """What an error keeps of the answer it came from: status, headers and `body` (at most 64 KiB).
+
+    `secrets` are the exchange's credentials (`_redact.secrets(response)`): redacted from all of it.
+    """
     from ._raw import ErrorResponse  # here: an attrs class, which `import pyclann` need not import
 
-    secrets = _redact.secrets(response)
-    headers = []
-    for name, value in response.headers.raw:  # as sent, bytes: a value need not be ASCII
-        if name.lower() in _CREDENTIAL_HEADERS:
-            value = _redact.REDACTED
-        else:
-            for secret in secrets:
-                value = value.replace(secret, _redact.REDACTED)
-        headers.append((name, value))
-    return ErrorResponse(response.status_code, httpx2.Headers(headers), without_secrets(response, body[:_MAX_BODY]))
+    headers = [
+        (name, _redact.REDACTED if name.lower() in _CREDENTIAL_HEADERS else _redact.raw(value, secrets))
+        for name, value in response.headers.raw  # as sent, bytes: a value need not be ASCII
+    ]
+    return ErrorResponse(response.status_code, httpx2.Headers(headers), _redact.body(body[:_MAX_BODY], secrets))
 
 
-def request_id(response: httpx2.Response) -> str | None:
-    """The response's `X-Request-Id`, with any credential of its exchange that the server echoed in it redacted."""
+def request_id(response: httpx2.Response, secrets: list[bytes] | None = None) -> str | None:
+    """The response's `X-Request-Id`, with any credential of its exchange that the server echoed in it redacted.
+
+    `secrets`: the exchange's credentials, when the caller has found them already.
+    """
     found = response.headers.get("x-request-id")
-    return None if found is None else _redact.text(found, _redact.secrets(response))
-
-
-def without_secrets(response: httpx2.Response, body: bytes) -> bytes:
-    """`body`, with each credential the exchange carried replaced wherever the server echoed it."""
-    return _redact.body(body, _redact.secrets(response))
+    if found is None:
+        return None
+    return _redact.text(found, _redact.secrets(response) if secrets is None else secrets)
 
 
 def attempt_error(

@@ -74,6 +74,13 @@ def text(value: str, found: list[bytes]) -> str:
     return value
 
 
+def raw(value: bytes, found: list[bytes]) -> bytes:
+    """`value` (a header's, as sent) with each credential in `found` replaced where it stands as sent."""
+    for secret in found:
+        value = value.replace(secret, REDACTED)
+    return value
+
+
 def body(value: bytes, found: list[bytes]) -> bytes:
     """`value` with each credential replaced: as sent, in the forms the module names, or cut short at its end."""
     if not found:
