@@ -51,6 +51,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are asyncio.Transports in all but name: they do not subclass it.
+        # The connection's own, also under TLS (which does not call this again): reading pauses and resumes
+        # on it, below TLS, so that no plaintext waits inside the TLS layer, which uvloop's drops when the
+        # server then closes without TLS's close_notify.
         self.transport = cast(asyncio.Transport, transport)
         # No buffer: `write` waits until the kernel has every byte, as a blocking send would.
         self.transport.set_write_buffer_limits(high=0)
@@ -90,6 +93,12 @@ class _Connection(asyncio.Protocol):
         finally:
             self._waiter = None
 
+    def taken(self) -> None:
+        """The reader took bytes: reading resumes, if it was paused, once little is left unread."""
+        if self.reading_paused and len(self.received) <= _HIGH_WATER // 4 and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -124,9 +133,7 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
             else:
                 data = bytes(connection.received[:max_bytes])
                 del connection.received[:max_bytes]
-            if connection.reading_paused and len(connection.received) <= _HIGH_WATER // 4:
-                connection.reading_paused = False
-                self._asyncio_transport.resume_reading()
+            connection.taken()
             return data
         if connection.lost is not None:
             _failed(httpcore2.ReadError, connection.lost)

@@ -16,9 +16,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 import trio
+import uvloop
 
 from pyclann import AsyncChatClient, ChatClient, ChatMessage, ClannConnectionError
 from pyclann.testing import DevServer
@@ -27,9 +30,20 @@ from tests.servers import TLS, Exchange, Server, refused_url, response, start_tl
 
 pytestmark = pytest.mark.slow
 
+T = TypeVar("T")
+
 
 def _kept_alive(status: int, body: dict[str, object]) -> bytes:
     return response(status, body).replace(b"Connection: close", b"Connection: keep-alive")
+
+
+# The async client on asyncio's own event loop, and on uvloop's (as under uvicorn), whose transports differ.
+KINDS = ["sync", "async", "async on uvloop"]
+
+
+def _run(kind: str, main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on the event loop `kind` names."""
+    return uvloop.run(main) if kind == "async on uvloop" else asyncio.run(main)
 
 
 def _get_session(kind: str, url: str, pause: float = 0) -> list[str]:
@@ -50,7 +64,7 @@ def _get_session(kind: str, url: str, pause: float = 0) -> list[str]:
                 await asyncio.sleep(pause)
             return found
 
-    return asyncio.run(run())
+    return _run(kind, run())
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +74,7 @@ def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_kept_alive_connection_serves_call_after_call(kind: str) -> None:
     def handle(exchange: Exchange) -> None:
         while exchange.read_request():
@@ -71,7 +85,7 @@ def test_a_kept_alive_connection_serves_call_after_call(kind: str) -> None:
         assert server.connections == 1
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("then", ["closes it", "sends bytes nobody asked for"])
 def test_an_idle_connection_the_server_has_spoken_on_is_not_reused(kind: str, then: str) -> None:
     # With no retry: a reused connection would fail the next call, or give it the stray bytes as its answer.
@@ -88,7 +102,7 @@ def test_an_idle_connection_the_server_has_spoken_on_is_not_reused(kind: str, th
         assert server.connections == 3
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_body_of_megabytes_is_read_whole(kind: str) -> None:
     # Over four times what the async client holds unread before it stops reading.
     page = message_page([message(n, content="x" * 100_000) for n in range(12)])
@@ -107,11 +121,11 @@ def test_a_body_of_megabytes_is_read_whole(kind: str) -> None:
                 async with AsyncChatClient(server.url, token=TOKEN, max_retries=0) as chat:
                     return list((await chat.list_messages_page(SESSION_ID)).data)
 
-            found = asyncio.run(run())
+            found = _run(kind, run())
     assert [len(item.content) for item in found] == [100_000] * 12
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_call_goes_through_the_proxy_the_environment_names(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     heads: list[bytes] = []
 
@@ -152,7 +166,10 @@ _CLIENT = """
 import asyncio, json, sys
 from pyclann import AsyncChatClient, ChatClient, ChatMessage
 
-url, token, session = sys.argv[1:]
+url, token, session, loop = sys.argv[1:]
+if loop == "uvloop":
+    import uvloop
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 async def run():
     async with AsyncChatClient(url, token=token, max_retries=0) as chat:
@@ -165,8 +182,9 @@ print(json.dumps(found))
 """
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 @pytest.mark.parametrize("route", ["direct", "through a proxy's CONNECT tunnel"])
-def test_tls_trusts_what_ssl_cert_file_names(route: str) -> None:
+def test_tls_trusts_what_ssl_cert_file_names(route: str, loop: str) -> None:
     # In a process of its own: a client's TLS context is made once a process, from its environment.
     handle = _tls_session if route == "direct" else _tunnel
     with Server(handle) as server:
@@ -179,7 +197,7 @@ def test_tls_trusts_what_ssl_cert_file_names(route: str) -> None:
             environment["HTTPS_PROXY"] = server.url
             url = "https://127.0.0.1:9"  # never reached but through the tunnel
         ran = subprocess.run(
-            [sys.executable, "-c", _CLIENT, url, TOKEN, SESSION_ID],
+            [sys.executable, "-c", _CLIENT, url, TOKEN, SESSION_ID, loop],
             capture_output=True,
             text=True,
             env=environment,
@@ -191,12 +209,61 @@ def test_tls_trusts_what_ssl_cert_file_names(route: str) -> None:
         assert server.connections == 2  # one a client: each kept its connection alive
 
 
+_BIG_CLIENT = """
+import asyncio, json, sys
+from pyclann import AsyncChatClient, ChatClient
+
+url, token, session, loop = sys.argv[1:]
+if loop == "uvloop":
+    import uvloop
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+async def run():
+    async with AsyncChatClient(url, token=token, max_retries=0) as chat:
+        return [len(m.content) for m in (await chat.list_messages_page(session)).data]
+
+with ChatClient(url, token=token, max_retries=0) as chat:
+    found = {"sync": [len(m.content) for m in chat.list_messages_page(session).data]}
+found["async"] = asyncio.run(run())
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_over_tls_a_body_of_megabytes_is_read_whole_though_the_server_then_closes(loop: str) -> None:
+    # Reading pauses while the body waits to be read. Paused above TLS, uvloop kept the rest inside its TLS
+    # layer, and dropped it when the server closed without TLS's close_notify, as this one does.
+    page = message_page([message(n, content="x" * 100_000) for n in range(12)])
+
+    def handle(exchange: Exchange) -> None:
+        sock = start_tls(exchange, tls_context())
+        if sock is not None:
+            with sock:
+                exchange.read_request()
+                exchange.send(response(200, page))
+
+    with Server(handle) as server:
+        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith("HTTP")}
+        environment["SSL_CERT_FILE"] = str(TLS / "server.pem")
+        url = server.url.replace("http://", "https://")
+        ran = subprocess.run(
+            [sys.executable, "-c", _BIG_CLIENT, url, TOKEN, SESSION_ID, loop],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+            check=False,
+        )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"sync": [100_000] * 12, "async": [100_000] * 12}
+
+
 def test_without_ssl_cert_file_the_test_certificate_is_not_trusted() -> None:
     # So that the test above shows the variable's doing, not a client that trusts anything.
     with Server(_tls_session) as server:
         environment = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SSL_CERT", "HTTP"))}
         ran = subprocess.run(
-            [sys.executable, "-c", _CLIENT, server.url.replace("http://", "https://"), TOKEN, SESSION_ID],
+            [sys.executable, "-c", _CLIENT, server.url.replace("http://", "https://"), TOKEN, SESSION_ID, "asyncio"],
             capture_output=True,
             text=True,
             env=environment,
