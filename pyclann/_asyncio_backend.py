@@ -185,7 +185,11 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         if transport is None:  # the connection was closed during the handshake
             _failed(httpcore2.ConnectError, connection.lost or ConnectionResetError("closed during the TLS handshake"))
         # (No isinstance check: uvloop's TLS transport does not subclass asyncio.Transport.)
-        transport.set_write_buffer_limits(high=0)  # as the connection's own (`_Connection.connection_made`)
+        # Paused while TLS holds any bytes unsent, resumed once it holds none. Not high=0, as on the connection's
+        # own: TLS's flow control (asyncio's and uvloop's alike) pauses when its buffer is at least the high-water
+        # mark, so at 0 it paused on every other write with nothing buffered, and the write then waited for the
+        # server's next bytes (its answer, if any came before the write timeout).
+        transport.set_write_buffer_limits(high=1, low=0)
         return AsyncioStream(transport, connection)
 
     def get_extra_info(self, info: str) -> Any:

@@ -296,3 +296,51 @@ def test_under_trio_the_async_client_works_through_anyios_sockets(clann_server: 
     found, refused = trio.run(run)
     assert found == 1
     assert "ConnectError" in refused  # anyio words it "All connection attempts failed"
+
+
+_POSTING_CLIENT = """
+import asyncio, json, sys
+import httpx2
+from pyclann import AsyncChatClient
+
+url, token, session, loop = sys.argv[1:]
+if loop == "uvloop":
+    import uvloop
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+async def run():
+    timeout = httpx2.Timeout(20, write=1)
+    async with AsyncChatClient(url, token=token, max_retries=0, timeout=timeout) as chat:
+        return [(await chat.append_message(session, "user", "hi")).content for _ in range(3)]
+
+print(json.dumps(asyncio.run(run())))
+"""
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_over_tls_a_write_returns_once_sent_not_once_the_server_answers(loop: str) -> None:
+    # With TLS's write buffer limit at 0, asyncio's and uvloop's TLS paused writing on every other write though
+    # nothing was buffered: a request's body then waited for the server's answer, and failed as a WriteTimeout
+    # when the server took longer than the write timeout to answer.
+    def handle(exchange: Exchange) -> None:
+        sock = start_tls(exchange, tls_context())
+        if sock is not None:
+            with sock:
+                while exchange.read_request():
+                    exchange.wait(1.5)  # longer than the write timeout
+                    exchange.send(_kept_alive(201, message(1, role="user", content="hi", session=SESSION_ID)))
+
+    with Server(handle) as server:
+        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith("HTTP")}
+        environment["SSL_CERT_FILE"] = str(TLS / "server.pem")
+        url = server.url.replace("http://", "https://")
+        ran = subprocess.run(
+            [sys.executable, "-c", _POSTING_CLIENT, url, TOKEN, SESSION_ID, loop],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=60,
+            check=False,
+        )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == ["hi"] * 3
