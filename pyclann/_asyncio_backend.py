@@ -7,9 +7,12 @@ is written to httpcore2's public `AsyncNetworkBackend` interface on asyncio's
 public protocol API, and behaves as anyio's does where pyclann relies on it:
 
 - a write returns once the kernel has taken every byte (the transport buffers
-  nothing), so a connection that fails while sending is a `WriteError` (over
-  TLS, asyncio tells of it only to the next read: a `ReadError`, which claims
-  less, since the request may have been sent);
+  nothing; under TLS, the write waits until the connection's own transport below
+  it has none left), so its `write=` timeout holds, and a connection that fails
+  while sending is a `WriteError` (over TLS, asyncio tells of it only to the next
+  read: a `ReadError`, which claims less, since the request may have been sent);
+- reading pauses while more than 64 KiB waits unread, on the connection's own
+  transport (below TLS, whose layer uvloop empties when a server closes);
 - each operation's timeout is its own (`ReadTimeout`, `WriteTimeout`,
   `ConnectTimeout`), and a cancelled task is cancelled as usual;
 - a failure keeps the OS's or OpenSSL's exception as its cause, which
@@ -17,7 +20,8 @@ public protocol API, and behaves as anyio's does where pyclann relies on it:
 - `is_readable`, which httpcore2 asks before reusing an idle connection, is true
   once the server has closed it or sent bytes nobody asked for.
 
-Under another event loop (trio), httpcore2's anyio backend is used instead.
+It runs on asyncio's own loop and on uvloop's, whose transports behave alike
+here. Under another event loop (trio), httpcore2's anyio backend is used instead.
 """
 
 from __future__ import annotations
@@ -110,6 +114,11 @@ def _failed(raised: type[httpcore2.NetworkError | httpcore2.TimeoutException], c
     raise raised(said) from cause
 
 
+def _unsent(transport: asyncio.Transport | None) -> bool:
+    """Whether the connection's own transport holds bytes the kernel has not taken yet."""
+    return transport is not None and not transport.is_closing() and transport.get_write_buffer_size() > 0
+
+
 class AsyncioStream(httpcore2.AsyncNetworkStream):
     """One connection, through an asyncio transport and `_Connection`."""
 
@@ -146,12 +155,19 @@ class AsyncioStream(httpcore2.AsyncNetworkStream):
         if self._asyncio_transport.is_closing():
             _failed(httpcore2.WriteError, connection.lost or ConnectionResetError("the connection is closed"))
         self._asyncio_transport.write(buffer)
-        if connection.writing_paused and not self._asyncio_transport.is_closing():
+        below = connection.transport
+        if (connection.writing_paused or _unsent(below)) and not self._asyncio_transport.is_closing():
             try:
                 # The write's time as a whole: bytes the server sends meanwhile wake the wait, not extend it.
                 async with asyncio.timeout(timeout):
                     while connection.writing_paused and not self._asyncio_transport.is_closing():
                         await connection.wait()
+                    # Under TLS, records pass to the connection's own transport, whose flow control speaks to
+                    # the TLS layer, not to this stream: wait for the kernel to take them, looking now and then.
+                    pause = 0.001
+                    while _unsent(below) and not self._asyncio_transport.is_closing():
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, 0.05)
             except TimeoutError as error:
                 _failed(httpcore2.WriteTimeout, error)
         if self._asyncio_transport.is_closing():

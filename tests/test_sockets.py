@@ -162,71 +162,91 @@ def _tunnel(exchange: Exchange) -> None:
         _tls_session(exchange)
 
 
+# Each run in a process of its own: a client's TLS context is made once a process, from its environment.
 _CLIENT = """
-import asyncio, json, sys
-from pyclann import AsyncChatClient, ChatClient, ChatMessage
+import asyncio, json, sys, time
+import httpx2
+from pyclann import AsyncChatClient, ChatClient, ClannError
 
-url, token, session, loop = sys.argv[1:]
+url, token, session, loop, what = sys.argv[1:]
 if loop == "uvloop":
     import uvloop
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+options = {"token": token, "max_retries": 0, "timeout": httpx2.Timeout(20, write=1)}
+
+def calls(chat):
+    if what == "get":
+        return [chat.get_session(session).id for _ in range(2)]
+    if what == "page":
+        return [len(m.content) for m in chat.list_messages_page(session).data]
+    return [chat.append_message(session, "user", "hi").content for _ in range(2)]
+
+async def async_calls(chat):
+    if what == "get":
+        return [(await chat.get_session(session)).id for _ in range(2)]
+    if what == "page":
+        return [len(m.content) for m in (await chat.list_messages_page(session)).data]
+    if what == "post":
+        return [(await chat.append_message(session, "user", "hi")).content for _ in range(2)]
+    started = time.monotonic()
+    try:
+        await chat.append_message(session, "user", "y" * 30_000_000)
+    except ClannError as error:
+        return [str(error).split(": ")[1].split(" ")[0], round(time.monotonic() - started)]
 
 async def run():
-    async with AsyncChatClient(url, token=token, max_retries=0) as chat:
-        return [(await chat.get_session(session)).id for _ in range(2)]
+    async with AsyncChatClient(url, **options) as chat:
+        return await async_calls(chat)
 
-with ChatClient(url, token=token, max_retries=0) as chat:
-    found = {"sync": [chat.get_session(session).id for _ in range(2)]}
+found = {}
+if what != "unread":
+    with ChatClient(url, **options) as chat:
+        found["sync"] = calls(chat)
 found["async"] = asyncio.run(run())
 print(json.dumps(found))
 """
+
+
+def _client(url: str, what: str, loop: str = "asyncio", trusted: bool = True, **environ: str) -> Any:
+    """`_CLIENT` doing `what` against `url` on `loop`, with no proxy but those given; what it found."""
+    environment = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SSL_CERT", "HTTP", "NO_PROXY"))}
+    environment.update(environ, **({"SSL_CERT_FILE": str(TLS / "server.pem")} if trusted else {}))
+    ran = subprocess.run(
+        [sys.executable, "-c", _CLIENT, url, TOKEN, SESSION_ID, loop, what],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    if not trusted:
+        return ran.stderr
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout)
+
+
+def _https(server: Server) -> str:
+    return server.url.replace("http://", "https://")
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 @pytest.mark.parametrize("route", ["direct", "through a proxy's CONNECT tunnel"])
 def test_tls_trusts_what_ssl_cert_file_names(route: str, loop: str) -> None:
-    # In a process of its own: a client's TLS context is made once a process, from its environment.
     handle = _tls_session if route == "direct" else _tunnel
     with Server(handle) as server:
-        environment = {**os.environ, "SSL_CERT_FILE": str(TLS / "server.pem")}
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
-            environment.pop(name, None)
         if route == "direct":
-            url = server.url.replace("http://", "https://")
-        else:
-            environment["HTTPS_PROXY"] = server.url
-            url = "https://127.0.0.1:9"  # never reached but through the tunnel
-        ran = subprocess.run(
-            [sys.executable, "-c", _CLIENT, url, TOKEN, SESSION_ID, loop],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=60,
-            check=False,
-        )
-        assert ran.returncode == 0, ran.stderr
-        assert json.loads(ran.stdout) == {"sync": [SESSION_ID] * 2, "async": [SESSION_ID] * 2}
+            found = _client(_https(server), "get", loop)
+        else:  # the URL is never reached but through the tunnel
+            found = _client("https://127.0.0.1:9", "get", loop, HTTPS_PROXY=server.url)
+        assert found == {"sync": [SESSION_ID] * 2, "async": [SESSION_ID] * 2}
         assert server.connections == 2  # one a client: each kept its connection alive
 
 
-_BIG_CLIENT = """
-import asyncio, json, sys
-from pyclann import AsyncChatClient, ChatClient
-
-url, token, session, loop = sys.argv[1:]
-if loop == "uvloop":
-    import uvloop
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-async def run():
-    async with AsyncChatClient(url, token=token, max_retries=0) as chat:
-        return [len(m.content) for m in (await chat.list_messages_page(session)).data]
-
-with ChatClient(url, token=token, max_retries=0) as chat:
-    found = {"sync": [len(m.content) for m in chat.list_messages_page(session).data]}
-found["async"] = asyncio.run(run())
-print(json.dumps(found))
-"""
+def test_without_ssl_cert_file_the_test_certificate_is_not_trusted() -> None:
+    # So that the test above shows the variable's doing, not a client that trusts anything.
+    with Server(_tls_session) as server:
+        said = _client(_https(server), "get", trusted=False)
+    assert "TLS certificate verification failed" in said
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
@@ -243,35 +263,38 @@ def test_over_tls_a_body_of_megabytes_is_read_whole_though_the_server_then_close
                 exchange.send(response(200, page))
 
     with Server(handle) as server:
-        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith("HTTP")}
-        environment["SSL_CERT_FILE"] = str(TLS / "server.pem")
-        url = server.url.replace("http://", "https://")
-        ran = subprocess.run(
-            [sys.executable, "-c", _BIG_CLIENT, url, TOKEN, SESSION_ID, loop],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=60,
-            check=False,
-        )
-    assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout) == {"sync": [100_000] * 12, "async": [100_000] * 12}
+        assert _client(_https(server), "page", loop) == {"sync": [100_000] * 12, "async": [100_000] * 12}
 
 
-def test_without_ssl_cert_file_the_test_certificate_is_not_trusted() -> None:
-    # So that the test above shows the variable's doing, not a client that trusts anything.
-    with Server(_tls_session) as server:
-        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SSL_CERT", "HTTP"))}
-        ran = subprocess.run(
-            [sys.executable, "-c", _CLIENT, server.url.replace("http://", "https://"), TOKEN, SESSION_ID, "asyncio"],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=60,
-            check=False,
-        )
-    assert ran.returncode != 0
-    assert "TLS certificate verification failed" in ran.stderr
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_over_tls_a_write_returns_once_sent_not_once_the_server_answers(loop: str) -> None:
+    # With TLS's write buffer limit at 0, asyncio's and uvloop's TLS paused writing on every other write though
+    # nothing was buffered: a request's body then waited for the server's answer, and failed as a WriteTimeout
+    # when the server took longer than the write timeout to answer.
+    def handle(exchange: Exchange) -> None:
+        sock = start_tls(exchange, tls_context())
+        if sock is not None:
+            with sock:
+                while exchange.read_request():
+                    exchange.wait(1.2)  # longer than the write timeout
+                    exchange.send(_kept_alive(201, message(1, role="user", content="hi", session=SESSION_ID)))
+
+    with Server(handle) as server:
+        assert _client(_https(server), "post", loop) == {"sync": ["hi"] * 2, "async": ["hi"] * 2}
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_over_tls_a_write_the_server_never_reads_ends_by_the_write_timeout(loop: str) -> None:
+    # TLS hands its records to the connection's own transport, whose buffer took all 30 MB: the write
+    # returned at once, and only the attempt's 20 s ended it.
+    def handle(exchange: Exchange) -> None:
+        sock = start_tls(exchange, tls_context())
+        if sock is not None:
+            with sock:
+                exchange.wait(10)
+
+    with Server(handle) as server:
+        assert _client(_https(server), "unread", loop) == {"async": ["WriteTimeout", 1]}
 
 
 # Another event loop ------------------------------------------------------------------------------
@@ -296,51 +319,3 @@ def test_under_trio_the_async_client_works_through_anyios_sockets(clann_server: 
     found, refused = trio.run(run)
     assert found == 1
     assert "ConnectError" in refused  # anyio words it "All connection attempts failed"
-
-
-_POSTING_CLIENT = """
-import asyncio, json, sys
-import httpx2
-from pyclann import AsyncChatClient
-
-url, token, session, loop = sys.argv[1:]
-if loop == "uvloop":
-    import uvloop
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-
-async def run():
-    timeout = httpx2.Timeout(20, write=1)
-    async with AsyncChatClient(url, token=token, max_retries=0, timeout=timeout) as chat:
-        return [(await chat.append_message(session, "user", "hi")).content for _ in range(3)]
-
-print(json.dumps(asyncio.run(run())))
-"""
-
-
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-def test_over_tls_a_write_returns_once_sent_not_once_the_server_answers(loop: str) -> None:
-    # With TLS's write buffer limit at 0, asyncio's and uvloop's TLS paused writing on every other write though
-    # nothing was buffered: a request's body then waited for the server's answer, and failed as a WriteTimeout
-    # when the server took longer than the write timeout to answer.
-    def handle(exchange: Exchange) -> None:
-        sock = start_tls(exchange, tls_context())
-        if sock is not None:
-            with sock:
-                while exchange.read_request():
-                    exchange.wait(1.5)  # longer than the write timeout
-                    exchange.send(_kept_alive(201, message(1, role="user", content="hi", session=SESSION_ID)))
-
-    with Server(handle) as server:
-        environment = {k: v for k, v in os.environ.items() if not k.upper().startswith("HTTP")}
-        environment["SSL_CERT_FILE"] = str(TLS / "server.pem")
-        url = server.url.replace("http://", "https://")
-        ran = subprocess.run(
-            [sys.executable, "-c", _POSTING_CLIENT, url, TOKEN, SESSION_ID, loop],
-            capture_output=True,
-            text=True,
-            env=environment,
-            timeout=60,
-            check=False,
-        )
-    assert ran.returncode == 0, ran.stderr
-    assert json.loads(ran.stdout) == ["hi"] * 3
